@@ -1,0 +1,150 @@
+"""One table of activations and losses: SymPy form, derivative, LaTeX name, NumPy form.
+
+Every row is checked by a parametrized test (``diff`` of the SymPy form equals the stated
+derivative; the NumPy form equals the SymPy form on a test domain), so a new row is one
+registration here and nothing else.
+
+Conventions at kinks follow PyTorch: ReLU'(0) = 0 and leaky_relu'(0) = the negative slope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from .errors import InputError
+
+LEAKY_SLOPE = sp.Rational(1, 100)  # torch.nn.LeakyReLU's default negative_slope
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation f with f'(z); ``derivative`` may use ``a = f(z)`` as textbooks do."""
+
+    name: str
+    latex: str  # the function's name in formulas, e.g. r"\sigma"
+    form: Callable[[sp.Expr], sp.Expr]  # f(z)
+    derivative: Callable[[sp.Expr, sp.Expr], sp.Expr]  # f'(z) given (z, a)
+    numpy: Callable[[np.ndarray], np.ndarray]
+    numpy_derivative: Callable[[np.ndarray], np.ndarray]
+    convention: str = ""
+
+
+def _sigmoid(z):
+    return 1 / (1 + sp.exp(-z))
+
+
+def _np_sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation(
+            "relu", r"\operatorname{ReLU}",
+            form=lambda z: sp.Max(0, z),
+            derivative=lambda z, a: sp.Heaviside(z, 0),
+            numpy=lambda z: np.maximum(z, 0.0),
+            numpy_derivative=lambda z: (z > 0).astype(float),
+            convention="ReLU'(0) = 0, as PyTorch",
+        ),
+        Activation(
+            "leaky_relu", r"\operatorname{LeakyReLU}",
+            form=lambda z: sp.Piecewise((z, z > 0), (LEAKY_SLOPE * z, True)),
+            derivative=lambda z, a: sp.Piecewise((1, z > 0), (LEAKY_SLOPE, True)),
+            numpy=lambda z: np.where(z > 0, z, float(LEAKY_SLOPE) * z),
+            numpy_derivative=lambda z: np.where(z > 0, 1.0, float(LEAKY_SLOPE)),
+            convention="negative slope 0.01 and derivative 0.01 at 0, as PyTorch",
+        ),
+        Activation(
+            "sigmoid", r"\sigma",
+            form=_sigmoid,
+            derivative=lambda z, a: a * (1 - a),
+            numpy=_np_sigmoid,
+            numpy_derivative=lambda z: _np_sigmoid(z) * (1.0 - _np_sigmoid(z)),
+        ),
+        Activation(
+            "tanh", r"\tanh",
+            form=sp.tanh,
+            derivative=lambda z, a: 1 - a**2,
+            numpy=np.tanh,
+            numpy_derivative=lambda z: 1.0 - np.tanh(z) ** 2,
+        ),
+        Activation(
+            "identity", r"\operatorname{id}",
+            form=lambda z: z,
+            derivative=lambda z, a: sp.Integer(1),
+            numpy=lambda z: z,
+            numpy_derivative=lambda z: np.ones_like(z),
+        ),
+        Activation(
+            "softplus", r"\operatorname{softplus}",
+            form=lambda z: sp.log(1 + sp.exp(z)),
+            derivative=lambda z, a: _sigmoid(z),
+            numpy=lambda z: np.logaddexp(0.0, z),
+            numpy_derivative=_np_sigmoid,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A per-example loss over the outputs; the batch then combines examples (mean or sum)."""
+
+    name: str
+    latex: str  # the formula, with {y} and {yhat} standing for one output's target and value
+    form: Callable[[Sequence[sp.Expr], Sequence[sp.Expr]], sp.Expr]  # (targets, outputs)
+    derivative: Callable[[sp.Expr, sp.Expr, int], sp.Expr]  # dE/dyhat_o given (y_o, yhat_o, n_out)
+    numpy: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (Y, Yhat) of (B, O) -> (B,)
+    default_batch: str
+    description: str
+
+
+LOSSES: dict[str, Loss] = {
+    loss.name: loss
+    for loss in (
+        Loss(
+            "half_sse", r"\frac{1}{2} \sum_o ({y} - {yhat})^2",
+            form=lambda ys, yh: sp.Rational(1, 2) * sp.Add(*[(y - p) ** 2 for y, p in zip(ys, yh)]),
+            derivative=lambda y, p, n: -(y - p),
+            numpy=lambda Y, P: 0.5 * np.sum((Y - P) ** 2, axis=1),
+            default_batch="mean",
+            description="1/2 sum over outputs of (y - yhat)^2",
+        ),
+        Loss(
+            "sse", r"\sum_o ({y} - {yhat})^2",
+            form=lambda ys, yh: sp.Add(*[(y - p) ** 2 for y, p in zip(ys, yh)]),
+            derivative=lambda y, p, n: -2 * (y - p),
+            numpy=lambda Y, P: np.sum((Y - P) ** 2, axis=1),
+            default_batch="mean",
+            description="sum over outputs of (y - yhat)^2",
+        ),
+        Loss(
+            "mse", r"\frac{1}{O} \sum_o ({y} - {yhat})^2",
+            form=lambda ys, yh: sp.Add(*[(y - p) ** 2 for y, p in zip(ys, yh)]) / len(ys),
+            derivative=lambda y, p, n: -2 * (y - p) / n,
+            numpy=lambda Y, P: np.mean((Y - P) ** 2, axis=1),
+            default_batch="mean",
+            description="mean over outputs (and, with batch = mean, over examples) as torch MSELoss",
+        ),
+    )
+}
+
+
+def _lookup(table: dict, name: object, kind: str, key: str | None):
+    if not isinstance(name, str) or name not in table:
+        raise InputError(f"unknown {kind} {name!r}; expected one of {', '.join(table)}", key=key)
+    return table[name]
+
+
+def activation(name: object, key: str | None = None) -> Activation:
+    return _lookup(ACTIVATIONS, name, "activation", key)
+
+
+def loss(name: object, key: str | None = None) -> Loss:
+    return _lookup(LOSSES, name, "loss", key)

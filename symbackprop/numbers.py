@@ -1,0 +1,41 @@
+"""How exact values read: a decimal rounding beside the exact fraction or closed form."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+DIGITS = 10
+
+
+def decimal(value: sp.Expr, digits: int = DIGITS) -> str:
+    """Shortest faithful decimal: exact when it terminates within ``digits``, else rounded."""
+    value = sp.sympify(value)
+    if value.is_Rational:
+        q = value.q
+        for prime in (2, 5):
+            while q % prime == 0:
+                q //= prime
+        if q == 1:
+            text = sp.Float(value, 30).__format__(f".{DIGITS}f").rstrip("0")
+            return text + "0" if text.endswith(".") else text
+    f = sp.Float(value.evalf(digits + 5), digits + 5)
+    text = f"{float(f):.{digits}g}"
+    return text
+
+
+def exact(value: sp.Expr) -> str:
+    return sp.sstr(value)
+
+
+def show(value: sp.Expr) -> str:
+    """``0.76`` for a terminating decimal, ``0.0893... (= 1117/12500)`` otherwise."""
+    value = sp.sympify(value)
+    dec = decimal(value)
+    if value.is_Integer:
+        return dec
+    if value.is_Rational:
+        terminating = sp.Rational(dec) == value if "e" not in dec else False
+        return dec if terminating else f"≈ {dec} (= {exact(value)})"
+    if value.is_Float:
+        return f"≈ {dec}"
+    return f"≈ {dec} (= {exact(value)})"
