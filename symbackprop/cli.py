@@ -7,6 +7,7 @@ on stderr and exit code 2; a failed check exits 1.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 
@@ -59,6 +60,33 @@ def _dense(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compile(args: argparse.Namespace) -> int:
+    from .compile import source
+
+    text = source(api.derive(api.load(args.file)))
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check import check
+
+    report = check(api.derive(api.load(args.file)), against=args.against)
+    sys.stdout.write(report.text())
+    return 0 if report.ok else 1
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import bench, render
+
+    table = bench(quick=args.quick)
+    sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else render(table))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="symbackprop", description="Exact, checked backpropagation derivations.")
     sub = top.add_subparsers(dest="command", required=True)
@@ -82,6 +110,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output")
     p.set_defaults(run=_dense)
+
+    p = sub.add_parser("compile", help="write the loss and gradients as a standalone NumPy module")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", help="the module to write (atomically); standard output if absent")
+    p.set_defaults(run=_compile)
+
+    p = sub.add_parser("check", help="compare compiled gradients with the NumPy runtime, PyTorch, finite differences")
+    p.add_argument("file")
+    p.add_argument("--against", default="all", choices=["numpy", "torch", "fd", "all"])
+    p.set_defaults(run=_check)
+
+    p = sub.add_parser("bench", help="time compiled gradients against NumPy, PyTorch, JAX and lambdify")
+    p.add_argument("--json", action="store_true", help="the table as JSON")
+    p.add_argument("--quick", action="store_true", help="two small nets, two batch sizes, short timings")
+    p.set_defaults(run=_bench)
     return top
 
 
