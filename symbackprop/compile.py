@@ -22,6 +22,7 @@ from .derive import Derivation
 
 SCALAR_PARAMS = 64  # straight-line float code only for nets this small (code size grows with P)
 SCALAR_BATCH = 16  # ... and batches this small (measured: the float loop beats numpy below it)
+SCALAR_WORK = 160  # ... and B * P at most this (bench: 2-2-1 breaks even near B = 20, 2-4-4-1 near B = 5)
 VERSION = "0.1.0"
 
 
@@ -60,14 +61,14 @@ class Source:
             "", "",
             "def _check(params, X, Y):",
             '    """Arrays of the expected shapes, or a ValueError that names them."""',
-            "    p = numpy.asarray(params, dtype=float)",
-            "    X = numpy.asarray(X, dtype=float)",
-            "    Y = numpy.asarray(Y, dtype=float)",
-            "    if p.shape != (N_PARAMETERS,):",
+            "    p = params if type(params) is _ndarray and params.dtype == _float else numpy.asarray(params, dtype=float)",
+            "    X = X if type(X) is _ndarray and X.dtype == _float else numpy.asarray(X, dtype=float)",
+            "    Y = Y if type(Y) is _ndarray and Y.dtype == _float else numpy.asarray(Y, dtype=float)",
+            "    if p.shape != _P_SHAPE:",
             "        raise ValueError(f'params has shape {p.shape}; expected ({N_PARAMETERS},), one value per name in PARAMETERS')",
-            "    if X.ndim != 2 or X.shape[1] != len(INPUTS) or X.shape[0] < 1:",
+            "    if X.shape[1:] != _X_COLUMNS or X.shape[0] < 1:",
             "        raise ValueError(f'X has shape {X.shape}; expected (B, {len(INPUTS)}) with B >= 1, columns {INPUTS}')",
-            "    if Y.shape != (X.shape[0], len(OUTPUTS)):",
+            "    if Y.shape[1:] != _Y_COLUMNS or Y.shape[0] != X.shape[0]:",
             "        raise ValueError(f'Y has shape {Y.shape}; expected ({X.shape[0]}, {len(OUTPUTS)}), columns {OUTPUTS}')",
             "    return p, X, Y",
             "",
@@ -77,8 +78,11 @@ class Source:
             "    p, X, Y = _check(params, X, Y)",
             f"    if {small}:",
             "        try:",
-            "            value, grad = _scalar(p.tolist(), X.tolist(), Y.tolist())",
-            "            return value, numpy.array(grad)",
+            "            if X.shape[0] == 1:",
+            "                value, grad = _one(p.tolist(), X[0].tolist(), Y[0].tolist())",
+            "            else:",
+            "                value, grad = _scalar(p.tolist(), X.tolist(), Y.tolist())",
+            "            return value, numpy.array(grad, dtype=float)",
             "        except OverflowError:  # math.exp overflows where numpy gives inf: take the numpy path",
             "            pass",
             "    return _batch(p, X, Y, True)",
@@ -106,7 +110,7 @@ class Source:
         rule = "w <- w + lr * dE/dw" if m.update == "add" else "w <- w - lr * dE/dw"
         neurons = ", ".join(f"{n.name} ({n.activation})" for n in m.neurons)
         shape = "matrix-form NumPy (layered network)" if matrix else "straight-line NumPy over columns"
-        small = f"straight-line float code for batches of up to {SCALAR_BATCH} examples, " if scalar else ""
+        small = f"straight-line float code for batches of up to {self.scalar_batch()} examples, " if scalar else ""
         used_in = {}
         for n in m.neurons:
             for p in (*n.weights, *([n.bias] if n.bias else [])):
@@ -139,8 +143,14 @@ class Source:
             f"INITIAL = numpy.array({[float(v) for v in m.parameters.values()]!r})",
             f"LEARNING_RATE = {float(m.learning_rate)!r}",
             f"TRAINED = numpy.array({[float(p in set(m.trained_parameters)) for p in m.parameters]!r})",
-            f"SCALAR_BATCH = {SCALAR_BATCH if scalar else 0}",
+            f"SCALAR_BATCH = {self.scalar_batch() if scalar else 0}",
+            "_ndarray, _float = numpy.ndarray, numpy.dtype(float)",
+            "_P_SHAPE, _X_COLUMNS, _Y_COLUMNS = (N_PARAMETERS,), (len(INPUTS),), (len(OUTPUTS),)",
         )
+
+    def scalar_batch(self) -> int:
+        """Largest batch for the float loop: its cost grows with B * P, numpy's barely (measured)."""
+        return max(1, min(SCALAR_BATCH, SCALAR_WORK // self.P))
 
     # -- straight-line code, shared by the float and the column form --------------------------
     def body(self, pr) -> tuple[list[str], list[str], str, list[str]]:
@@ -157,14 +167,22 @@ class Source:
     def scalar_function(self) -> None:
         forward, backward, loss, grads = self.body(codegen.scalar)
         N, m = self.names, self.m
-        mean = m.batch == "mean"
         xs = ", ".join(N.input[x] for x in m.inputs) + ("," if len(m.inputs) == 1 else "")
         ys = ", ".join(N.target[o] for o in m.outputs) + ("," if len(m.outputs) == 1 else "")
+        unpack = f"    {', '.join(N.param.values())}, = p"
         self.emit(
             "", "",
+            "def _one(p, x, y):",
+            '    """One example in Python floats: no numpy call overhead at all."""',
+            unpack,
+            f"    {xs} = x",
+            f"    {ys} = y",
+            *[f"    {line}" for line in forward + [f"value = {loss}"] + backward],
+            f"    return value, [{', '.join(grads)}]",
+            "", "",
             "def _scalar(p, X, Y):",
-            '    """One example at a time in Python floats: no numpy call overhead for small batches."""',
-            f"    {', '.join(N.param.values())}, = p",
+            '    """A few examples, one at a time in Python floats: cheaper than numpy for small batches."""',
+            unpack,
             "    total = 0.0",
             *[f"    g{i} = 0.0" for i in range(self.P)],
             f"    for ({xs}), ({ys}) in zip(X, Y):",
@@ -173,7 +191,7 @@ class Source:
             *[f"        {line}" for line in backward],
             *[f"        g{i} += {g}" for i, g in enumerate(grads)],
         )
-        if mean:
+        if m.batch == "mean":
             self.emit("    B = len(X)", f"    return total / B, [{', '.join(f'g{i} / B' for i in range(self.P))}]")
         else:
             self.emit(f"    return total, [{', '.join(f'g{i}' for i in range(self.P))}]")
@@ -235,12 +253,21 @@ class Source:
         m, d, pr = self.m, self.d, codegen.batch
         L = len(layers)
         self.emit("", "")
+        blocks = {}
         for l, layer in enumerate(layers, start=1):
             ns = [m.neuron(n) for n in layer]
             W = [[self.index[w] for w in n.weights] for n in ns]
-            self.emit(f"_W{l} = numpy.array({W!r})  # rows: {', '.join(layer)}")
-            if ns[0].bias:
-                self.emit(f"_b{l} = numpy.array({[self.index[n.bias] for n in ns]!r})")
+            b = [self.index[n.bias] for n in ns] if ns[0].bias else None
+            width, fan_in = len(W), len(W[0])
+            cols = fan_in + (b is not None)
+            start = W[0][0]
+            flat = [i for j, row in enumerate(W) for i in row + ([b[j]] if b else [])]
+            if flat == list(range(start, start + width * cols)):  # dense() order: one neuron's weights, then its bias
+                blocks[l] = (start, start + width * cols, width, fan_in, cols)
+            else:
+                self.emit(f"_W{l} = numpy.array({W!r})  # rows: {', '.join(layer)}")
+                if b:
+                    self.emit(f"_b{l} = numpy.array({b!r})")
         self.emit(
             "", "",
             "def _batch(p, X, Y, backward):",
@@ -248,14 +275,21 @@ class Source:
             "    B = X.shape[0]",
             "    A0 = X",
         )
-        act = {}
+        act, upstream = {}, sp.Symbol("U", real=True)
         for l, layer in enumerate(layers, start=1):
             n = m.neuron(layer[0])
             f = d.activation[n.name]
             z, a = sp.Symbol(f"Z{l}", real=True), sp.Symbol(f"A{l}", real=True)
-            act[l] = pr(f.derivative(z, a))
-            bias = f" + p[_b{l}]" if n.bias else ""
-            self.emit(f"    W{l} = p[_W{l}]", f"    Z{l} = A{l - 1} @ W{l}.T{bias}", f"    A{l} = {pr(f.form(z))}  # {n.activation}")
+            act[l] = f.derivative(z, a)
+            if l in blocks:
+                s0, s1, width, fan_in, cols = blocks[l]
+                self.emit(f"    P{l} = p[{s0}:{s1}].reshape({width}, {cols})  # rows: {', '.join(layer)}; columns: weights"
+                          + (", bias" if n.bias else ""), f"    W{l} = P{l}[:, :{fan_in}]")
+                bias = f" + P{l}[:, {fan_in}]" if n.bias else ""
+            else:
+                self.emit(f"    W{l} = p[_W{l}]")
+                bias = f" + p[_b{l}]" if n.bias else ""
+            self.emit(f"    Z{l} = A{l - 1} @ W{l}.T{bias}", f"    A{l} = {pr(f.form(z))}  # {n.activation}")
         dloss = d.loss_function.derivative(ysym, psym, len(m.outputs))
         scale = " / B" if m.batch == "mean" else ""
         self.emit(
@@ -264,15 +298,22 @@ class Source:
             "    if not backward:",
             "        return value",
             "    grad = numpy.empty(N_PARAMETERS)",
-            f"    D{L} = ({pr(dloss)}) * ({act[L]}){scale}  # dE/dZ{L}",
+            f"    U = ({pr(dloss)}){scale}  # dE/dA{L}",
         )
         for l in range(L, 0, -1):
             n = m.neuron(layers[l - 1][0])
-            self.emit(f"    grad[_W{l}] = D{l}.T @ A{l - 1}")
-            if n.bias:
-                self.emit(f"    grad[_b{l}] = numpy.sum(D{l}, axis=0)")
+            self.emit(f"    D{l} = {pr(upstream * act[l])}  # dE/dZ{l}")
+            if l in blocks:
+                s0, s1, width, fan_in, cols = blocks[l]
+                self.emit(f"    G{l} = grad[{s0}:{s1}].reshape({width}, {cols})", f"    G{l}[:, :{fan_in}] = D{l}.T @ A{l - 1}")
+                if n.bias:
+                    self.emit(f"    G{l}[:, {fan_in}] = numpy.sum(D{l}, axis=0)")
+            else:
+                self.emit(f"    grad[_W{l}] = D{l}.T @ A{l - 1}")
+                if n.bias:
+                    self.emit(f"    grad[_b{l}] = numpy.sum(D{l}, axis=0)")
             if l > 1:
-                self.emit(f"    D{l - 1} = (D{l} @ W{l}) * ({act[l - 1]})")
+                self.emit(f"    U = D{l} @ W{l}  # dE/dA{l - 1}")
         self.emit("    return value, grad")
 
 
