@@ -29,20 +29,24 @@ LAMBDIFY_MAX_PARAMS = 40  # 4-16-16-1 (369 parameters) takes ~25 s to lambdify w
 PEERS = ("numpy", "torch", "jax", "lambdify")
 
 
-def _time(fn, budget: float) -> float:
-    """Best-of-three microseconds per call, with a call count fitted to the time budget."""
-    fn()
-    start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-7)
-    n = int(min(max(budget / 3 / once, 1), 20000))
-    best = float("inf")
-    for _ in range(3):
+def _time(fns: dict, budget: float, rounds: int = 5) -> dict:
+    """Microseconds per call for each callable: the best of interleaved rounds, so that load from
+    other processes falls on every peer alike; each call count is fitted to the time budget."""
+    counts = {}
+    for name, fn in fns.items():
+        fn()
         start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        best = min(best, (time.perf_counter() - start) / n)
-    return best * 1e6
+        fn()
+        once = max(time.perf_counter() - start, 1e-7)
+        counts[name] = int(min(max(budget / rounds / once, 1), 20000))
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(counts[name]):
+                fn()
+            best[name] = min(best[name], (time.perf_counter() - start) / counts[name])
+    return {name: t * 1e6 for name, t in best.items()}
 
 
 def _peak_mib(fn) -> float:
@@ -134,13 +138,11 @@ def bench(quick: bool = False, budget: float | None = None) -> dict:
         runtime, params = Runtime(model), compiled.initial
         for B in batches:
             X, Y = rng.normal(size=(B, sizes[0])), rng.normal(size=(B, sizes[-1]))
-            times = {"compiled": _time(partial(compiled, params, X, Y), budget),
-                     "numpy": _time(partial(runtime, params, X, Y), budget)}
-            torch_run = _torch_peer(model, params, X, Y)
-            times["torch"] = _time(torch_run, budget) if torch_run else None
-            jax_run = _jax_peer(model, model.layers, params, X, Y)
-            times["jax"] = _time(jax_run, budget) if jax_run else None
-            times["lambdify"] = _time(partial(lam, params, X, Y), budget) if lam else None
+            fns = {"compiled": partial(compiled, params, X, Y), "numpy": partial(runtime, params, X, Y),
+                   "torch": _torch_peer(model, params, X, Y), "jax": _jax_peer(model, model.layers, params, X, Y),
+                   "lambdify": partial(lam, params, X, Y) if lam else None}
+            measured = _time({k: f for k, f in fns.items() if f is not None}, budget)
+            times = {k: measured.get(k) for k in fns}
             peers = {k: v for k, v in times.items() if k != "compiled" and v is not None}
             fastest = min(peers, key=peers.get)
             out["rows"].append({
