@@ -63,7 +63,7 @@ def _dense(args: argparse.Namespace) -> int:
 def _compile(args: argparse.Namespace) -> int:
     from .compile import source
 
-    text = source(api.derive(api.load(args.file)))
+    text = source(api.derive(api.load(args.file)), numba=args.numba)
     if args.output:
         write_atomic(args.output, text)
     else:
@@ -114,6 +114,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="write the loss and gradients as a standalone NumPy module")
     p.add_argument("file")
     p.add_argument("-o", "--output", help="the module to write (atomically); standard output if absent")
+    p.add_argument("--numba", action="store_true",
+                   help="add a fused numba loop for every batch (nets up to 64 parameters); the module then needs numba")
     p.set_defaults(run=_compile)
 
     p = sub.add_parser("check", help="compare compiled gradients with the NumPy runtime, PyTorch, finite differences")

@@ -32,8 +32,9 @@ def _sanitize(text: str) -> str:
 
 
 class Source:
-    def __init__(self, d: Derivation) -> None:
+    def __init__(self, d: Derivation, numba: bool = False) -> None:
         self.d, self.m, self.names = d, d.model, codegen.Names(d)
+        self.numba = numba and len(d.model.parameters) <= SCALAR_PARAMS
         self.P = len(self.m.parameters)
         self.index = {p: i for i, p in enumerate(self.m.parameters)}
         self.lines: list[str] = []
@@ -47,9 +48,13 @@ class Source:
         matrix = self.matrix_plan()
         scalar = self.P <= SCALAR_PARAMS
         self.header(matrix, scalar)
-        if scalar:
+        if self.numba:
+            self.fused_function()
+        elif scalar:
             self.scalar_function()
-        if matrix:
+        if self.numba:
+            pass  # the fused loop serves every batch
+        elif matrix:
             self.matrix_function(matrix)
         else:
             self.column_function()
@@ -57,13 +62,15 @@ class Source:
         trained = m.trained_parameters
         mask = "" if len(trained) == self.P else " * TRAINED"
         small = "X.shape[0] <= SCALAR_BATCH" if scalar else "False"
+        fused = ["    return _fused(p, X, Y)"] if self.numba else []
+        fused_loss = ["    return _fused(p, X, Y)[0]"] if self.numba else []
         self.emit(
             "", "",
             "def _check(params, X, Y):",
             '    """Arrays of the expected shapes, or a ValueError that names them."""',
-            "    p = params if type(params) is _ndarray and params.dtype == _float else numpy.asarray(params, dtype=float)",
-            "    X = X if type(X) is _ndarray and X.dtype == _float else numpy.asarray(X, dtype=float)",
-            "    Y = Y if type(Y) is _ndarray and Y.dtype == _float else numpy.asarray(Y, dtype=float)",
+            "    p = params if type(params) is _ndarray and params.dtype is _float else numpy.asarray(params, dtype=float)",
+            "    X = X if type(X) is _ndarray and X.dtype is _float else numpy.asarray(X, dtype=float)",
+            "    Y = Y if type(Y) is _ndarray and Y.dtype is _float else numpy.asarray(Y, dtype=float)",
             "    if p.shape != _P_SHAPE:",
             "        raise ValueError(f'params has shape {p.shape}; expected ({N_PARAMETERS},), one value per name in PARAMETERS')",
             "    if X.shape[1:] != _X_COLUMNS or X.shape[0] < 1:",
@@ -76,24 +83,26 @@ class Source:
             "def loss_and_grad(params, X, Y):",
             '    """(loss, gradient): the batch loss and dE/dp for every p in PARAMETERS (float64)."""',
             "    p, X, Y = _check(params, X, Y)",
-            f"    if {small}:",
-            "        try:",
-            "            if X.shape[0] == 1:",
-            "                value, grad = _one(p.tolist(), X[0].tolist(), Y[0].tolist())",
-            "            else:",
-            "                value, grad = _scalar(p.tolist(), X.tolist(), Y.tolist())",
-            "            return value, numpy.array(grad, dtype=float)",
-            "        except OverflowError:  # math.exp overflows where numpy gives inf: take the numpy path",
-            "            pass",
-            "    return _batch(p, X, Y, True)",
+            *(fused or [
+                f"    if {small}:",
+                "        try:",
+                "            if X.shape[0] == 1:",
+                "                value, grad = _one(p.tolist(), X[0].tolist(), Y[0].tolist())",
+                "            else:",
+                "                value, grad = _scalar(p.tolist(), X.tolist(), Y.tolist())",
+                "            return value, numpy.array(grad, dtype=float)",
+                "        except OverflowError:  # math.exp overflows where numpy gives inf: take the numpy path",
+                "            pass",
+                "    return _batch(p, X, Y, True)"]),
             "",
             "",
             "def loss(params, X, Y):",
             '    """The batch loss alone."""',
             "    p, X, Y = _check(params, X, Y)",
-            f"    if {small}:",
-            "        return loss_and_grad(p, X, Y)[0]",
-            "    return _batch(p, X, Y, False)",
+            *(fused_loss or [
+                f"    if {small}:",
+                "        return loss_and_grad(p, X, Y)[0]",
+                "    return _batch(p, X, Y, False)"]),
             "",
             "",
             "def step(params, X, Y, lr=LEARNING_RATE):",
@@ -111,6 +120,8 @@ class Source:
         neurons = ", ".join(f"{n.name} ({n.activation})" for n in m.neurons)
         shape = "matrix-form NumPy (layered network)" if matrix else "straight-line NumPy over columns"
         small = f"straight-line float code for batches of up to {self.scalar_batch()} examples, " if scalar else ""
+        if self.numba:
+            small = "the straight-line float code as one fused numba loop over the batch; "
         used_in = {}
         for n in m.neurons:
             for p in (*n.weights, *([n.bias] if n.bias else [])):
@@ -125,7 +136,7 @@ class Source:
             f"Loss: {lf.name} per example ({lf.description}); {m.batch} over the batch.",
             f"step(): {rule}, lr = {float(m.learning_rate)!r} unless given;"
             f" trained: {'all parameters' if m.trained is None else ', '.join(m.trained_parameters) or 'none'}.",
-            f"Code: {small}{shape} otherwise.",
+            f"Code: {small}{shape} otherwise." if not self.numba else f"Code: {small.rstrip('; ')}.",
             "",
             "Parameters, in the order of `params` and of the gradient:",
             *[f"    {i:4d}  {p}  (in {', '.join(used_in[p])})" for i, p in enumerate(m.parameters)],
@@ -133,6 +144,7 @@ class Source:
             "",
             "import math",
             "",
+            *(["import numba"] if self.numba else []),
             "import numpy",
             "",
             f"TITLE = {m.title!r}",
@@ -195,6 +207,32 @@ class Source:
             self.emit("    B = len(X)", f"    return total / B, [{', '.join(f'g{i} / B' for i in range(self.P))}]")
         else:
             self.emit(f"    return total, [{', '.join(f'g{i}' for i in range(self.P))}]")
+
+    def fused_function(self) -> None:
+        """The float loop as one numba-compiled pass over the batch: no temporaries, no numpy calls."""
+        forward, backward, loss, grads = self.body(codegen.scalar)
+        N, m = self.names, self.m
+        scale = " / B" if m.batch == "mean" else ""
+        self.emit(
+            "", "",
+            "@numba.njit(cache=False, nogil=True)  # compiled at the first call",
+            "def _fused(p, X, Y):",
+            '    """Every example in one machine-code loop (numba): the float code, fused."""',
+            *[f"    {name} = p[{i}]" for i, name in enumerate(N.param.values())],
+            "    total = 0.0",
+            *[f"    g{i} = 0.0" for i in range(self.P)],
+            "    for i in range(X.shape[0]):",
+            *[f"        {N.input[x]} = X[i, {j}]" for j, x in enumerate(m.inputs)],
+            *[f"        {N.target[o]} = Y[i, {j}]" for j, o in enumerate(m.outputs)],
+            *[f"        {line}" for line in forward],
+            f"        total += {loss}",
+            *[f"        {line}" for line in backward],
+            *[f"        g{i} += {g}" for i, g in enumerate(grads)],
+            "    B = X.shape[0]",
+            "    grad = numpy.empty(N_PARAMETERS)",
+            *[f"    grad[{i}] = g{i}{scale}" for i in range(self.P)],
+            f"    return total{scale}, grad",
+        )
 
     def column_function(self) -> None:
         forward, backward, loss, grads = self.body(codegen.batch)
@@ -317,16 +355,28 @@ class Source:
         self.emit("    return value, grad")
 
 
-def source(d: Derivation) -> str:
-    """The standalone module's text; the same Derivation gives the same bytes."""
-    return Source(d).text()
+def source(d: Derivation, numba: bool = False) -> str:
+    """The standalone module's text; the same Derivation (and option) gives the same bytes.
+
+    ``numba=True`` adds a fused numba loop for batches of two or more (nets up to SCALAR_PARAMS
+    parameters) and makes the module import numba; without it the module needs numpy alone.
+    """
+    return Source(d, numba).text()
+
+
+def numba_available() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 class Compiled:
     """``compiled(params, X, Y) -> (loss, grad)``; also ``.loss``, ``.step``, ``.source``."""
 
-    def __init__(self, d: Derivation) -> None:
-        self.source = source(d)
+    def __init__(self, d: Derivation, numba: bool | None = None) -> None:
+        self.source = source(d, numba_available() if numba is None else numba)
         self.namespace: dict = {"__name__": "symbackprop_compiled"}
         exec(builtins.compile(self.source, "<symbackprop compiled>", "exec"), self.namespace)  # our own generated text
         self.parameters: tuple[str, ...] = self.namespace["PARAMETERS"]
@@ -342,5 +392,6 @@ class Compiled:
         return self.loss_and_grad(params, X, Y)
 
 
-def compile(derivation: Derivation) -> Compiled:  # noqa: A001 - the API's name
-    return Compiled(derivation)
+def compile(derivation: Derivation, numba: bool | None = None) -> Compiled:  # noqa: A001 - the API's name
+    """The callable; ``numba=None`` uses the fused numba loop when numba is installed."""
+    return Compiled(derivation, numba)

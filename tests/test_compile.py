@@ -25,10 +25,19 @@ def batches(compiled, model, seed):
         yield p, rng.normal(0, 1, (B, len(model.inputs))), rng.normal(0, 1, (B, len(model.outputs)))
 
 
-@pytest.fixture(scope="module", params=CASES, ids=IDS)
+def numba_installed() -> bool:
+    from symbackprop.compile import numba_available
+
+    return numba_available()
+
+
+VARIANTS = [(c, False) for c in CASES] + ([(c, True) for c in CASES] if numba_installed() else [])
+
+
+@pytest.fixture(scope="module", params=VARIANTS, ids=[f"{c[0]}{'-numba' if n else ''}" for c, n in VARIANTS])
 def case(request):
-    name, model = request.param
-    return model, symbackprop.compile(symbackprop.derive(model))
+    (name, model), numba = request.param
+    return model, symbackprop.compile(symbackprop.derive(model), numba=numba)
 
 
 def close(got, want, tol):

@@ -16,6 +16,7 @@ from catalogue import SHARED_SKIP
 from conftest import SEED_CHAIN
 
 import symbackprop
+from symbackprop.compile import source
 from symbackprop.fileformat import loads
 from symbackprop.runtime import Runtime
 
@@ -51,8 +52,8 @@ targets = { print = 0.3 }
 '''
 
 
-HELPERS = {"numpy", "math", "params", "p", "x", "y", "value", "grad", "total", "backward", "lr", "zip", "len", "float",
-           "ValueError", "OverflowError", "type", "max", "loss_and_grad", "ONES"}
+HELPERS = {"numpy", "math", "numba", "params", "p", "x", "y", "value", "grad", "total", "backward", "lr", "zip", "len", "float",
+           "ValueError", "OverflowError", "type", "max", "loss_and_grad", "ONES", "range", "i"}
 
 
 def only_numpy_path(tmp_path: Path) -> Path:
@@ -114,13 +115,14 @@ def test_module_runs_with_only_numpy_and_agrees_with_the_runtime(text, tmp_path,
     assert all(p in got["doc"] for p in model.parameters)
 
 
-def test_hostile_names_do_not_reach_code():
+@pytest.mark.parametrize("numba", [False, True])
+def test_hostile_names_do_not_reach_code(numba):
     """Every name in the module is a helper or carries a kind prefix; file text sits only in literals."""
-    text = symbackprop.compile(symbackprop.derive(loads(HOSTILE))).source
+    text = source(symbackprop.derive(loads(HOSTILE)), numba=numba)
     tree = ast.parse(text)
     assert isinstance(tree.body[0], ast.Expr) and "Evil" in tree.body[0].value.value
     imports = {a.name for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom) for a in node.names}
-    assert imports == {"math", "numpy"}
+    assert imports == {"math", "numpy"} | ({"numba"} if numba else set())
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
     prefixed = {n for n in names if n[:2] in ("p_", "x_", "y_", "z_", "a_", "d_")}
     assert {"p_w__import__", "x_numpy", "a_exec", "a_print", "y_print", "p_step"} <= prefixed
@@ -136,7 +138,9 @@ def test_same_file_gives_byte_identical_modules(tmp_path, run_cli):
     assert run_cli("compile", str(path), "-o", str(a)).returncode == 0
     assert run_cli("compile", str(path), "-o", str(b)).returncode == 0
     assert a.read_bytes() == b.read_bytes()
-    assert run_cli("compile", str(SEED_CHAIN)).stdout == symbackprop.compile(symbackprop.derive(symbackprop.load(SEED_CHAIN))).source
+    d = symbackprop.derive(symbackprop.load(SEED_CHAIN))
+    assert run_cli("compile", str(SEED_CHAIN)).stdout == source(d)
+    assert run_cli("compile", str(SEED_CHAIN), "--numba").stdout == source(d, numba=True) != source(d)
 
 
 @pytest.mark.parametrize("bad", ['"a-b"', '"1x"', '"class"', '"__import__"', '"x y"'])
