@@ -26,6 +26,12 @@ SCALAR_WORK = 160  # ... and B * P at most this (bench: 2-2-1 breaks even near B
 VERSION = "0.1.0"
 
 
+READY = ("type(params) is _ndarray and type(X) is _ndarray and type(Y) is _ndarray"
+         "\n            and params.dtype is _float and X.dtype is _float and Y.dtype is _float"
+         "\n            and params.shape == _P_SHAPE and X.shape[1:] == _X_COLUMNS and Y.shape[1:] == _Y_COLUMNS"
+         "\n            and 0 < X.shape[0] == Y.shape[0]")
+
+
 def _sanitize(text: str) -> str:
     """File text made harmless inside a docstring: printable, no quotes, no backslashes."""
     return "".join(c if c.isprintable() and c not in '"\\' else "?" for c in text)[:200]
@@ -82,7 +88,9 @@ class Source:
             "",
             "def loss_and_grad(params, X, Y):",
             '    """(loss, gradient): the batch loss and dE/dp for every p in PARAMETERS (float64)."""',
-            "    p, X, Y = _check(params, X, Y)",
+            f"    if not ({READY}):  # else convert, or say which shape was expected",
+            "        params, X, Y = _check(params, X, Y)",
+            "    p = params",
             *(fused or [
                 f"    if {small}:",
                 "        try:",
@@ -98,7 +106,9 @@ class Source:
             "",
             "def loss(params, X, Y):",
             '    """The batch loss alone."""',
-            "    p, X, Y = _check(params, X, Y)",
+            f"    if not ({READY}):  # else convert, or say which shape was expected",
+            "        params, X, Y = _check(params, X, Y)",
+            "    p = params",
             *(fused_loss or [
                 f"    if {small}:",
                 "        return loss_and_grad(p, X, Y)[0]",
