@@ -69,6 +69,8 @@ def dense_cases():
         model = symbackprop.dense(sizes, activation=act, output_activation=list(ACTIVATIONS)[(i + 1) % len(ACTIVATIONS)],
                                   loss=loss, batch=("mean", "sum")[i % 2], bias=i % 3 != 2, seed=i)
         out.append((f"dense-{act}-{loss}-{'-'.join(map(str, sizes))}", model))
+    wide = symbackprop.dense([3, 12, 6, 2], activation="tanh", output_activation="sigmoid", loss="half_sse", seed=7)
+    out.append(("dense-wide-3-12-6-2", wide))  # over 64 parameters: matrix form, and numba's loop kernel
     return out
 
 

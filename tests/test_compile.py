@@ -14,7 +14,7 @@ from symbackprop.runtime import Runtime
 
 CASES = all_cases()
 IDS = [name for name, _ in CASES]
-BATCHES = (1, 3, 40)  # one example, the float loop, the numpy path
+BATCHES = (1, 3, 40, 300)  # one example, the float loop, the numpy path (numba: the fused loops, and the matrix form)
 
 
 def batches(compiled, model, seed):
