@@ -4,7 +4,9 @@ Peers: the hand-written NumPy runtime, PyTorch autograd (CPU, float64), JAX
 ``jit(value_and_grad)`` (CPU, float64) and plain ``sympy.lambdify(..., cse=True)`` of the
 flattened gradients, the naive baseline. A peer that is not installed, or lambdify on a net whose
 build would take minutes, is reported as absent (None), never as an error. Times are the best of
-three rounds of an adaptive number of calls, in microseconds per call (loss and full gradient).
+five interleaved rounds of an adaptive number of calls, in microseconds per call (loss and full
+gradient). The compiled function uses numba's fused loops when numba is installed (the first call
+then compiles them: the "first call" column).
 """
 
 from __future__ import annotations
@@ -133,8 +135,12 @@ def bench(quick: bool = False, budget: float | None = None) -> dict:
             start = time.perf_counter()
             lam = _lambdify_peer(d)
             lam_s = time.perf_counter() - start
+        start = time.perf_counter()
+        compiled(compiled.initial, np.zeros((2, sizes[0])), np.zeros((2, sizes[-1])))
+        first_call_s = time.perf_counter() - start  # numba's just-in-time compilation, when it is used
         out["nets"].append({"net": name, "parameters": len(model.parameters), "derive_s": derive_s,
-                            "compile_s": compile_s, "lambdify_build_s": lam_s})
+                            "compile_s": compile_s, "first_call_s": first_call_s, "lambdify_build_s": lam_s,
+                            "numba": "import numba" in compiled.source})
         runtime, params = Runtime(model), compiled.initial
         for B in batches:
             X, Y = rng.normal(size=(B, sizes[0])), rng.normal(size=(B, sizes[-1]))
@@ -165,8 +171,9 @@ def render(table: dict) -> str:
         lines.append(f"{r['net']:10} {r['batch']:6d} {us(r['compiled_us'])} {us(r['numpy_us'])} {us(r['torch_us'])}"
                      f" {us(r['jax_us'])} {us(r['lambdify_us'])} {r['speedup_vs_fastest_peer']:8.2f}"
                      f" {r['fastest_peer']:>8} {r['compiled_peak_mib']:9.2f} {r['numpy_peak_mib']:8.2f}")
-    lines += ["", f"{'net':10} {'params':>7} {'derive s':>9} {'compile s':>10} {'lambdify build s':>17}"]
+    lines += ["", f"{'net':10} {'params':>7} {'derive s':>9} {'compile s':>10} {'first call s':>13} {'lambdify build s':>17}  numba"]
     for n in table["nets"]:
         lam = f"{n['lambdify_build_s']:17.2f}" if n["lambdify_build_s"] is not None else f"{'skipped':>17}"
-        lines.append(f"{n['net']:10} {n['parameters']:7d} {n['derive_s']:9.2f} {n['compile_s']:10.2f} {lam}")
+        lines.append(f"{n['net']:10} {n['parameters']:7d} {n['derive_s']:9.2f} {n['compile_s']:10.2f} {n['first_call_s']:13.2f}"
+                     f" {lam}  {'yes' if n['numba'] else 'no'}")
     return "\n".join(lines) + "\n"
