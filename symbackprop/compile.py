@@ -25,6 +25,7 @@ SCALAR_PARAMS = 64  # straight-line float code only for nets this small (code si
 SCALAR_BATCH = 16  # ... and batches this small (measured: the float loop beats numpy below it)
 FUSED_WORK = 2**15  # numba loop kernel for layered nets while B * P is at most this (measured crossover: 2**15 to 2**16)
 SCALAR_WORK = 160  # ... and B * P at most this (bench: 2-2-1 breaks even near B = 20, 2-4-4-1 near B = 5)
+CHUNK = 4096  # matrix form: rows per block for large batches (bench: 2048 to 8192 beat whole 65536-row batches)
 VERSION = "0.1.0"
 
 
@@ -183,6 +184,7 @@ class Source:
             f"TRAINED = numpy.array({[float(p in set(m.trained_parameters)) for p in m.parameters]!r})",
             f"SCALAR_BATCH = {self.scalar_batch() if scalar else 0}",
             *([f"FUSED_BATCH = {self.fused_batch()}"] if self.numba == "layered" else []),
+            *([f"CHUNK = {CHUNK}  # rows per block of the matrix form"] if matrix else []),
             "_ndarray, _float = numpy.ndarray, numpy.dtype(float)",
             "_P_SHAPE, _X_COLUMNS, _Y_COLUMNS = (N_PARAMETERS,), (len(INPUTS),), (len(OUTPUTS),)",
         )
@@ -405,8 +407,17 @@ class Source:
         self.emit(
             "", "",
             "def _batch(p, X, Y, backward):",
-            '    """The whole batch at once in matrix form: A_l = f(A_{l-1} @ W_l.T + b_l)."""',
+            '    """Large batches in blocks of CHUNK rows, so that the temporaries stay in cache (bench)."""',
             "    B = X.shape[0]",
+            "    if B <= CHUNK:",
+            "        return _block(p, X, Y, backward, B)",
+            "    parts = [_block(p, X[s:s + CHUNK], Y[s:s + CHUNK], backward, B) for s in range(0, B, CHUNK)]",
+            "    if not backward:",
+            "        return sum(parts)",
+            "    return sum(v for v, _ in parts), sum(g for _, g in parts)",
+            "", "",
+            "def _block(p, X, Y, backward, B):",
+            '    """Rows of the batch at once in matrix form: A_l = f(A_{l-1} @ W_l.T + b_l); B: the whole batch."""',
             "    A0 = X",
         )
         act, upstream = {}, sp.Symbol("U", real=True)

@@ -133,3 +133,18 @@ def test_lists_are_accepted_as_arrays():
     value, grad = compiled(compiled.initial.tolist(), [[0.2, 0.1, 0.4]], [[1]])
     assert value == pytest.approx(0.019208, abs=1e-15)
     assert isinstance(grad, np.ndarray) and grad.dtype == np.float64
+
+
+def test_large_batches_run_in_blocks_and_agree():
+    from symbackprop.compile import CHUNK
+
+    for batch in ("mean", "sum"):
+        model = symbackprop.dense([3, 5, 2], activation="sigmoid", loss="mse", batch=batch, seed=11)
+        compiled = symbackprop.compile(symbackprop.derive(model), numba=False)
+        rng = np.random.default_rng(5)
+        X, Y = rng.normal(size=(2 * CHUNK + 7, 3)), rng.normal(size=(2 * CHUNK + 7, 2))
+        value, grad = compiled(compiled.initial, X, Y)
+        ref_value, ref_grad = Runtime(model)(compiled.initial, X, Y)
+        close([value], [ref_value], 1e-10)
+        close(grad, ref_grad, 1e-10)
+        assert compiled.loss(compiled.initial, X, Y) == pytest.approx(ref_value, rel=1e-12)
