@@ -29,6 +29,17 @@ CHUNK = 4096  # matrix form: rows per block for large batches (bench: 2048 to 81
 VERSION = "0.1.0"
 
 
+SIGNATURE = "Tuple((float64, float64[::1]))(float64[:], float64[:, :], float64[:, :])"
+STRAIGHT_FUSED = [
+    "    try:",
+    "        value, grad = _fused(params, X, Y)",
+    "    except TypeError:  # not float64 arrays of one and two dimensions: convert, or say what was expected",
+    "        params, X, Y = _check(params, X, Y)",
+    "        value, grad = _fused(params, X, Y)",
+    "    if not len(grad):",
+    "        _check(params, X, Y)  # raises the ValueError that names the expected shape",
+    "    return value, grad",
+]
 READY = ("type(params) is _ndarray and type(X) is _ndarray and type(Y) is _ndarray"
          "\n            and params.dtype is _float and X.dtype is _float and Y.dtype is _float"
          "\n            and params.shape == _P_SHAPE and X.shape[1:] == _X_COLUMNS and Y.shape[1:] == _Y_COLUMNS"
@@ -76,8 +87,7 @@ class Source:
         trained = m.trained_parameters
         mask = "" if len(trained) == self.P else " * TRAINED"
         small = "X.shape[0] <= SCALAR_BATCH" if scalar else "False"
-        fused = ["    return _fused(p, X, Y)"] if self.numba == "straight" else []
-        fused_loss = ["    return _fused(p, X, Y)[0]"] if self.numba == "straight" else []
+        fused, fused_loss = [], []
         if self.numba == "layered":
             fused = ["    if X.shape[0] <= FUSED_BATCH:", "        return _fused(p, X, Y)"]
             fused_loss = ["    if X.shape[0] <= FUSED_BATCH:", "        return _fused(p, X, Y)[0]"]
@@ -99,10 +109,11 @@ class Source:
             "",
             "def loss_and_grad(params, X, Y):",
             '    """(loss, gradient): the batch loss and dE/dp for every p in PARAMETERS (float64)."""',
-            f"    if not ({READY}):  # else convert, or say which shape was expected",
-            "        params, X, Y = _check(params, X, Y)",
-            "    p = params",
-            *(fused if self.numba == "straight" else fused + [
+            *(STRAIGHT_FUSED if self.numba == "straight" else [
+                f"    if not ({READY}):  # else convert, or say which shape was expected",
+                "        params, X, Y = _check(params, X, Y)",
+                "    p = params",
+                *fused,
                 f"    if {small}:",
                 "        try:",
                 "            if X.shape[0] == 1:",
@@ -117,10 +128,11 @@ class Source:
             "",
             "def loss(params, X, Y):",
             '    """The batch loss alone."""',
-            f"    if not ({READY}):  # else convert, or say which shape was expected",
-            "        params, X, Y = _check(params, X, Y)",
-            "    p = params",
-            *(fused_loss if self.numba == "straight" else fused_loss + [
+            *(["    return loss_and_grad(params, X, Y)[0]"] if self.numba == "straight" else [
+                f"    if not ({READY}):  # else convert, or say which shape was expected",
+                "        params, X, Y = _check(params, X, Y)",
+                "    p = params",
+                *fused_loss,
                 f"    if {small}:",
                 "        return loss_and_grad(p, X, Y)[0]",
                 "    return _batch(p, X, Y, False)"]),
@@ -248,9 +260,12 @@ class Source:
         scale = " / B" if m.batch == "mean" else ""
         self.emit(
             "", "",
-            "@numba.njit(cache=False, nogil=True)  # compiled at the first call",
+            f"@numba.njit({SIGNATURE!r}, cache=False, nogil=True)  # compiled here, for float64 arrays only",
             "def _fused(p, X, Y):",
             '    """Every example in one machine-code loop (numba): the float code, fused."""',
+            f"    if p.shape[0] != {self.P} or X.shape[1] != {len(m.inputs)} or Y.shape[1] != {len(m.outputs)}"
+            " or X.shape[0] != Y.shape[0] or X.shape[0] < 1:",
+            "        return 0.0, numpy.empty(0)  # the caller says which shape was expected",
             *[f"    {name} = p[{i}]" for i, name in enumerate(N.param.values())],
             "    total = 0.0",
             *[f"    g{i} = 0.0" for i in range(self.P)],

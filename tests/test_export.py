@@ -53,7 +53,7 @@ targets = { print = 0.3 }
 
 
 HELPERS = {"numpy", "math", "numba", "params", "p", "x", "y", "value", "grad", "total", "backward", "lr", "zip", "len", "float",
-           "ValueError", "OverflowError", "type", "max", "loss_and_grad", "ONES", "range", "i"}
+           "ValueError", "OverflowError", "TypeError", "type", "max", "loss_and_grad", "ONES", "range", "i"}
 
 
 def only_numpy_path(tmp_path: Path) -> Path:
