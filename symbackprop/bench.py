@@ -11,6 +11,7 @@ then compiles them: the "first call" column).
 
 from __future__ import annotations
 
+import os
 import time
 import tracemalloc
 from functools import partial
@@ -49,6 +50,16 @@ def _time(fns: dict, budget: float, rounds: int = 5) -> dict:
                 fn()
             best[name] = min(best[name], (time.perf_counter() - start) / counts[name])
     return {name: t * 1e6 for name, t in best.items()}
+
+
+def _threads() -> dict:
+    """The thread settings the run had: on a shared machine, BLAS and torch threads that spin while
+    another process holds the cores slow their peers by 10-50x, so say how the table was measured."""
+    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "XLA_FLAGS")
+    out = {name: os.environ.get(name) for name in names}
+    out["cpu_count"] = os.cpu_count()
+    out["torch_threads"] = torchref.torch.get_num_threads() if torchref.available() else None
+    return out
 
 
 def _peak_mib(fn) -> float:
@@ -120,7 +131,7 @@ def bench(quick: bool = False, budget: float | None = None) -> dict:
     budget = budget if budget is not None else (0.02 if quick else 0.25)
     nets, batches = (QUICK_NETS, QUICK_BATCHES) if quick else (NETS, BATCHES)
     rng = np.random.default_rng(0)
-    out = {"nets": [], "rows": [], "unit": "microseconds per call (loss and full gradient)"}
+    out = {"nets": [], "rows": [], "unit": "microseconds per call (loss and full gradient)", "threads": _threads()}
     for sizes in nets:
         name = "-".join(map(str, sizes))
         model = dense(list(sizes), activation="relu", output_activation="identity", loss="mse", seed=1)
@@ -164,7 +175,9 @@ def render(table: dict) -> str:
     def us(v):
         return f"{v:10.1f}" if v is not None else f"{'absent':>10}"
 
-    lines = [f"times in {table['unit']}; speedup = fastest peer / compiled (> 1: compiled is faster)", "",
+    threads = ", ".join(f"{k}={v}" for k, v in table["threads"].items() if v is not None)
+    lines = [f"times in {table['unit']}; speedup = fastest peer / compiled (> 1: compiled is faster)",
+             f"threads: {threads}", "",
              f"{'net':10} {'B':>6} {'compiled':>10} {'numpy':>10} {'torch':>10} {'jax':>10} {'lambdify':>10}"
              f" {'speedup':>8} {'vs':>8} {'peak MiB':>9} {'np MiB':>8}"]
     for r in table["rows"]:
