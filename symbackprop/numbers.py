@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 DIGITS = 10
+MAX_CLOSED_FORM = 60  # longer exact forms are left to the trace; the document shows the decimal
 
 
 def decimal(value: sp.Expr, digits: int = DIGITS) -> str:
@@ -36,6 +37,7 @@ def show(value: sp.Expr) -> str:
     if value.is_Rational:
         terminating = sp.Rational(dec) == value if "e" not in dec else False
         return dec if terminating else f"≈ {dec} (= {exact(value)})"
-    if value.is_Float:
+    closed = exact(value)
+    if value.is_Float or len(closed) > MAX_CLOSED_FORM:
         return f"≈ {dec}"
-    return f"≈ {dec} (= {exact(value)})"
+    return f"≈ {dec} (= {closed})"
