@@ -7,7 +7,7 @@ GOOD = SEED_CHAIN.read_text()
 
 CASES = {
     "broken_toml": (GOOD.replace('name = "a"', 'name = "a'), ["not valid TOML", "line"]),
-    "unknown_activation": (GOOD.replace('activation = "relu"', 'activation = "relux"', 1),
+    "unknown_activation": (GOOD.replace("activation = \"relu\"", "activation = \"relux\"", 1),
                            ["network.neurons[0].activation", "unknown activation 'relux'", "expected one of"]),
     "unknown_loss": (GOOD.replace('function = "half_sse"', 'function = "hinge"'), ["loss.function", "unknown loss 'hinge'"]),
     "missing_weight_value": (GOOD.replace("w_b1 = 0.4\n", ""), ["parameters.w_b1", "missing initial value"]),
