@@ -36,7 +36,10 @@ def show(value: sp.Expr) -> str:
         return dec
     if value.is_Rational:
         terminating = sp.Rational(dec) == value if "e" not in dec else False
-        return dec if terminating else f"≈ {dec} (= {exact(value)})"
+        if terminating:
+            return dec
+        closed = exact(value)
+        return f"≈ {dec}" if len(closed) > MAX_CLOSED_FORM else f"≈ {dec} (= {closed})"
     closed = exact(value)
     if value.is_Float or len(closed) > MAX_CLOSED_FORM:
         return f"≈ {dec}"
