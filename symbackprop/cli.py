@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from . import api
 from .errors import InputError
@@ -66,12 +67,47 @@ def _parallel(args: argparse.Namespace) -> int:
     for p in only or []:
         if p not in model.parameters:
             raise InputError(f"{p!r} is not a parameter", key="--only")
+    if args.engine:
+        return _parallel_run(args, model, sizes)
     text = PRINTERS[args.format](parallel_walkthrough.build(model, args.workers, sizes, only))
     if args.output:
         write_atomic(args.output, text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _parallel_run(args: argparse.Namespace, model, sizes) -> int:
+    """K torch.distributed processes against the compiled averaged update; exit 1 if they differ."""
+    from rich.progress import Progress
+
+    from . import distributed
+
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise InputError("PyTorch is not installed; expected the extra: pip install 'symbackprop[torch]'", key="--run") from None
+    fault = distributed.Fault.parse(args.inject_fault) if args.inject_fault else None
+    first, start = 0, None
+    if args.resume:
+        first, start = distributed._read_checkpoint(Path(args.checkpoint or ""), model, args.workers)
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task(f"{args.workers} workers", total=args.steps, completed=first)
+        try:
+            history = distributed.run(model, args.workers, args.steps, sizes, timeout=args.timeout,
+                                      checkpoint=args.checkpoint, every=args.every, resume=args.resume, fault=fault,
+                                      progress=lambda step: bar.update(task, completed=step))
+        except distributed.RunFailed as e:
+            print(f"symbackprop: run failed: {e}", file=sys.stderr)
+            return 1
+    reference = distributed.compiled_reference(model, args.workers, args.steps, sizes, start, first)
+    error = distributed.largest_relative_error(history, reference)
+    ok = error <= distributed.TOLERANCE
+    print(f"torch.distributed (gloo, {args.workers} processes), steps {first + 1}..{args.steps}: largest relative difference"
+          f" from the compiled averaged update {error:.3g} ({'within' if ok else 'ABOVE'} {distributed.TOLERANCE:g})")
+    for name, value in zip(model.parameters, history[-1] if history else []):
+        print(f"  {name} = {value!r}")
+    return 0 if ok else 1
 
 
 def _sizes(text: str, key: str) -> list[int]:
@@ -113,6 +149,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--only", help="comma-separated parameters to show")
     p.add_argument("--format", default="terminal", choices=sorted(api.FORMATS))
     p.add_argument("-o", "--output")
+    p.add_argument("--run", dest="engine", choices=["torch"], help="run it for real on torch.distributed (gloo, loopback)")
+    p.add_argument("--steps", type=int, default=1, help="training steps of the real run")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds a rank may take per step")
+    p.add_argument("--checkpoint", help="write the state here (atomically) every --every steps")
+    p.add_argument("--every", type=int, default=1)
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    p.add_argument("--inject-fault", help=argparse.SUPPRESS)  # RANK:STEP:crash|hang, for drills and tests
     p.set_defaults(run=_parallel)
     return top
 
