@@ -34,7 +34,9 @@ class LocalResult:
 
 
 class Local:
-    def __init__(self, derivation, trace, stated: dict[Key, sp.Rational], strict: bool, free: Key | None = None):
+    def __init__(self, derivation, trace, stated: dict[Key, sp.Rational], strict: bool, free: Key | None = None,
+                 free_name: str = ""):
+        self.free_name = free_name or str(free)
         self.d, self.trace, self.model = derivation, trace, derivation.model
         if len(self.model.examples) != 1:
             raise InputError("local checks need a model with a single training example", key="claims")
@@ -65,7 +67,7 @@ class Local:
     def _sub(self, expr: sp.Expr, t: int) -> sp.Expr:
         example = self.model.examples[0]
         mapping = {}
-        for s in expr.free_symbols:
+        for s in sorted(sp.sympify(expr).free_symbols, key=str):
             kind, name = self.kind[s]
             if kind == "param":
                 mapping[s] = self.value(Key(name, None, t))
@@ -123,7 +125,7 @@ class Local:
             return LocalResult(value, inputs)
         solutions = [s for s in sp.solve(sp.Eq(value, stated), self.symbol) if s.is_real]
         possible = any(self._in_range(s) for s in solutions)
-        return LocalResult(None, inputs, solved=str(self.free), solutions=solutions, possible=possible)
+        return LocalResult(None, inputs, solved=self.free_name, solutions=solutions, possible=possible)
 
     def _in_range(self, value: sp.Expr) -> bool:
         name = self.free.name

@@ -112,7 +112,7 @@ def _check(c: Claim, reading: str, m, d, trace) -> tuple[Result, bool]:
     free = key_of(trace, c.solve, f"{where}.solve") if c.solve else None
     local = None
     if stated or free:
-        local = Local(d, trace, stated, strict=bool(c.declared), free=free).check(key, c.value)
+        local = Local(d, trace, stated, strict=bool(c.declared), free=free, free_name=c.solve or "").check(key, c.value)
     inputs = ", ".join(f"{k} = {c.local[k].strip()}" for k in c.local)
 
     if c.declared:
