@@ -45,10 +45,7 @@ def identity_report(d, only) -> tuple[str, bool]:
 
 
 def _dense(args: argparse.Namespace) -> int:
-    try:
-        sizes = [int(s) for s in args.sizes.split(",")]
-    except ValueError:
-        raise InputError(f"{args.sizes!r}: expected layer sizes like 2,2,1", key="SIZES") from None
+    sizes = _sizes(args.sizes, "SIZES")
     model = api.dense(sizes, activation=args.activation, output_activation=args.output_activation,
                       loss=args.loss, bias=not args.no_bias, seed=args.seed)
     text = model.to_toml()
@@ -70,6 +67,32 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 1 if any(r.failed for r in reports) else 0
+
+
+def _parallel(args: argparse.Namespace) -> int:
+    from . import parallel_walkthrough
+    from .printers import PRINTERS
+
+    model = api.load(args.file)
+    sizes = _sizes(args.shards, "--shards") if args.shards else None
+    only = [p.strip() for p in args.only.split(",") if p.strip()] if args.only else None
+    for p in only or []:
+        if p not in model.parameters:
+            raise InputError(f"{p!r} is not a parameter", key="--only")
+    text = PRINTERS[args.format](parallel_walkthrough.build(model, args.workers, sizes, only))
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _sizes(text: str, key: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise InputError(f"{text!r}: expected whole numbers like 2,2,1", key=key) from None
+    return sizes
 
 
 def parser() -> argparse.ArgumentParser:
@@ -102,6 +125,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the report as JSON")
     p.add_argument("-o", "--output", help="write here (atomically) instead of standard output")
     p.set_defaults(run=_verify)
+
+    p = sub.add_parser("parallel", help="the averaged gradient of K data-parallel workers")
+    p.add_argument("file")
+    p.add_argument("--workers", type=int, required=True)
+    p.add_argument("--shards", help="shard sizes, e.g. 1,3 (default: equal)")
+    p.add_argument("--only", help="comma-separated parameters to show")
+    p.add_argument("--format", default="terminal", choices=sorted(api.FORMATS))
+    p.add_argument("-o", "--output")
+    p.set_defaults(run=_parallel)
     return top
 
 
