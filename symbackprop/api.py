@@ -8,6 +8,8 @@ from .dense import dense
 from .derive import Derivation, derive
 from .fileformat import load
 from .printers import PRINTERS
+from .verification import FileReport
+from .verification import verify as _verify_file
 from .walkthrough import build
 
 FORMATS = PRINTERS
@@ -20,4 +22,9 @@ def document(d: Derivation, fmt: str = "terminal", iterations: int | None = None
     return PRINTERS[fmt](build(d, trace, only))
 
 
-__all__ = ["FORMATS", "dense", "derive", "document", "load"]
+def verify(path) -> FileReport:
+    """Every claim of one derivation file checked: a report with per-claim status and diagnosis."""
+    return _verify_file(path)
+
+
+__all__ = ["FORMATS", "dense", "derive", "document", "load", "verify"]

@@ -57,6 +57,19 @@ def _dense(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from . import verification as verify
+
+    reports = [verify.verify(f) for f in args.files]
+    fmt = "json" if args.json else args.format
+    text = {"text": verify.text, "md": verify.markdown, "json": verify.to_json}[fmt](reports)
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 1 if any(r.failed for r in reports) else 0
+
+
 def _parallel(args: argparse.Namespace) -> int:
     from . import parallel_walkthrough
     from .printers import PRINTERS
@@ -141,6 +154,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output")
     p.set_defaults(run=_dense)
+
+    p = sub.add_parser("verify", help="check every claim of derivation files against the exact trace")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--format", default="text", choices=["text", "md"])
+    p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.add_argument("-o", "--output", help="write here (atomically) instead of standard output")
+    p.set_defaults(run=_verify)
 
     p = sub.add_parser("parallel", help="the averaged gradient of K data-parallel workers")
     p.add_argument("file")

@@ -18,7 +18,7 @@ from .errors import InputError
 from .model import Example, Model, Neuron, check_name, rational
 
 TABLES = {
-    "": {"title", "source", "network", "parameters", "loss", "training", "examples", "claims", "notes"},
+    "": {"title", "source", "network", "parameters", "loss", "training", "examples", "claims", "notes", "readings"},
     "network": {"inputs", "constants", "outputs", "neurons"},
     "neuron": {"name", "activation", "inputs", "weights", "bias"},
     "loss": {"function", "batch"},
@@ -171,6 +171,7 @@ def from_dict(data: dict) -> Model:
         title=_text(data.get("title", ""), "title"),
         source=_text(data.get("source", ""), "source"),
         claims=claims,
+        readings=data.get("readings", {}),
     )
 
 

@@ -60,6 +60,7 @@ class Model:
     source: str = ""
     claims: list[dict] = field(default_factory=list)  # raw claim tables, checked by claims.py
     layers: list[list[str]] | None = None  # set by dense(): neurons layer by layer
+    readings: dict = field(default_factory=dict)  # raw [readings.NAME] tables, checked by claims.py
 
     def __post_init__(self) -> None:
         validate(self)
