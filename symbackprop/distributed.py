@@ -143,6 +143,8 @@ def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = No
             try:
                 kind, rank, step, payload = messages.get(timeout=0.2)
             except queue_module.Empty:
+                kind = None
+            if kind is None:
                 dead = [(r, p.exitcode) for r, p in enumerate(procs) if p.exitcode not in (None, 0) and r not in done]
                 if dead:
                     r, code = dead[0]
