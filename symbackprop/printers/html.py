@@ -12,6 +12,7 @@ from ..walkthrough import Network, Walkthrough
 from .mathml import equation
 
 MAX_EDGE_LABELS = 16
+LONG_TEXT = 400
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
@@ -50,7 +51,7 @@ def svg_network(net: Network) -> str:
     for source, neuron, weight in net.edges:
         (x1, y1), (x2, y2) = pos[source], pos[neuron]
         out.append(f'<line x1="{x1 + r}" y1="{y1:.1f}" x2="{x2 - r}" y2="{y2:.1f}" stroke="#777" stroke-width="1"'
-                   f' marker-end="url(#arrow)"/>')
+                   + (' marker-end="url(#arrow)"/>' if labels else "/>"))
         if labels:
             lx, ly = x1 + r + 0.3 * (x2 - x1 - 2 * r), y1 + 0.3 * (y2 - y1)
             out.append(f'<text x="{lx:.1f}" y="{ly - 3:.1f}" font-size="12" fill="#225">{escape(weight)}</text>')
@@ -81,7 +82,10 @@ def render(doc: Walkthrough, plots_href: str | None = None) -> str:
         out.append(f'<details id="s{k}"{" open" if k == 0 else ""}><summary>{escape(section.title)}</summary>')
         if k == 0 and doc.network is not None:
             out.append(f"<figure>{svg_network(doc.network)}</figure>")
-        out += [f"<p>{escape(line)}</p>" for line in section.text]
+        for line in section.text:  # a long listing (hundreds of parameters) starts collapsed
+            head, _, rest = line.partition(": ")
+            out.append(f"<details><summary>{escape(head)}</summary><p>{escape(rest)}</p></details>"
+                       if len(line) > LONG_TEXT and rest else f"<p>{escape(line)}</p>")
         for step in section.steps:
             out.append(f'<div class="step" id="{escape(step.name)}" title="{escape(step.name)}">{equation(step)}</div>')
             if step.note:

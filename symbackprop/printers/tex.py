@@ -75,8 +75,8 @@ def render(doc: Walkthrough, plots_href: str | None = None, plot_ext: str = "png
         out.append(rf"\section{{{escape(section.title)}}}")
         if k == 0 and doc.network is not None:
             out += [r"\begin{center}", tikz(doc.network), r"\end{center}"]
-        for line in section.text:
-            out += [escape(line), ""]
+        for line in section.text:  # a long listing (hundreds of parameters) in small type
+            out += [rf"{{\footnotesize {escape(line)}\par}}" if len(line) > 400 else escape(line), ""]
         for step in section.steps:
             out.append(display(equation(step), step.note))
         out.append("")
