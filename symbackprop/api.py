@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 from .dense import dense
@@ -16,10 +17,21 @@ FORMATS = PRINTERS
 
 
 def document(d: Derivation, fmt: str = "terminal", iterations: int | None = None,
-             only: Sequence[str] | None = None) -> str:
-    """The walkthrough of a derivation in one format."""
+             only: Sequence[str] | None = None, plots: str | os.PathLike | None = None,
+             plots_href: str | None = None) -> str | bytes:
+    """The walkthrough of a derivation in one format (bytes for ``pdf``).
+
+    With ``plots`` a directory, the plots are written there (PNG and SVG) and embedded: inline in
+    HTML and PDF, as links to ``plots_href`` (default: the directory as given) in Markdown and LaTeX.
+    """
     trace = d.trace(iterations)
-    return PRINTERS[fmt](build(d, trace, only))
+    doc = build(d, trace, only, plots=plots is not None)
+    if plots is not None:
+        from .printers.figures import write_all
+
+        write_all(doc.plots, plots)
+        plots_href = str(plots) if plots_href is None else plots_href
+    return PRINTERS[fmt](doc, plots_href)
 
 
 def verify(path) -> FileReport:

@@ -7,6 +7,7 @@ on stderr and exit code 2; a failed check exits 1.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,14 +20,23 @@ from .fileformat import write_atomic
 def _derive(args: argparse.Namespace) -> int:
     only = [p.strip() for p in args.only.split(",") if p.strip()] if args.only else None
     d = api.derive(api.load(args.file))
-    text = api.document(d, fmt=args.format, iterations=args.iterations, only=only)
+    href = None
+    if args.plots:
+        href = os.path.relpath(args.plots, os.path.dirname(os.path.abspath(args.output)) if args.output else os.getcwd())
+    text = api.document(d, fmt=args.format, iterations=args.iterations, only=only, plots=args.plots,
+                        plots_href=href.replace(os.sep, "/") if href else None)
     status = 0
     if args.check_identity:
         report, ok = identity_report(d, only)
-        text += report
+        if isinstance(text, bytes):
+            sys.stderr.write(report)
+        else:
+            text += report
         status = 0 if ok else 1
     if args.output:
         write_atomic(args.output, text)
+    elif isinstance(text, bytes):
+        sys.stdout.buffer.write(text)
     else:
         sys.stdout.write(text)
     return status
@@ -141,6 +151,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write here (atomically) instead of standard output")
     p.add_argument("--iterations", type=int, help="training iterations (default: the file's)")
     p.add_argument("--only", help="comma-separated parameters whose chains to show")
+    p.add_argument("--plots", metavar="DIR", help="write the plots (PNG, SVG) here and embed them in the document")
     p.add_argument("--check-identity", action="store_true",
                    help="prove each chain-rule gradient equal to sympy.diff of the flattened loss")
     p.set_defaults(run=_derive)

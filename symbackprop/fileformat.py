@@ -240,6 +240,9 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
     except OSError as e:
         raise InputError(f"cannot write here ({e.strerror}); expected a writable directory", file=str(path)) from None
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the mode open() would
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
         os.replace(tmp, path)

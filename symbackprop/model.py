@@ -89,7 +89,18 @@ class Model:
         return dumps(self)
 
     def _repr_html_(self) -> str:
-        return f"<b>{self.title or 'Model'}</b>: {len(self.neurons)} neurons, {len(self.parameters)} parameters"
+        """Jupyter: the network and the chain of the first parameter (printing lives in printers/)."""
+        from .derive import derive
+        from .printers import notebook
+
+        title = f"{self.title or 'Model'}: {len(self.neurons)} neurons, {len(self.parameters)} parameters"
+        return notebook.html(derive(self), title)
+
+    def _repr_latex_(self) -> str:
+        from .derive import derive
+        from .printers import notebook
+
+        return notebook.latex(derive(self))
 
 
 def check_name(name: object, key: str) -> str:
