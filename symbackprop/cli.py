@@ -7,6 +7,7 @@ on stderr and exit code 2; a failed check exits 1.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -100,6 +101,17 @@ def _parallel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compile(args: argparse.Namespace) -> int:
+    from .compile import source
+
+    text = source(api.derive(api.load(args.file)), numba=args.numba)
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _parallel_run(args: argparse.Namespace, model, sizes) -> int:
     """K torch.distributed processes against the compiled averaged update; exit 1 if they differ."""
     from rich.progress import Progress
@@ -129,7 +141,7 @@ def _parallel_run(args: argparse.Namespace, model, sizes) -> int:
     print(f"torch.distributed (gloo, {args.workers} processes), steps {first + 1}..{args.steps}: largest relative difference"
           f" from the compiled averaged update {error:.3g} ({'within' if ok else 'ABOVE'} {distributed.TOLERANCE:g})")
     for name, value in zip(model.parameters, history[-1] if history else []):
-        print(f"  {name} = {value!r}")
+        print(f"  {name} = {float(value)!r}")
     return 0 if ok else 1
 
 
@@ -139,6 +151,22 @@ def _sizes(text: str, key: str) -> list[int]:
     except ValueError:
         raise InputError(f"{text!r}: expected whole numbers like 2,2,1", key=key) from None
     return sizes
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .check import check
+
+    report = check(api.derive(api.load(args.file)), against=args.against)
+    sys.stdout.write(report.text())
+    return 0 if report.ok else 1
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import bench, render
+
+    table = bench(quick=args.quick)
+    sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else render(table))
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -188,6 +216,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     p.add_argument("--inject-fault", help=argparse.SUPPRESS)  # RANK:STEP:crash|hang, for drills and tests
     p.set_defaults(run=_parallel)
+
+    p = sub.add_parser("compile", help="write the loss and gradients as a standalone NumPy module")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", help="the module to write (atomically); standard output if absent")
+    p.add_argument("--numba", action="store_true",
+                   help="add a fused numba loop for every batch (nets up to 64 parameters); the module then needs numba")
+    p.set_defaults(run=_compile)
+
+    p = sub.add_parser("check", help="compare compiled gradients with the NumPy runtime, PyTorch, finite differences")
+    p.add_argument("file")
+    p.add_argument("--against", default="all", choices=["numpy", "torch", "fd", "all"])
+    p.set_defaults(run=_check)
+
+    p = sub.add_parser("bench", help="time compiled gradients against NumPy, PyTorch, JAX and lambdify")
+    p.add_argument("--json", action="store_true", help="the table as JSON")
+    p.add_argument("--quick", action="store_true", help="two small nets, two batch sizes, short timings")
+    p.set_defaults(run=_bench)
     return top
 
 

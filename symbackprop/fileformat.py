@@ -188,8 +188,10 @@ def _num(value: sp.Rational) -> str:
     digits = 0
     while (value * 10**digits).q != 1:
         digits += 1
-    text = f"{Decimal(value.p) / Decimal(value.q):.{max(digits, 1)}f}"
-    return text
+    digits = max(digits, 1)  # exact in integers: Decimal division would round at 28 digits
+    scaled = abs(value.p) * 10**digits // value.q
+    whole, frac = divmod(scaled, 10**digits)
+    return f"{'-' if value < 0 else ''}{whole}.{frac:0{digits}d}"
 
 
 def _list(names) -> str:

@@ -1,0 +1,172 @@
+"""``symbackprop bench``: compiled gradients against their peers, measured in one run.
+
+Peers: the hand-written NumPy runtime, PyTorch autograd (CPU, float64), JAX
+``jit(value_and_grad)`` (CPU, float64) and plain ``sympy.lambdify(..., cse=True)`` of the
+flattened gradients, the naive baseline. A peer that is not installed, or lambdify on a net whose
+build would take minutes, is reported as absent (None), never as an error. Times are the best of
+three rounds of an adaptive number of calls, in microseconds per call (loss and full gradient).
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from functools import partial
+
+import numpy as np
+import sympy as sp
+
+from . import torchref
+from .compile import compile as compile_derivation
+from .dense import dense
+from .derive import derive
+from .runtime import Runtime
+
+NETS = ((2, 2, 1), (2, 4, 4, 1), (4, 16, 16, 1), (8, 32, 32, 4))
+BATCHES = (1, 32, 1024, 65536)
+QUICK_NETS, QUICK_BATCHES = NETS[:2], (1, 32)
+LAMBDIFY_MAX_PARAMS = 40  # 4-16-16-1 (369 parameters) takes ~25 s to lambdify with cse
+PEERS = ("numpy", "torch", "jax", "lambdify")
+
+
+def _time(fns: dict, budget: float, rounds: int = 5) -> dict:
+    """Microseconds per call for each callable: the best of interleaved rounds, so that load from
+    other processes falls on every peer alike; each call count is fitted to the time budget."""
+    counts = {}
+    for name, fn in fns.items():
+        fn()
+        start = time.perf_counter()
+        fn()
+        once = max(time.perf_counter() - start, 1e-7)
+        counts[name] = int(min(max(budget / rounds / once, 1), 20000))
+    best = dict.fromkeys(fns, float("inf"))
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(counts[name]):
+                fn()
+            best[name] = min(best[name], (time.perf_counter() - start) / counts[name])
+    return {name: t * 1e6 for name, t in best.items()}
+
+
+def _peak_mib(fn) -> float:
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+
+
+def _torch_peer(model, params, X, Y):
+    if not torchref.available():
+        return None
+    torch = torchref.torch
+    tm = torchref.TorchModel(model)
+    p = torch.tensor(params, dtype=torch.float64, requires_grad=True)
+    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    loss = torchref.LOSSES[model.loss]
+
+    def run():
+        p.grad = None
+        value = loss(Yt, tm.forward(p, Xt)).mean()
+        value.backward()
+        return value, p.grad
+
+    return run
+
+
+def _jax_peer(model, layers, params, X, Y):
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    index = {p: i for i, p in enumerate(model.parameters)}
+    Ws = [np.array([[index[w] for w in model.neuron(n).weights] for n in layer]) for layer in layers]
+    bs = [np.array([index[model.neuron(n).bias] for n in layer]) for layer in layers]
+
+    def loss(p, X, Y):
+        A = X
+        for l, (W, b) in enumerate(zip(Ws, bs)):
+            Z = A @ p[W].T + p[b]
+            A = jnp.maximum(Z, 0.0) if l < len(Ws) - 1 else Z
+        return jnp.mean(jnp.mean((A - Y) ** 2, axis=1))
+
+    f = jax.jit(jax.value_and_grad(loss))
+    pj, Xj, Yj = jnp.asarray(params), jnp.asarray(X), jnp.asarray(Y)
+    return lambda: jax.block_until_ready(f(pj, Xj, Yj))
+
+
+def _lambdify_peer(d):
+    """Plain lambdify of the per-example loss and flattened gradients, averaged over the batch."""
+    m = d.model
+    args = [d.symbols[p] for p in m.parameters] + [d.symbols[x] for x in m.inputs] + [d.targets[o] for o in m.outputs]
+    exprs = [d.composed] + [d.gradient(p, "flat") for p in m.parameters]
+    f = sp.lambdify(args, exprs, modules="numpy", cse=True)
+
+    def call(params, X, Y):
+        out = f(*params, *X.T, *Y.T)
+        return np.mean(out[0]), np.array([np.mean(g) for g in out[1:]])
+
+    return call
+
+
+def bench(quick: bool = False, budget: float | None = None) -> dict:
+    """The table as data: one dict per net (one-time costs) and one per (net, batch) cell."""
+    budget = budget if budget is not None else (0.02 if quick else 0.25)
+    nets, batches = (QUICK_NETS, QUICK_BATCHES) if quick else (NETS, BATCHES)
+    rng = np.random.default_rng(0)
+    out = {"nets": [], "rows": [], "unit": "microseconds per call (loss and full gradient)"}
+    for sizes in nets:
+        name = "-".join(map(str, sizes))
+        model = dense(list(sizes), activation="relu", output_activation="identity", loss="mse", seed=1)
+        start = time.perf_counter()
+        d = derive(model)
+        derive_s = time.perf_counter() - start
+        start = time.perf_counter()
+        compiled = compile_derivation(d)
+        compile_s = time.perf_counter() - start
+        lam, lam_s = None, None
+        if len(model.parameters) <= LAMBDIFY_MAX_PARAMS:
+            start = time.perf_counter()
+            lam = _lambdify_peer(d)
+            lam_s = time.perf_counter() - start
+        out["nets"].append({"net": name, "parameters": len(model.parameters), "derive_s": derive_s,
+                            "compile_s": compile_s, "lambdify_build_s": lam_s})
+        runtime, params = Runtime(model), compiled.initial
+        for B in batches:
+            X, Y = rng.normal(size=(B, sizes[0])), rng.normal(size=(B, sizes[-1]))
+            fns = {"compiled": partial(compiled, params, X, Y), "numpy": partial(runtime, params, X, Y),
+                   "torch": _torch_peer(model, params, X, Y), "jax": _jax_peer(model, model.layers, params, X, Y),
+                   "lambdify": partial(lam, params, X, Y) if lam else None}
+            measured = _time({k: f for k, f in fns.items() if f is not None}, budget)
+            times = {k: measured.get(k) for k in fns}
+            peers = {k: v for k, v in times.items() if k != "compiled" and v is not None}
+            fastest = min(peers, key=peers.get)
+            out["rows"].append({
+                "net": name, "batch": B, **{f"{k}_us": v for k, v in times.items()},
+                "fastest_peer": fastest, "speedup_vs_fastest_peer": peers[fastest] / times["compiled"],
+                "compiled_peak_mib": _peak_mib(partial(compiled, params, X, Y)),
+                "numpy_peak_mib": _peak_mib(partial(runtime, params, X, Y)),
+            })
+    return out
+
+
+def render(table: dict) -> str:
+    def us(v):
+        return f"{v:10.1f}" if v is not None else f"{'absent':>10}"
+
+    lines = [f"times in {table['unit']}; speedup = fastest peer / compiled (> 1: compiled is faster)", "",
+             f"{'net':10} {'B':>6} {'compiled':>10} {'numpy':>10} {'torch':>10} {'jax':>10} {'lambdify':>10}"
+             f" {'speedup':>8} {'vs':>8} {'peak MiB':>9} {'np MiB':>8}"]
+    for r in table["rows"]:
+        lines.append(f"{r['net']:10} {r['batch']:6d} {us(r['compiled_us'])} {us(r['numpy_us'])} {us(r['torch_us'])}"
+                     f" {us(r['jax_us'])} {us(r['lambdify_us'])} {r['speedup_vs_fastest_peer']:8.2f}"
+                     f" {r['fastest_peer']:>8} {r['compiled_peak_mib']:9.2f} {r['numpy_peak_mib']:8.2f}")
+    lines += ["", f"{'net':10} {'params':>7} {'derive s':>9} {'compile s':>10} {'lambdify build s':>17}"]
+    for n in table["nets"]:
+        lam = f"{n['lambdify_build_s']:17.2f}" if n["lambdify_build_s"] is not None else f"{'skipped':>17}"
+        lines.append(f"{n['net']:10} {n['parameters']:7d} {n['derive_s']:9.2f} {n['compile_s']:10.2f} {lam}")
+    return "\n".join(lines) + "\n"

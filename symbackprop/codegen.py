@@ -1,0 +1,120 @@
+"""Printing a Derivation's expressions as Python: scalar (math) and batch (NumPy) code.
+
+Every name from a file reaches the code only through ``Names``: a kind prefix (``p_`` parameter,
+``x_`` input, ``y_`` target, ``z_``/``a_``/``d_`` a neuron's sum, activation and error term) on a
+name the model validator has already proven an identifier, checked again here. The helpers
+the generated code uses (``numpy``, ``math``, ``X``, ``B``, ``total``...) carry none of those
+prefixes, so no file name can shadow them, and no file text is ever printed outside a string
+literal written with ``repr``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.pycode import PythonCodePrinter
+
+from .errors import InputError
+
+SAFE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+
+def safe(name: str) -> str:
+    if not SAFE.match(name):
+        raise InputError(f"{name!r} cannot become a Python name; expected an identifier")
+    return name
+
+
+class ScalarPrinter(PythonCodePrinter):
+    """Python floats and ``math``: the straight-line code for small batches."""
+
+    def _print_Heaviside(self, expr):
+        z = self._print(expr.args[0])
+        at0 = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)
+        return f"(1.0 if {z} > 0 else {self._print(sp.Float(at0))} if {z} == 0 else 0.0)" if at0 != 0 else f"(1.0 if {z} > 0 else 0.0)"
+
+    def _print_Max(self, expr):
+        if len(expr.args) == 2 and expr.args[0] == 0:  # relu: a branch is cheaper than a call to max
+            z = self._print(expr.args[1])
+            return f"({z} if {z} > 0 else 0.0)"
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Mul(self, expr):
+        step, rest = _split_step(expr)
+        if step is None:
+            return super()._print_Mul(expr)
+        return f"({self._print(rest)} if {self._print(step.args[0])} > 0 else 0.0)"
+
+
+class BatchPrinter(NumPyPrinter):
+    """NumPy elementwise code over whole columns or matrices."""
+
+    def _print_Heaviside(self, expr):
+        at0 = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)
+        return f"numpy.heaviside({self._print(expr.args[0])}, {self._print(sp.Float(at0))})"
+
+    def _print_Mul(self, expr):
+        step, rest = _split_step(expr)
+        if step is None:
+            return super()._print_Mul(expr)
+        return f"{self.parenthesize(rest, 50)}*({self._print(step.args[0])} > 0)"
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp == -1:
+            return f"1/{self.parenthesize(expr.base, 60)}"
+        return super()._print_Pow(expr, rational=rational)
+
+    def _print_Max(self, expr):
+        args = [self._print(a) for a in expr.args]
+        out = args[0]
+        for a in args[1:]:
+            out = f"numpy.maximum({out}, {a})"
+        return out
+
+
+def _split_step(expr: sp.Mul):
+    """A product holding Heaviside(z, 0) (relu'): (that step, the rest), else (None, expr).
+
+    Printed as a branch or a boolean mask, which is faster than multiplying by 0.0 or 1.0.
+    """
+    for i, f in enumerate(expr.args):
+        if isinstance(f, sp.Heaviside) and len(f.args) == 2 and f.args[1] == 0:
+            return f, sp.Mul(*(expr.args[:i] + expr.args[i + 1:]))
+    return None, expr
+
+
+def scalar(expr: sp.Expr) -> str:
+    return ScalarPrinter({"fully_qualified_modules": True}).doprint(expr)
+
+
+def batch(expr: sp.Expr) -> str:
+    return BatchPrinter().doprint(expr)
+
+
+class Names:
+    """Symbol -> generated identifier (with its kind prefix), and exact constants -> values."""
+
+    def __init__(self, d) -> None:
+        m = d.model
+        self.mapping: dict[sp.Symbol, sp.Expr] = {}
+        self.param = {p: f"p_{safe(p)}" for p in m.parameters}
+        self.input = {x: f"x_{safe(x)}" for x in m.inputs}
+        self.target = {o: f"y_{safe(o)}" for o in m.outputs}
+        for p, name in self.param.items():
+            self.mapping[d.symbols[p]] = sp.Symbol(name, real=True)
+        for x, name in self.input.items():
+            self.mapping[d.symbols[x]] = sp.Symbol(name, real=True)
+        for c, value in m.constants.items():
+            self.mapping[d.symbols[c]] = value  # exact, folded into the code
+        for o, name in self.target.items():
+            self.mapping[d.targets[o]] = sp.Symbol(name, real=True)
+        for n in d.order:
+            safe(n.name)
+            self.mapping[d.z[n.name]] = sp.Symbol(f"z_{n.name}", real=True)
+            self.mapping[d.a[n.name]] = sp.Symbol(f"a_{n.name}", real=True)
+            self.mapping[d.delta_symbol[n.name]] = sp.Symbol(f"d_{n.name}", real=True)
+
+    def __call__(self, expr: sp.Expr) -> sp.Expr:
+        return sp.sympify(expr).xreplace(self.mapping)

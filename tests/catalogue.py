@@ -1,0 +1,82 @@
+"""A catalogue of small networks for the numeric tests: every bundled file, seeded dense nets with
+every activation and loss, and hand-written graphs the matrix form cannot take (shared weights,
+bias inputs, a skip connection, a frozen parameter)."""
+
+from __future__ import annotations
+
+from conftest import DERIVATIONS
+
+import symbackprop
+from symbackprop.functions import ACTIVATIONS, LOSSES
+
+SHARED_SKIP = """
+title = "shared weight, bias input and a skip connection"
+[network]
+inputs = ["x1", "x2"]
+constants = { one = 1.0 }
+outputs = ["c", "d"]
+[[network.neurons]]
+name = "a"
+activation = "tanh"
+inputs = ["one", "x1", "x2"]
+weights = ["w0", "u", "u"]
+[[network.neurons]]
+name = "b"
+activation = "sigmoid"
+inputs = ["a", "x1"]
+weights = ["v", "u"]
+bias = "bb"
+[[network.neurons]]
+name = "c"
+activation = "identity"
+inputs = ["a", "b"]
+weights = ["s", "t"]
+[[network.neurons]]
+name = "d"
+activation = "leaky_relu"
+inputs = ["b", "x2"]
+weights = ["v2", "r"]
+[parameters]
+w0 = 0.1
+u = -0.3
+v = 0.7
+bb = 0.05
+s = 0.4
+t = -0.6
+v2 = 0.9
+r = 0.2
+[loss]
+function = "sse"
+batch = "sum"
+[training]
+learning_rate = 0.05
+frozen = ["bb"]
+[[examples]]
+inputs = { x1 = 0.5, x2 = -1.5 }
+targets = { c = 0.25, d = -0.5 }
+[[examples]]
+inputs = { x1 = -0.2, x2 = 0.8 }
+targets = { c = 1.0, d = 0.5 }
+"""
+
+
+def dense_cases():
+    """(id, model): every activation x every loss, alternating bias, batch rule and shape."""
+    shapes = ([2, 3, 1], [3, 4, 2], [2, 2, 2, 3])
+    out = []
+    for i, (act, loss) in enumerate((a, l) for a in ACTIVATIONS for l in LOSSES):
+        sizes = shapes[i % len(shapes)]
+        model = symbackprop.dense(sizes, activation=act, output_activation=list(ACTIVATIONS)[(i + 1) % len(ACTIVATIONS)],
+                                  loss=loss, batch=("mean", "sum")[i % 2], bias=i % 3 != 2, seed=i)
+        out.append((f"dense-{act}-{loss}-{'-'.join(map(str, sizes))}", model))
+    return out
+
+
+def file_cases():
+    return [(path.stem, symbackprop.load(path)) for path in sorted(DERIVATIONS.glob("*.toml"))]
+
+
+def all_cases(tmp_dir=None):
+    from symbackprop.fileformat import loads
+
+    return file_cases() + [("shared-skip", loads(SHARED_SKIP))] + dense_cases()

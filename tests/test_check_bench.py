@@ -1,0 +1,75 @@
+"""``symbackprop check`` (exit codes, failure detection) and ``symbackprop bench`` (the table's shape only)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import SEED_CHAIN
+
+import symbackprop
+from symbackprop import check as check_module
+from symbackprop.bench import PEERS, bench, render
+from symbackprop.cli import main
+
+
+def test_check_passes_on_the_bundled_file(run_cli):
+    done = run_cli("check", str(SEED_CHAIN), "--against", "numpy")
+    assert done.returncode == 0, done.stderr
+    assert "numpy    neuron a" in done.stdout and "all agree" in done.stdout
+
+
+def test_check_reports_a_wrong_gradient_and_exits_1(monkeypatch, capsys):
+    """A compiled function off by 1e-6 in one weight fails against every reference, in that group only."""
+    real = check_module.compile_derivation
+
+    def broken(d):
+        compiled = real(d)
+        good = compiled.loss_and_grad
+
+        def bad(params, X, Y):
+            value, grad = good(params, X, Y)
+            grad = grad.copy()
+            grad[5] += 1e-6 * max(1.0, abs(grad[5]))
+            return value, grad
+
+        compiled.loss_and_grad = bad
+        return compiled
+
+    monkeypatch.setattr(check_module, "compile_derivation", broken)
+    report = check_module.check(symbackprop.derive(symbackprop.load(SEED_CHAIN)), against="numpy")
+    bad = {r.group for r in report.rows if not r.ok}
+    assert bad == {"neuron b"} and not report.ok
+    assert main(["check", str(SEED_CHAIN), "--against", "fd"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_check_groups_layered_parameters_by_layer():
+    model = symbackprop.dense([2, 3, 1], seed=3)
+    groups = check_module.groups(model)
+    assert sorted(groups) == ["W1", "W2", "b1", "b2"]
+    assert sorted(i for idx in groups.values() for i in idx) == list(range(len(model.parameters)))
+
+
+def test_check_unknown_reference_is_bad_input(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["check", str(SEED_CHAIN), "--against", "jax"])
+    assert e.value.code == 2
+
+
+def test_bench_table_has_every_row_and_column():
+    table = bench(quick=True, budget=0.002)
+    assert [(r["net"], r["batch"]) for r in table["rows"]] == [("2-2-1", 1), ("2-2-1", 32), ("2-4-4-1", 1), ("2-4-4-1", 32)]
+    for row in table["rows"]:
+        assert row["compiled_us"] > 0 and row["numpy_us"] > 0 and row["lambdify_us"] > 0
+        for peer in PEERS:
+            assert row[f"{peer}_us"] is None or row[f"{peer}_us"] > 0
+        assert row["speedup_vs_fastest_peer"] > 0 and row["fastest_peer"] in PEERS
+        assert row["compiled_peak_mib"] >= 0
+    assert [n["net"] for n in table["nets"]] == ["2-2-1", "2-4-4-1"]
+    assert all(n["compile_s"] > 0 and n["derive_s"] > 0 for n in table["nets"])
+    text = render(table)
+    assert "compiled" in text and "lambdify" in text and text.count("\n2-2-1 ") == 3
+    json.dumps(table)  # plain data
+    assert np.isfinite([r["compiled_us"] for r in table["rows"]]).all()

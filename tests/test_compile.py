@@ -1,0 +1,135 @@
+"""Compiled gradients agree with independent references: the NumPy runtime, PyTorch, finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from catalogue import all_cases
+from conftest import SEED_CHAIN
+
+import symbackprop
+from symbackprop.check import finite_differences
+from symbackprop.compile import source
+from symbackprop.runtime import Runtime
+
+CASES = all_cases()
+IDS = [name for name, _ in CASES]
+BATCHES = (1, 3, 40)  # one example, the float loop, the numpy path
+
+
+def batches(compiled, model, seed):
+    rng = np.random.default_rng(seed)
+    yield compiled.initial, compiled.X, compiled.Y
+    for B in BATCHES:
+        p = compiled.initial + rng.normal(0, 0.2, compiled.initial.shape)
+        yield p, rng.normal(0, 1, (B, len(model.inputs))), rng.normal(0, 1, (B, len(model.outputs)))
+
+
+def numba_installed() -> bool:
+    from symbackprop.compile import numba_available
+
+    return numba_available()
+
+
+VARIANTS = [(c, False) for c in CASES] + ([(c, True) for c in CASES] if numba_installed() else [])
+
+
+@pytest.fixture(scope="module", params=VARIANTS, ids=[f"{c[0]}{'-numba' if n else ''}" for c, n in VARIANTS])
+def case(request):
+    (name, model), numba = request.param
+    return model, symbackprop.compile(symbackprop.derive(model), numba=numba)
+
+
+def close(got, want, tol):
+    scale = max(float(np.max(np.abs(want))), 1e-8)
+    assert float(np.max(np.abs(np.asarray(got) - want))) / scale <= tol, (got, want)
+
+
+def test_against_numpy_runtime(case):
+    model, compiled = case
+    runtime = Runtime(model)
+    for params, X, Y in batches(compiled, model, 1):
+        value, grad = compiled(params, X, Y)
+        ref_value, ref_grad = runtime(params, X, Y)
+        close([value], [ref_value], 1e-10)
+        close(grad, ref_grad, 1e-10)
+        assert compiled.loss(params, X, Y) == pytest.approx(ref_value, rel=1e-12)
+
+
+def test_against_torch_autograd(case):
+    pytest.importorskip("torch", reason="PyTorch is an optional extra: pip install 'symbackprop[torch]'")
+    from symbackprop.torchref import TorchModel
+
+    model, compiled = case
+    torch_model = TorchModel(model)
+    for params, X, Y in batches(compiled, model, 2):
+        value, grad = compiled(params, X, Y)
+        ref_value, ref_grad = torch_model(params, X, Y)
+        close([value], [ref_value], 1e-10)
+        close(grad, ref_grad, 1e-10)
+
+
+def test_against_finite_differences(case):
+    model, compiled = case
+    runtime = Runtime(model)
+    for params, X, Y in list(batches(compiled, model, 3))[:3]:
+        _, grad = compiled(params, X, Y)
+        _, fd = finite_differences(runtime.loss, params, X, Y)
+        close(grad, fd, 1e-6)
+
+
+def test_seed003_gradients_are_the_texts_numbers():
+    """Seed 003 states -0.0784 for dE/dw_a0 (delta_a times the bias input 1); the trace is exact."""
+    d = symbackprop.derive(symbackprop.load(SEED_CHAIN))
+    compiled = symbackprop.compile(d)
+    value, grad = compiled(compiled.initial, compiled.X, compiled.Y)
+    assert grad[0] == pytest.approx(-0.0784, abs=1e-15)
+    assert value == pytest.approx(0.5 * 0.196**2, abs=1e-15)
+    trace = d.trace(1)
+    for i, p in enumerate(d.model.parameters):
+        assert grad[i] == pytest.approx(float(trace[f"dE/d{p}"]), abs=1e-15)
+    # the text's update w <- w + (-0.6) * dE/dw, and trained values after one step
+    after = compiled.step(compiled.initial, compiled.X, compiled.Y)
+    for i, p in enumerate(d.model.parameters):
+        assert after[i] == pytest.approx(float(trace[f"{p}@2"]), abs=1e-15)
+
+
+def test_step_keeps_frozen_parameters_and_uses_the_update_sign():
+    name, model = next(c for c in CASES if c[0] == "shared-skip")
+    compiled = symbackprop.compile(symbackprop.derive(model))
+    X, Y = compiled.X, compiled.Y
+    _, grad = Runtime(model)(compiled.initial, X, Y)
+    after = compiled.step(compiled.initial, X, Y, 0.5)
+    frozen = list(model.parameters).index("bb")
+    expected = compiled.initial - 0.5 * grad
+    expected[frozen] = compiled.initial[frozen]
+    np.testing.assert_allclose(after, expected, rtol=1e-13, atol=1e-15)
+
+
+def test_code_shape_follows_the_network():
+    dense = source(symbackprop.derive(symbackprop.dense([2, 3, 1], seed=0)))
+    graph = source(symbackprop.derive(symbackprop.load(SEED_CHAIN)))
+    big = source(symbackprop.derive(symbackprop.dense([4, 16, 16, 1], seed=0)))
+    assert "Z1 = A0 @ W1.T" in dense and "def _one(" in dense
+    assert "@" not in graph.split("def _batch")[1].split("def _check")[0] and "def _one(" in graph
+    assert "def _one(" not in big and "SCALAR_BATCH = 0" in big
+
+
+@pytest.mark.parametrize("params, X, Y, expected", [
+    (np.zeros(5), np.zeros((1, 3)), np.zeros((1, 1)), r"params has shape \(5,\); expected \(6,\)"),
+    (np.zeros(6), np.zeros((2, 2)), np.zeros((2, 1)), r"X has shape \(2, 2\); expected \(B, 3\)"),
+    (np.zeros(6), np.zeros(3), np.zeros(1), r"X has shape \(3,\); expected \(B, 3\)"),
+    (np.zeros(6), np.zeros((2, 3)), np.zeros((3, 1)), r"Y has shape \(3, 1\); expected \(2, 1\)"),
+    (np.zeros(6), np.zeros((0, 3)), np.zeros((0, 1)), r"expected \(B, 3\) with B >= 1"),
+])
+def test_shape_mismatch_names_the_expected_shape(params, X, Y, expected):
+    compiled = symbackprop.compile(symbackprop.derive(symbackprop.load(SEED_CHAIN)))
+    with pytest.raises(ValueError, match=expected):
+        compiled(params, X, Y)
+
+
+def test_lists_are_accepted_as_arrays():
+    compiled = symbackprop.compile(symbackprop.derive(symbackprop.load(SEED_CHAIN)))
+    value, grad = compiled(compiled.initial.tolist(), [[0.2, 0.1, 0.4]], [[1]])
+    assert value == pytest.approx(0.019208, abs=1e-15)
+    assert isinstance(grad, np.ndarray) and grad.dtype == np.float64

@@ -1,0 +1,155 @@
+"""``symbackprop compile FILE -o module.py``: a standalone module that needs only numpy, injection-proof."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from catalogue import SHARED_SKIP
+from conftest import SEED_CHAIN
+
+import symbackprop
+from symbackprop.compile import source
+from symbackprop.fileformat import loads
+from symbackprop.runtime import Runtime
+
+HOSTILE = '''
+title = """Evil \\"\\"\\" title
+import os; os.system('echo pwned') # \\\\ \\n"""
+[network]
+inputs = ["X", "numpy", "math"]
+constants = { p = 1.0 }
+outputs = ["print"]
+[[network.neurons]]
+name = "exec"
+activation = "sigmoid"
+inputs = ["p", "X", "numpy", "math"]
+weights = ["w__import__", "value", "B", "total"]
+[[network.neurons]]
+name = "print"
+activation = "tanh"
+inputs = ["exec", "X"]
+weights = ["g0", "loss"]
+bias = "step"
+[parameters]
+w__import__ = 0.1
+value = 0.2
+B = -0.3
+total = 0.4
+g0 = 0.5
+loss = -0.6
+step = 0.05
+[[examples]]
+inputs = { X = 0.5, numpy = -1.0, math = 2.0 }
+targets = { print = 0.3 }
+'''
+
+
+HELPERS = {"numpy", "math", "numba", "params", "p", "x", "y", "value", "grad", "total", "backward", "lr", "zip", "len", "float",
+           "ValueError", "OverflowError", "type", "max", "loss_and_grad", "ONES", "range", "i"}
+
+
+def only_numpy_path(tmp_path: Path) -> Path:
+    """A directory holding numpy alone (symlinked), to put on sys.path under ``python -I -S``."""
+    site = tmp_path / "site"
+    site.mkdir()
+    numpy_dir = Path(np.__file__).parent
+    os.symlink(numpy_dir, site / "numpy")
+    libs = numpy_dir.parent / "numpy.libs"
+    if libs.exists():
+        os.symlink(libs, site / "numpy.libs")
+    return site
+
+
+RUN = """
+import importlib.util, json, sys
+sys.path[:0] = [{site!r}, {moddir!r}]
+for name in ("sympy", "symbackprop", "torch"):
+    assert importlib.util.find_spec(name) is None, name + " is importable"
+import numpy as np
+import {module} as m
+X, Y = np.array({X!r}), np.array({Y!r})
+value, grad = m.loss_and_grad(m.INITIAL, X, Y)
+print(json.dumps({{"parameters": list(m.PARAMETERS), "loss": value, "grad": grad.tolist(),
+                  "loss_only": m.loss(m.INITIAL, X, Y), "step": m.step(m.INITIAL, X, Y, 0.1).tolist(),
+                  "doc": m.__doc__, "title": m.TITLE}}))
+"""
+
+
+def run_isolated(module_path: Path, tmp_path: Path, X, Y) -> dict:
+    code = RUN.format(site=str(only_numpy_path(tmp_path)), moddir=str(module_path.parent), module=module_path.stem,
+                      X=np.asarray(X).tolist(), Y=np.asarray(Y).tolist())
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("text", [SEED_CHAIN.read_text(), SHARED_SKIP, HOSTILE], ids=["seed003", "shared-skip", "hostile"])
+def test_module_runs_with_only_numpy_and_agrees_with_the_runtime(text, tmp_path, run_cli):
+    path = tmp_path / "net.toml"
+    path.write_text(text)
+    out = tmp_path / "mod" / "gradients.py"
+    out.parent.mkdir()
+    done = run_cli("compile", str(path), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    model = loads(text)
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(25, len(model.inputs))), rng.normal(size=(25, len(model.outputs)))
+    got = run_isolated(out, tmp_path, X, Y)
+    params = np.array([float(v) for v in model.parameters.values()])
+    value, grad = Runtime(model)(params, X, Y)
+    assert got["parameters"] == list(model.parameters)
+    assert got["loss"] == pytest.approx(value, rel=1e-12) and got["loss_only"] == pytest.approx(value, rel=1e-12)
+    np.testing.assert_allclose(got["grad"], grad, rtol=1e-10, atol=1e-14)
+    trained = np.array([p in model.trained_parameters for p in model.parameters])
+    sign = 1 if model.update == "add" else -1
+    np.testing.assert_allclose(got["step"], params + sign * 0.1 * grad * trained, rtol=1e-12, atol=1e-15)
+    assert got["title"] == model.title
+    assert all(p in got["doc"] for p in model.parameters)
+
+
+@pytest.mark.parametrize("numba", [False, True])
+def test_hostile_names_do_not_reach_code(numba):
+    """Every name in the module is a helper or carries a kind prefix; file text sits only in literals."""
+    text = source(symbackprop.derive(loads(HOSTILE)), numba=numba)
+    tree = ast.parse(text)
+    assert isinstance(tree.body[0], ast.Expr) and "Evil" in tree.body[0].value.value
+    imports = {a.name for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom) for a in node.names}
+    assert imports == {"math", "numpy"} | ({"numba"} if numba else set())
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {n.arg for n in ast.walk(tree) if isinstance(n, ast.arg)}
+    prefixed = {n for n in names if n[:2] in ("p_", "x_", "y_", "z_", "a_", "d_")}
+    assert {"p_w__import__", "x_numpy", "a_exec", "a_print", "y_print", "p_step"} <= prefixed
+    helpers = names - prefixed
+    assert not helpers & {"exec", "print", "__import__", "eval", "open", "os"}
+    assert all(n.isupper() or n.startswith("_") or n in HELPERS or re.fullmatch(r"[A-Z]+\d*|g\d+", n) for n in helpers), helpers
+
+
+def test_same_file_gives_byte_identical_modules(tmp_path, run_cli):
+    path = tmp_path / "h.toml"
+    path.write_text(HOSTILE)
+    a, b = tmp_path / "a.py", tmp_path / "b.py"
+    assert run_cli("compile", str(path), "-o", str(a)).returncode == 0
+    assert run_cli("compile", str(path), "-o", str(b)).returncode == 0
+    assert a.read_bytes() == b.read_bytes()
+    d = symbackprop.derive(symbackprop.load(SEED_CHAIN))
+    assert run_cli("compile", str(SEED_CHAIN)).stdout == source(d)
+    assert run_cli("compile", str(SEED_CHAIN), "--numba").stdout == source(d, numba=True) != source(d)
+
+
+@pytest.mark.parametrize("bad", ['"a-b"', '"1x"', '"class"', '"__import__"', '"x y"'])
+def test_names_that_are_not_identifiers_are_refused_with_exit_2(bad, tmp_path, run_cli):
+    text = SEED_CHAIN.read_text().replace('name = "a"', f"name = {bad}").replace('"b0", "a"]', f'"b0", {bad}]')
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    out = tmp_path / "never.py"
+    done = run_cli("compile", str(path), "-o", str(out))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "bad.toml" in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()
