@@ -61,8 +61,18 @@ def _arrays(model: Model, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarra
     return X, Y
 
 
+PEER_FAILED = 3  # a rank's exit code when a collective failed because of another rank
+
+
 def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeout, fault, messages):
     """One worker: its shard's gradient by autograd, all-reduce mean, the step; reports each step."""
+
+    def leave(kind: str, text: str, code: int) -> None:
+        messages.put((kind, rank, 0, text))
+        messages.close()
+        messages.join_thread()  # the message must leave before the process does
+        os._exit(code)
+
     try:
         import datetime
 
@@ -79,21 +89,59 @@ def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeou
         sign = 1.0 if model.update == "add" else -1.0
         mask = np.array([1.0 if p in set(model.trained_parameters) else 0.0 for p in model.parameters])
         rate = float(model.learning_rate)
-        for step in range(first_step + 1, steps + 1):
-            if fault is not None and fault.rank == rank and fault.step == step:
-                if fault.mode == "crash":
-                    os._exit(17)
-                time.sleep(10 * timeout)
+    except Exception as e:
+        leave("error", _one_line(e), 2)
+    for step in range(first_step + 1, steps + 1):
+        if fault is not None and fault.rank == rank and fault.step == step:
+            if fault.mode == "crash":
+                os._exit(17)
+            time.sleep(10 * timeout)
+        try:
             _, grad = grad_of(params, X, Y)
-            g = torch.from_numpy(grad)
+        except Exception as e:
+            leave("error", _one_line(e), 2)
+        g = torch.from_numpy(grad)
+        try:
             dist.all_reduce(g, op=dist.ReduceOp.SUM)
-            params = params + sign * rate * mask * (g.numpy() / world)
-            messages.put(("step", rank, step, params.tolist()))
-        dist.destroy_process_group()
-        messages.put(("done", rank, steps, None))
-    except Exception as e:  # one line to the parent; no traceback from every rank
-        messages.put(("error", rank, 0, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"))
-        os._exit(1)
+        except Exception as e:  # a peer died or hung: the parent finds out which
+            leave("peer", _one_line(e), PEER_FAILED)
+        params = params + sign * rate * mask * (g.numpy() / world)
+        messages.put(("step", rank, step, params.tolist()))
+    dist.destroy_process_group()
+    messages.put(("done", rank, steps, None))
+    messages.close()
+    messages.join_thread()
+
+
+def _one_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+
+
+def _culprit(procs, messages, reported: dict[int, int], peer_failed: set[int], timeout: float) -> str:
+    """Which rank broke the run: a crashed one, else one alive but silent (hung)."""
+    deadline = time.monotonic() + 2.0  # a crashed peer's exit code may take a moment to be seen
+    while True:
+        try:  # steps already reported but not yet read count as done
+            while True:
+                kind, rank, step, _ = messages.get_nowait()
+                if kind == "step":
+                    reported[rank] = max(reported[rank], step)
+                elif kind == "peer":
+                    peer_failed.add(rank)
+        except queue_module.Empty:
+            pass
+        step = max(reported.values()) + 1  # all-reduce is a barrier: one rank past step s means all are
+        crashed = [(r, p.exitcode) for r, p in enumerate(procs) if p.exitcode not in (None, 0, PEER_FAILED)]
+        if crashed:
+            r, code = crashed[0]
+            return f"rank {r} exited with code {code} during step {step}"
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    silent = [r for r, p in enumerate(procs) if p.is_alive() and r not in peer_failed]
+    r = min(silent, key=lambda k: reported[k]) if silent else min(reported, key=reported.get)
+    return f"rank {r} made no progress on step {step} within {timeout:g} s"
 
 
 def _read_checkpoint(path: Path, model: Model, workers: int) -> tuple[int, list[float]]:
@@ -137,6 +185,7 @@ def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = No
     history: list[np.ndarray] = []
     reported: dict[int, int] = {r: first for r in range(workers)}
     done: set[int] = set()
+    peer_failed: set[int] = set()
     deadline = time.monotonic() + timeout + 30  # process start and the first step
     try:
         while len(done) < workers:
@@ -144,20 +193,15 @@ def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = No
                 kind, rank, step, payload = messages.get(timeout=0.2)
             except queue_module.Empty:
                 kind = None
-            if kind is None:
-                dead = [(r, p.exitcode) for r, p in enumerate(procs) if p.exitcode not in (None, 0) and r not in done]
-                if dead:
-                    r, code = dead[0]
-                    raise RunFailed(f"rank {r} exited with code {code} during step {reported[r] + 1}")
-                if time.monotonic() > deadline:
-                    slow = min(reported, key=reported.get)
-                    raise RunFailed(f"rank {slow} made no progress on step {reported[slow] + 1} within {timeout:g} s")
-                continue
             if kind == "error":
-                crashed = [r for r, p in enumerate(procs) if p.exitcode not in (None, 0, 1)]
-                culprit = crashed[0] if crashed else rank
-                raise RunFailed(f"rank {culprit} failed during step {reported[culprit] + 1}"
-                                + ("" if crashed else f": {payload}"))
+                raise RunFailed(f"rank {rank} failed during step {reported[rank] + 1}: {payload}")
+            if kind == "peer":
+                peer_failed.add(rank)
+                raise RunFailed(_culprit(procs, messages, reported, peer_failed, timeout))
+            if kind is None:
+                if any(p.exitcode not in (None, 0) for p in procs) or time.monotonic() > deadline:
+                    raise RunFailed(_culprit(procs, messages, reported, peer_failed, timeout))
+                continue
             if kind == "done":
                 done.add(rank)
                 continue
