@@ -10,7 +10,7 @@ import sympy as sp
 from . import parallel
 from .model import Model
 from .numbers import decimal
-from .walkthrough import Section, Step, Walkthrough
+from .walkthrough import Partial, Section, Step, Walkthrough
 
 
 def build(model: Model, workers: int, sizes: Sequence[int] | None = None, only: Sequence[str] | None = None) -> Walkthrough:
@@ -22,12 +22,13 @@ def build(model: Model, workers: int, sizes: Sequence[int] | None = None, only: 
         f"Each worker combines its examples by {model.batch}, as the file says; then all-reduce takes the mean over the {K} workers.",))]
     for w, group in enumerate(step.shards):
         g = sp.symbols(" ".join(f"g{k}" for k in group), seq=True)
-        steps = [Step(f"E^({w + 1})", sp.Symbol(f"E^({w + 1})"), (), None, {}, step.worker_loss[w],
+        loss = sp.Symbol(f"E^({w + 1})")
+        steps = [Step(f"E^({w + 1})", loss, (), None, {}, step.worker_loss[w],
                       note=f"{model.batch} over examples {', '.join(map(str, group))}")]
         for p in shown:
             form = sp.Add(*g) / len(g) if model.batch == "mean" else sp.Add(*g)
             values = dict(zip(g, (step.per_example[p][k - 1] for k in group)))
-            steps.append(Step(f"dE/d{p}^({w + 1})", sp.Symbol(f"dE/d{p}^({w + 1})"), (form,), form, values, step.worker[p][w],
+            steps.append(Step(f"dE/d{p}^({w + 1})", Partial(loss, sp.Symbol(p)), (form,), form, values, step.worker[p][w],
                               note="g_k: dE/d" + p + " of example k"))
         sections.append(Section(f"Worker {w + 1}: forward and backward on its shard", tuple(steps)))
     sections.append(Section("Exchanged", text=(
@@ -39,7 +40,8 @@ def build(model: Model, workers: int, sizes: Sequence[int] | None = None, only: 
         form = sp.Add(*G) / K
         difference = sp.simplify(step.averaged[p] - step.full[p])
         note = "= the full-batch gradient" if difference == 0 else f"full batch: {decimal(step.full[p])}, differs by {decimal(difference)}"
-        avg_steps.append(Step(f"dE/d{p} (averaged)", sp.Symbol(f"avg dE/d{p}"), (form,), form, values, step.averaged[p], note))
+        avg_steps.append(Step(f"dE/d{p} (averaged)", Partial(sp.Symbol("E_avg"), sp.Symbol(p)), (form,), form, values,
+                              step.averaged[p], note))
     sections.append(Section("The averaged gradient (G_w: worker w's gradient)", tuple(avg_steps)))
     sign = "+" if model.update == "add" else "-"
     sections.append(Section("The averaged update, the same on every worker", tuple(
@@ -70,7 +72,7 @@ def layerwise_section(model: Model, workers: int, sizes, shown) -> Section:
     for p in shown:
         difference = sp.simplify(lw.gradient[p] - lw.true[p])
         note = "equal" if difference == 0 else f"differs by {decimal(difference)}"
-        steps.append(Step(f"layerwise dE/d{p}", sp.Symbol(f"layerwise dE/d{p}"), (), None, {}, lw.gradient[p],
+        steps.append(Step(f"layerwise dE/d{p}", Partial(sp.Symbol("E_layerwise"), sp.Symbol(p)), (), None, {}, lw.gradient[p],
                           note=f"averaged weight gradient {decimal(lw.true[p])}: {note}"))
     cov = parallel.covariance_identity(workers)
     text = ("Seed 003 averages error terms layer by layer, and a weight's gradient is then the averaged error term times the"

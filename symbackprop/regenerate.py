@@ -1,6 +1,7 @@
 """Regenerate the documents of every bundled derivation: ``python -m symbackprop.regenerate``.
 
 For each ``derivations/NAME.toml`` it writes ``derivations/generated/NAME.{txt,md,tex,html}``
+(and ``NAME.parallel.*``, the data-parallel walkthrough, for the files in PARALLEL)
 (the terminal walkthrough, Markdown, LaTeX, HTML; no plots, so the bytes do not depend on the
 matplotlib version). Deterministic: a second run changes nothing. ``--check`` writes nothing and
 exits 1 listing the stale files (the test suite runs it).
@@ -12,12 +13,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import api
+from . import api, parallel_walkthrough
 from .errors import InputError
 from .fileformat import write_atomic
+from .printers import PRINTERS
 
 ROOT = Path(__file__).resolve().parent.parent / "derivations"
 FORMATS = {"txt": "terminal", "md": "md", "tex": "tex", "html": "html"}
+PARALLEL = {"seed003_two_gpus": 2}  # files that also get the data-parallel walkthrough, with K workers
 
 
 def documents(root: Path = ROOT) -> dict[Path, str]:
@@ -27,6 +30,10 @@ def documents(root: Path = ROOT) -> dict[Path, str]:
         d = api.derive(api.load(source))
         for ext, fmt in FORMATS.items():
             out[root / "generated" / f"{source.stem}.{ext}"] = api.document(d, fmt)
+        if source.stem in PARALLEL:
+            story = parallel_walkthrough.build(d.model, PARALLEL[source.stem])
+            for ext, fmt in FORMATS.items():
+                out[root / "generated" / f"{source.stem}.parallel.{ext}"] = PRINTERS[fmt](story)
     return out
 
 

@@ -111,3 +111,17 @@ def test_cli_walkthrough_of_the_two_gpu_network(run_cli):
     assert "(a1 - a2)*(delta1 - delta2)/4" in r.stdout
     bad = run_cli("parallel", str(DERIVATIONS / "seed003_two_gpus.toml"), "--workers", "3")
     assert bad.returncode == 2 and "--workers" in bad.stderr and len(bad.stderr.splitlines()) == 1
+
+
+def test_parallel_walkthrough_as_pdf(run_cli, tmp_path):
+    import shutil
+    import subprocess
+
+    if not (shutil.which("latexmk") or shutil.which("pdflatex")) or not shutil.which("pdftotext"):
+        pytest.skip("a LaTeX engine and pdftotext (the documents extra) are needed")
+    out = tmp_path / "parallel.pdf"
+    r = run_cli("parallel", str(DERIVATIONS / "seed003_two_gpus.toml"), "--workers", "2", "--only", "w3_1_1",
+                "--format", "pdf", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Averaging error terms layer by layer" in text and "0.0826341837" in text
