@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from pathlib import Path
 
 from . import api
 from .errors import InputError
@@ -19,14 +21,23 @@ from .fileformat import write_atomic
 def _derive(args: argparse.Namespace) -> int:
     only = [p.strip() for p in args.only.split(",") if p.strip()] if args.only else None
     d = api.derive(api.load(args.file))
-    text = api.document(d, fmt=args.format, iterations=args.iterations, only=only)
+    href = None
+    if args.plots:
+        href = os.path.relpath(args.plots, os.path.dirname(os.path.abspath(args.output)) if args.output else os.getcwd())
+    text = api.document(d, fmt=args.format, iterations=args.iterations, only=only, plots=args.plots,
+                        plots_href=href.replace(os.sep, "/") if href else None)
     status = 0
     if args.check_identity:
         report, ok = identity_report(d, only)
-        text += report
+        if isinstance(text, bytes):
+            sys.stderr.write(report)
+        else:
+            text += report
         status = 0 if ok else 1
     if args.output:
         write_atomic(args.output, text)
+    elif isinstance(text, bytes):
+        sys.stdout.buffer.write(text)
     else:
         sys.stdout.write(text)
     return status
@@ -46,13 +57,43 @@ def identity_report(d, only) -> tuple[str, bool]:
 
 
 def _dense(args: argparse.Namespace) -> int:
-    try:
-        sizes = [int(s) for s in args.sizes.split(",")]
-    except ValueError:
-        raise InputError(f"{args.sizes!r}: expected layer sizes like 2,2,1", key="SIZES") from None
+    sizes = _sizes(args.sizes, "SIZES")
     model = api.dense(sizes, activation=args.activation, output_activation=args.output_activation,
                       loss=args.loss, bias=not args.no_bias, seed=args.seed)
     text = model.to_toml()
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from . import verification as verify
+
+    reports = [verify.verify(f) for f in args.files]
+    fmt = "json" if args.json else args.format
+    text = {"text": verify.text, "md": verify.markdown, "json": verify.to_json}[fmt](reports)
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 1 if any(r.failed for r in reports) else 0
+
+
+def _parallel(args: argparse.Namespace) -> int:
+    from . import parallel_walkthrough
+    from .printers import PRINTERS
+
+    model = api.load(args.file)
+    sizes = _sizes(args.shards, "--shards") if args.shards else None
+    only = [p.strip() for p in args.only.split(",") if p.strip()] if args.only else None
+    for p in only or []:
+        if p not in model.parameters:
+            raise InputError(f"{p!r} is not a parameter", key="--only")
+    if args.engine:
+        return _parallel_run(args, model, sizes)
+    text = PRINTERS[args.format](parallel_walkthrough.build(model, args.workers, sizes, only))
     if args.output:
         write_atomic(args.output, text)
     else:
@@ -69,6 +110,47 @@ def _compile(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _parallel_run(args: argparse.Namespace, model, sizes) -> int:
+    """K torch.distributed processes against the compiled averaged update; exit 1 if they differ."""
+    from rich.progress import Progress
+
+    from . import distributed
+
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise InputError("PyTorch is not installed; expected the extra: pip install 'symbackprop[torch]'", key="--run") from None
+    fault = distributed.Fault.parse(args.inject_fault) if args.inject_fault else None
+    first, start = 0, None
+    if args.resume:
+        first, start = distributed._read_checkpoint(Path(args.checkpoint or ""), model, args.workers)
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task(f"{args.workers} workers", total=args.steps, completed=first)
+        try:
+            history = distributed.run(model, args.workers, args.steps, sizes, timeout=args.timeout,
+                                      checkpoint=args.checkpoint, every=args.every, resume=args.resume, fault=fault,
+                                      progress=lambda step: bar.update(task, completed=step))
+        except distributed.RunFailed as e:
+            print(f"symbackprop: run failed: {e}", file=sys.stderr)
+            return 1
+    reference = distributed.compiled_reference(model, args.workers, args.steps, sizes, start, first)
+    error = distributed.largest_relative_error(history, reference)
+    ok = error <= distributed.TOLERANCE
+    print(f"torch.distributed (gloo, {args.workers} processes), steps {first + 1}..{args.steps}: largest relative difference"
+          f" from the compiled averaged update {error:.3g} ({'within' if ok else 'ABOVE'} {distributed.TOLERANCE:g})")
+    for name, value in zip(model.parameters, history[-1] if history else []):
+        print(f"  {name} = {float(value)!r}")
+    return 0 if ok else 1
+
+
+def _sizes(text: str, key: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise InputError(f"{text!r}: expected whole numbers like 2,2,1", key=key) from None
+    return sizes
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -97,6 +179,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write here (atomically) instead of standard output")
     p.add_argument("--iterations", type=int, help="training iterations (default: the file's)")
     p.add_argument("--only", help="comma-separated parameters whose chains to show")
+    p.add_argument("--plots", metavar="DIR", help="write the plots (PNG, SVG) here and embed them in the document")
     p.add_argument("--check-identity", action="store_true",
                    help="prove each chain-rule gradient equal to sympy.diff of the flattened loss")
     p.set_defaults(run=_derive)
@@ -110,6 +193,29 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output")
     p.set_defaults(run=_dense)
+
+    p = sub.add_parser("verify", help="check every claim of derivation files against the exact trace")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--format", default="text", choices=["text", "md"])
+    p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.add_argument("-o", "--output", help="write here (atomically) instead of standard output")
+    p.set_defaults(run=_verify)
+
+    p = sub.add_parser("parallel", help="the averaged gradient of K data-parallel workers")
+    p.add_argument("file")
+    p.add_argument("--workers", type=int, required=True)
+    p.add_argument("--shards", help="shard sizes, e.g. 1,3 (default: equal)")
+    p.add_argument("--only", help="comma-separated parameters to show")
+    p.add_argument("--format", default="terminal", choices=sorted(api.FORMATS))
+    p.add_argument("-o", "--output")
+    p.add_argument("--run", dest="engine", choices=["torch"], help="run it for real on torch.distributed (gloo, loopback)")
+    p.add_argument("--steps", type=int, default=1, help="training steps of the real run")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds a rank may take per step")
+    p.add_argument("--checkpoint", help="write the state here (atomically) every --every steps")
+    p.add_argument("--every", type=int, default=1)
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint")
+    p.add_argument("--inject-fault", help=argparse.SUPPRESS)  # RANK:STEP:crash|hang, for drills and tests
+    p.set_defaults(run=_parallel)
 
     p = sub.add_parser("compile", help="write the loss and gradients as a standalone NumPy module")
     p.add_argument("file")

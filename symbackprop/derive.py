@@ -233,6 +233,17 @@ class Derivation:
         difference = by_diff - by_chain
         return difference == 0 or sp.expand(difference) == 0
 
+    def _repr_html_(self) -> str:
+        """Jupyter: the network and the chain of the first parameter (printing lives in printers/)."""
+        from .printers import notebook
+
+        return notebook.html(self, f"Derivation of {self.model.title or 'a model'}")
+
+    def _repr_latex_(self) -> str:
+        from .printers import notebook
+
+        return notebook.latex(self)
+
     def trace(self, iterations: int | None = None):
         from .trace import Trace
 

@@ -18,7 +18,7 @@ from .errors import InputError
 from .model import Example, Model, Neuron, check_name, rational
 
 TABLES = {
-    "": {"title", "source", "network", "parameters", "loss", "training", "examples", "claims", "notes"},
+    "": {"title", "source", "network", "parameters", "loss", "training", "examples", "claims", "notes", "readings"},
     "network": {"inputs", "constants", "outputs", "neurons"},
     "neuron": {"name", "activation", "inputs", "weights", "bias"},
     "loss": {"function", "batch"},
@@ -171,6 +171,7 @@ def from_dict(data: dict) -> Model:
         title=_text(data.get("title", ""), "title"),
         source=_text(data.get("source", ""), "source"),
         claims=claims,
+        readings=data.get("readings", {}),
     )
 
 
@@ -241,6 +242,9 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> None:
     except OSError as e:
         raise InputError(f"cannot write here ({e.strerror}); expected a writable directory", file=str(path)) from None
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the mode open() would
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
         os.replace(tmp, path)

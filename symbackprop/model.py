@@ -60,6 +60,7 @@ class Model:
     source: str = ""
     claims: list[dict] = field(default_factory=list)  # raw claim tables, checked by claims.py
     layers: list[list[str]] | None = None  # set by dense(): neurons layer by layer
+    readings: dict = field(default_factory=dict)  # raw [readings.NAME] tables, checked by claims.py
 
     def __post_init__(self) -> None:
         validate(self)
@@ -88,7 +89,18 @@ class Model:
         return dumps(self)
 
     def _repr_html_(self) -> str:
-        return f"<b>{self.title or 'Model'}</b>: {len(self.neurons)} neurons, {len(self.parameters)} parameters"
+        """Jupyter: the network and the chain of the first parameter (printing lives in printers/)."""
+        from .derive import derive
+        from .printers import notebook
+
+        title = f"{self.title or 'Model'}: {len(self.neurons)} neurons, {len(self.parameters)} parameters"
+        return notebook.html(derive(self), title)
+
+    def _repr_latex_(self) -> str:
+        from .derive import derive
+        from .printers import notebook
+
+        return notebook.latex(derive(self))
 
 
 def check_name(name: object, key: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 DIGITS = 10
+MAX_CLOSED_FORM = 60  # longer exact forms are left to the trace; the document shows the decimal
 
 
 def decimal(value: sp.Expr, digits: int = DIGITS) -> str:
@@ -35,7 +36,11 @@ def show(value: sp.Expr) -> str:
         return dec
     if value.is_Rational:
         terminating = sp.Rational(dec) == value if "e" not in dec else False
-        return dec if terminating else f"≈ {dec} (= {exact(value)})"
-    if value.is_Float:
+        if terminating:
+            return dec
+        closed = exact(value)
+        return f"≈ {dec}" if len(closed) > MAX_CLOSED_FORM else f"≈ {dec} (= {closed})"
+    closed = exact(value)
+    if value.is_Float or len(closed) > MAX_CLOSED_FORM:
         return f"≈ {dec}"
-    return f"≈ {dec} (= {exact(value)})"
+    return f"≈ {dec} (= {closed})"

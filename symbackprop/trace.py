@@ -17,7 +17,7 @@ import sympy as sp
 from .errors import InputError
 
 NAME = re.compile(r"(?P<name>[^\[\]@\s]+)(\[(?P<example>\d+)\])?(@(?P<iteration>\d+))?\Z")
-MAX_EXACT_OPS = 400  # beyond this an exact value (nested exp/tanh) is carried as a 50-digit Float
+MAX_EXACT_OPS = 80  # beyond this a closed form (nested exp/tanh) is carried as a 50-digit Float
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,10 @@ class Trace:
         return put
 
     def _bounded(self, value: sp.Expr) -> sp.Expr:
-        if not value.is_Rational and sp.count_ops(value) > MAX_EXACT_OPS:
+        """Rationals stay exact; a closed form too large to read becomes a 50-digit Float."""
+        if value.is_Rational or value.is_Float:
+            return value
+        if value.has(sp.Float) or sp.count_ops(value) > MAX_EXACT_OPS:
             self.exact = False
             return sp.Float(value.evalf(50), 50)
         return value

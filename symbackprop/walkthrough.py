@@ -58,9 +58,34 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Network:
+    """The graph as figures draw it: columns of node names (inputs first) and weighted edges."""
+
+    columns: tuple[tuple[str, ...], ...]
+    edges: tuple[tuple[str, str, str], ...]  # (source, neuron, weight name)
+    outputs: tuple[str, ...]
+    activations: Mapping[str, str] = field(default_factory=dict)  # neuron -> activation name
+    biases: Mapping[str, str] = field(default_factory=dict)  # neuron -> additive bias parameter
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One figure's data, computed by the builder so that printers only draw it."""
+
+    name: str  # a file stem, e.g. "loss"
+    title: str
+    xlabel: str
+    ylabel: str
+    curves: tuple[tuple[str, tuple[float, ...], tuple[float, ...]], ...]  # (label, xs, ys)
+    points: tuple[tuple[str, float, float], ...] = ()  # (label, x, y)
+
+
+@dataclass(frozen=True)
 class Walkthrough:
     title: str
     sections: tuple[Section, ...]
+    network: Network | None = None
+    plots: tuple[Plot, ...] = ()
 
 
 class _Builder:
@@ -124,8 +149,24 @@ class _Builder:
         steps.append(Step(f"E[{k}]@{t}", d.E, (d.loss,), d.loss, env, e))
         return steps
 
+    def nested(self, p: str) -> sp.Expr:
+        """E(b(z_b(...(p)))) as applied undefined functions, so every printer can typeset it."""
+        d, name = self.d, p
+        users = {u.neuron for u in d.uses[name]}
+        memo: dict[str, sp.Expr | None] = {}
+
+        def through(n: str) -> sp.Expr | None:
+            if n not in memo:
+                inner = [d.symbols[name]] if n in users else []
+                inner += [s for s in (through(src) for src in self.model.neuron(n).inputs if src in d.a) if s is not None]
+                memo[n] = sp.Function(n)(sp.Function(f"z_{n}")(*inner)) if inner else None
+            return memo[n]
+
+        args = [s for s in (through(o) for o in self.model.outputs) if s is not None]
+        return sp.Function("E")(*args)
+
     def composed(self) -> Section:
-        steps = [Step(f"E({p})", sp.Symbol(f"E({p})"), (sp.Symbol(self.d.composed_form(p)),)) for p in self.shown]
+        steps = [Step(f"E({p})", sp.Function("E")(self.d.symbols[p]), (self.nested(p),)) for p in self.shown]
         return Section("The composed error function", tuple(steps),
                        ("E as nested application down to each parameter; the chain rule differentiates it from the outside in.",))
 
@@ -183,7 +224,21 @@ def _dec(value: sp.Expr) -> str:
     return decimal(value)
 
 
-def build(d: Derivation, trace: Trace, only: Sequence[str] | None = None) -> Walkthrough:
+def network(d: Derivation) -> Network:
+    """Columns by depth: inputs and constants first, then each neuron one right of its deepest input."""
+    m = d.model
+    column = {name: 0 for name in (*m.inputs, *m.constants)}
+    for n in d.order:
+        column[n.name] = 1 + max((column[s] for s in n.inputs), default=0)
+    columns = [[] for _ in range(max(column.values()) + 1)]
+    for name, c in column.items():
+        columns[c].append(name)
+    edges = tuple((s, n.name, w) for n in d.order for s, w in zip(n.inputs, n.weights))
+    return Network(tuple(tuple(c) for c in columns), edges, tuple(m.outputs),
+                   {n.name: n.activation for n in d.order}, {n.name: n.bias for n in d.order if n.bias})
+
+
+def build(d: Derivation, trace: Trace, only: Sequence[str] | None = None, plots: bool = False) -> Walkthrough:
     """The whole story: network, then per iteration forward, loss, backward, updates."""
     b = _Builder(d, trace, only)
     examples = range(1, len(d.model.examples) + 1)
@@ -206,4 +261,23 @@ def build(d: Derivation, trace: Trace, only: Sequence[str] | None = None) -> Wal
             suffix = f" (example {k})" if len(examples) > 1 else ""
             sections.append(Section(f"Iteration {t}: backward pass{suffix}", tuple(b.backward(k, t))))
         sections.append(b.updates(t))
-    return Walkthrough(d.model.title or "Derivation", tuple(sections))
+    figures = ()
+    if plots:
+        from .plotdata import plots as plot_data
+
+        figures = plot_data(d, trace, b.shown)
+    return Walkthrough(d.model.title or "Derivation", tuple(sections), network(d), figures)
+
+
+def chain(d: Derivation, p: str | None = None) -> Step:
+    """The symbolic chain of one parameter (the first by default), for notebook displays."""
+    p = p or next(iter(d.model.parameters))
+    b = _Builder.__new__(_Builder)
+    b.d, b.model = d, d.model
+    b.symbol_of = {**{f"z_{n}": s for n, s in d.z.items()}, **{f"a_{n}": s for n, s in d.a.items()},
+                   **{n: s for n, s in d.symbols.items()}, "E": d.E}
+    paths = d.chain(p, limit=MAX_PATHS_SHOWN)
+    leibniz = Sum(tuple(Product(tuple(b.partial(f) for f in path)) for path in paths))
+    local = Sum(tuple(Product(tuple(f.expr for f in path)) for path in paths))
+    forms = (leibniz, local, d.gradient(p)) if d.path_count(p) <= len(paths) else (leibniz, d.gradient(p))
+    return Step(f"dE/d{p}", Partial(d.E, d.symbols[p]), forms)

@@ -1,0 +1,220 @@
+"""``verify(path)``: every claim of a derivation file checked, located and explained.
+
+Per claim and per reading of the file: the status (holds, truncated, mismatch, unverifiable),
+the exact value, the difference, a local check from the text's own stated inputs, and for a
+mismatch the diagnosis (diagnose.py). Printers for text, Markdown and JSON are at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from . import diagnose
+from .claims import CONSTANTS, STATUSES, Claim, judge, key_of, model_readings, parse
+from .derive import Derivation
+from .errors import InputError
+from .fileformat import load
+from .local import Local
+from .numbers import decimal
+
+
+@dataclass
+class Result:
+    claim: Claim
+    reading: str
+    status: str
+    basis: str = "model"  # "model": the file's exact trace; "stated inputs": the text's own numbers
+    exact: sp.Expr | None = None
+    local: str = ""
+    diagnosis: list[str] = field(default_factory=list)
+    tried: list[str] = field(default_factory=list)
+    explained: bool = False  # some alternative convention reproduces the stated number
+
+    @property
+    def difference(self) -> sp.Expr | None:
+        return None if self.exact is None else self.exact - self.claim.value
+
+    def as_dict(self) -> dict:
+        c = self.claim
+        return {
+            "quantity": c.quantity, "stated": c.stated, "reading": self.reading or None, "status": self.status,
+            "basis": self.basis, "exact": None if self.exact is None else sp.sstr(self.exact),
+            "decimal": None if self.exact is None else decimal(self.exact),
+            "difference": None if self.exact is None else decimal(self.difference),
+            "source": c.source, "quote": c.quote, "note": c.note or None, "reason": c.reason or None,
+            "local": self.local or None, "diagnosis": self.diagnosis, "explained": self.explained,
+            "tried": self.tried,
+        }
+
+
+@dataclass
+class FileReport:
+    path: str
+    title: str
+    readings: list[str]
+    results: list[Result]
+
+    def counts(self, reading: str | None = None) -> dict[str, int]:
+        rs = [r for r in self.results if reading is None or r.reading == reading]
+        return {s: sum(r.status == s for r in rs) for s in STATUSES}
+
+    @property
+    def failed(self) -> bool:
+        return any(r.status == "mismatch" for r in self.results)
+
+
+def verify(path: str | os.PathLike) -> FileReport:
+    """The report for one derivation file; bad claims raise a located InputError."""
+    try:
+        return _verify(load(path), str(path))
+    except InputError as e:
+        raise e.located(str(path)) from None
+
+
+def _verify(model, path: str) -> FileReport:
+    readings = model_readings(model)
+    claims = parse(model.claims, readings)
+    results = []
+    for name, m in readings.items():
+        d = Derivation(m)
+        trace = d.trace()
+        cache: list | None = None
+        for c in claims:
+            if c.readings is not None and name not in c.readings:
+                continue
+            r, needs = _check(c, name, m, d, trace)
+            if needs:
+                if cache is None:
+                    cache = diagnose.variants(m, d, trace, readings, name)
+                key = key_of(trace, c.quantity, f"claims[{c.index}].quantity")
+                found, r.tried = diagnose.explain(key, c.value, c.decimals, cache)
+                r.diagnosis, r.explained = found + r.diagnosis, bool(found)
+                r.diagnosis += diagnose.mislabelled(trace, key, c.value, c.decimals, m.parameters)
+            results.append(r)
+    return FileReport(path, model.title, [n for n in readings if n], results)
+
+
+def _check(c: Claim, reading: str, m, d, trace) -> tuple[Result, bool]:
+    """The result for one claim, and whether it needs a diagnosis."""
+    where = f"claims[{c.index}]"
+    if c.quantity.startswith("const:"):
+        name = c.quantity[6:]
+        if name not in CONSTANTS:
+            raise InputError(f"unknown constant {name!r}; expected one of {', '.join(CONSTANTS)}", key=f"{where}.quantity")
+        value = CONSTANTS[name]
+        return Result(c, reading, judge(value, c.value, c.decimals), exact=value), False
+    key = key_of(trace, c.quantity, f"{where}.quantity")
+    stated = {key_of(trace, k, f"{where}.local.{k}"): sp.Rational(v.strip().lstrip("+")) for k, v in c.local.items()}
+    free = key_of(trace, c.solve, f"{where}.solve") if c.solve else None
+    local = None
+    if stated or free:
+        local = Local(d, trace, stated, strict=bool(c.declared), free=free, free_name=c.solve or "").check(key, c.value)
+    inputs = ", ".join(f"{k} = {c.local[k].strip()}" for k in c.local)
+
+    if c.declared:
+        r = Result(c, reading, "unverifiable", basis="stated inputs")
+        if local is None:
+            return r, False
+        if local.missing:
+            r.local = f"cannot recompute from the text alone: it does not state {local.missing}"
+        elif local.solved:
+            sols = ", ".join(decimal(s) for s in local.solutions) or "no value"
+            if local.possible:
+                r.local = f"from {inputs}: needs {local.solved} = {sols}, which the text does not state"
+            else:
+                rng = Local(d, trace, stated, True, free).describe_range()
+                r.status = "mismatch"
+                r.local = f"from {inputs}: needs {local.solved} = {sols}, outside {rng}"
+                r.diagnosis = ["the stated numbers contradict each other: no value of "
+                               f"{local.solved} the network can produce gives {c.stated}"]
+        else:
+            r.status, r.exact = judge(local.value, c.value, c.decimals), local.value
+            r.local = f"recomputed from the text's stated {inputs}"
+            if r.status == "mismatch":
+                r.diagnosis = [f"the step does not follow from the text's own stated {inputs}"]
+        return r, False
+
+    exact = trace.values[key]
+    status = judge(exact, c.value, c.decimals)
+    r = Result(c, reading, status, exact=exact)
+    if local is not None and local.value is not None:
+        verdict = judge(local.value, c.value, c.decimals)
+        r.local = f"from the text's stated {inputs}: {decimal(local.value)} ({verdict})"
+        if status == "mismatch" and verdict != "mismatch":
+            r.diagnosis.append("the step itself is right from the text's stated inputs: the error enters upstream")
+        elif verdict == "mismatch":
+            r.diagnosis.append(f"the stated numbers contradict each other: {inputs} gives "
+                               f"{decimal(local.value)}, not {c.stated}")
+    return r, status == "mismatch"
+
+
+# -- printers ---------------------------------------------------------------------------------
+def _exact(r: Result) -> str:
+    if r.exact is None:
+        return ""
+    text = decimal(r.exact)
+    if r.exact.is_Rational and sp.Rational(text) != r.exact:
+        text = f"{text} (= {r.exact})"
+    return text
+
+
+def text(reports: list[FileReport]) -> str:
+    out = []
+    for rep in reports:
+        out.append(f"{rep.path}: {rep.title}")
+        for r in rep.results:
+            c = r.claim
+            tag = f" [{r.reading}]" if r.reading else ""
+            out.append(f"  {r.status.upper() if r.status == 'mismatch' else r.status:<12} {c.quantity} = {c.stated}{tag}"
+                       f"    ({c.source}: \"{c.quote}\")")
+            if r.exact is not None and r.status != "holds":
+                out.append(f"               exact {_exact(r)}, difference {decimal(r.difference)}")
+            if r.status == "unverifiable":
+                out.append(f"               reason: {c.reason}")
+            if r.local:
+                out.append(f"               local: {r.local}")
+            for line in r.diagnosis:
+                out.append(f"               diagnosis: {line}")
+            if r.status == "mismatch" and r.tried and not r.explained:
+                out.append(f"               no convention reproduces it; tried: {'; '.join(r.tried)}")
+        for reading in rep.readings or [None]:
+            counts = rep.counts(reading)
+            label = f" [{reading}]" if reading else ""
+            out.append(f"  summary{label}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+        out.append("")
+    return "\n".join(out)
+
+
+def markdown(reports: list[FileReport]) -> str:
+    out = ["# Verification report", ""]
+    for rep in reports:
+        out += [f"## `{rep.path}`: {rep.title}", "",
+                "| quantity | stated | status | exact | source | notes |", "| --- | --- | --- | --- | --- | --- |"]
+        for r in rep.results:
+            c = r.claim
+            notes = [f"reading: {r.reading}"] if r.reading else []
+            notes += [f"reason: {c.reason}"] if r.status == "unverifiable" else []
+            notes += [f"local: {r.local}"] if r.local else []
+            notes += [f"diagnosis: {d}" for d in r.diagnosis]
+            if r.status == "mismatch" and r.tried and not r.explained:
+                notes.append("no convention reproduces it; tried: " + "; ".join(r.tried))
+            cells = [f"`{c.quantity}`", c.stated, f"**{r.status}**" if r.status == "mismatch" else r.status,
+                     _exact(r), f"{c.source}: “{c.quote}”", "<br>".join(notes)]
+            out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        out.append("")
+        for reading in rep.readings or [None]:
+            label = f" ({reading} reading)" if reading else ""
+            out.append(f"Summary{label}: " + ", ".join(f"{n} {s}" for s, n in rep.counts(reading).items()) + ".")
+            out.append("")
+    return "\n".join(out)
+
+
+def to_json(reports: list[FileReport]) -> str:
+    data = [{"file": rep.path, "title": rep.title, "readings": rep.readings,
+             "summary": {reading or "": rep.counts(reading) for reading in (rep.readings or [None])},
+             "claims": [r.as_dict() for r in rep.results]} for rep in reports]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,244 @@
+"""The derivation documents, checked on the real outputs: Markdown read back, PDF text, HTML in Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from conftest import DERIVATIONS, ROOT, SEED_CHAIN, cli
+from latex_roundtrip import close, expected, key, parse, parts, same
+
+import symbackprop
+from symbackprop import regenerate
+from symbackprop.printers import markdown
+from symbackprop.printers.latex import tex_name
+from symbackprop.walkthrough import build
+
+GENERATED = DERIVATIONS / "generated"
+# Hand-checked once (seed 003, chapter 2): z_a = 0.6 + 0.1*0.2 + 0.2*0.1 + 0.3*0.4 = 0.76;
+# z_b = 0.76*0.4 + 0.5 = 0.804; E = 0.196^2 / 2 = 0.019208; delta_b = 0.804 - 1 = -0.196;
+# delta_a = -0.196*0.4 = -0.0784; dE/dw_a1 = -0.0784*0.2 = -0.01568; dE/dw_b1 = -0.196*0.76 = -0.14896;
+# Delta w_b1 = -0.6 * -0.14896 = 0.089376; w_b1 after one step = 0.489376.
+KEY_NUMBERS = ["0.76", "0.804", "0.019208", "0.196", "0.0784", "0.01568", "0.14896", "0.089376", "0.489376"]
+
+
+def seed_walkthrough():
+    d = symbackprop.derive(symbackprop.load(SEED_CHAIN))
+    return d, build(d, d.trace())
+
+
+# -- names and the LaTeX read-back helpers ------------------------------------------------------
+@pytest.mark.parametrize("name, text", [
+    ("w_a0", "w_{a0}"), ("x1", "x_{1}"), ("b0", "b_{0}"), ("w1_2_3", "w_{1,2,3}"), ("delta_b", r"\delta_{b}"),
+    ("eta", r"\eta"), ("Delta_w_b1", r"\Delta w_{b1}"), ("dE/dw_a1", r"\frac{\partial E}{\partial w_{a1}}"), ("E", "E"),
+])
+def test_tex_names(name, text):
+    assert tex_name(name) == text
+
+
+def test_roundtrip_normalisation_handles_the_parser_quirks():
+    assert key(r"\text{z_{b}}") == key("z_{b}") == "zb"
+    assert parse(r"E\left(b\left(z_{b}\left(w_{b0}\right)\right)\right)") == expected(
+        sp.Function("E")(sp.Function("b")(sp.Function("z_b")(sp.Symbol("w_b0")))))
+    assert parse(r"\left(b - y\right) H\left(z_{b}\right)") == sp.Heaviside(sp.Symbol("zb")) * (sp.Symbol("b") - sp.Symbol("y"))
+    assert parse(r"\Delta w_{a0} + w_{a0}") == expected(sp.Symbol("Delta_w_a0") + sp.Symbol("w_a0"))
+    assert parts(r"a &= b \\ &\approx 0.5") == ["a", "b", "0.5"]
+
+
+# -- Markdown ------------------------------------------------------------------------------------
+def test_markdown_math_balances_and_every_formula_parses_back_to_the_derived_one():
+    d, doc = seed_walkthrough()
+    text = markdown.render(doc)
+    assert text.count("$$") % 2 == 0
+    outside = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
+    assert "$" not in outside.replace(r"\$", "")  # no stray inline delimiter
+    blocks = re.findall(r"\$\$\n(.*?)\n\$\$", text, flags=re.S)
+    steps = [s for section in doc.sections for s in section.steps]
+    assert len(blocks) == len(steps)
+    checked = 0
+    for block, step in zip(blocks, steps):
+        candidates = [("form", step.lhs)] + [("form", f) for f in step.forms]
+        if step.substitution is not None:
+            candidates.append(("number", step.value))
+        if step.value is not None:  # the exact value, then its decimal rounding when that differs
+            candidates += [("number", step.value)] * 2
+        i = 0
+        for side in parts(block):
+            parsed = parse(side)
+            while i < len(candidates):
+                kind, want = candidates[i]
+                i += 1
+                if (kind == "form" and same(parsed, expected(want))) or (kind == "number" and close(parsed, want)):
+                    break
+            else:
+                pytest.fail(f"{step.name}: {side!r} parses to {parsed}, equal to none of the derived forms left")
+            checked += 1
+    assert checked > 3 * len(steps)
+
+
+# -- the golden terminal walkthrough and staleness ----------------------------------------------
+def test_terminal_golden_matches_the_command_and_the_hand_checked_numbers():
+    golden = (GENERATED / "seed003_chain.txt").read_text(encoding="utf-8")
+    assert cli("derive", str(SEED_CHAIN)).stdout == golden
+    assert "z_a = b0*w_a0 + w_a1*x1 + w_a2*x2 + w_a3*x3 = 1.0*0.6 + 0.1*0.2 + 0.2*0.1 + 0.3*0.4 = 0.76" in golden
+    assert "z_b = a*w_b1 + b0*w_b0 = 0.76*0.4 + 1.0*0.5 = 0.804" in golden
+    assert "E = (y - b)**2/2 = (1.0 - 0.804)**2/2 = 0.019208" in golden
+    assert "= (0.804 - 1.0)*H(0.804) = -0.196" in golden
+    assert "δ_a = ∂E/∂a · ∂a/∂z_a = δ_b*w_b1*H(z_a) = (-0.196)*0.4*H(0.76) = -0.0784" in golden
+    assert "w_b1 = Δw_b1 + w_b1 = 0.089376 + 0.4 = 0.489376" in golden
+    assert all(max(len(line) for line in golden.splitlines()) <= 100 for _ in [0])
+
+
+def test_generated_documents_are_fresh():
+    """Fails when a derivation file or the printers changed: run python -m symbackprop.regenerate."""
+    assert regenerate.stale() == [], "stale generated documents; run: python -m symbackprop.regenerate"
+
+
+def test_regenerate_is_byte_identical_and_check_mode_detects_staleness(tmp_path):
+    shutil.copy(SEED_CHAIN, tmp_path / "x.toml")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = [sys.executable, "-m", "symbackprop.regenerate", "--root", str(tmp_path)]
+    assert subprocess.run(run + ["--check"], env=env, capture_output=True).returncode == 1
+    subprocess.run(run, env=env, check=True, capture_output=True)
+    first = {p.name: p.read_bytes() for p in (tmp_path / "generated").iterdir()}
+    assert sorted(first) == ["x.html", "x.md", "x.tex", "x.txt"]
+    second = subprocess.run(run, env=env, check=True, capture_output=True, text=True)
+    assert second.stdout == "" and {p.name: p.read_bytes() for p in (tmp_path / "generated").iterdir()} == first
+    assert subprocess.run(run + ["--check"], env=env, capture_output=True).returncode == 0
+    (tmp_path / "generated" / "x.md").write_text("edited by hand\n")
+    assert subprocess.run(run + ["--check"], env=env, capture_output=True).returncode == 1
+
+
+# -- errors ----------------------------------------------------------------------------------------
+def test_unwritable_path_is_exit_2_one_line(tmp_path):
+    r = cli("derive", str(SEED_CHAIN), "--format", "md", "-o", str(tmp_path / "missing" / "out.md"))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "out.md" in r.stderr
+
+
+def test_missing_latex_engine_is_exit_2_naming_it_and_keeps_the_old_file(tmp_path):
+    out = tmp_path / "out.pdf"
+    out.write_bytes(b"earlier output")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATH": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "symbackprop", "derive", str(SEED_CHAIN), "--format", "pdf", "-o", str(out)],
+                       env=env, capture_output=True, text=True)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "pdflatex" in r.stderr
+    assert out.read_bytes() == b"earlier output"
+
+
+# -- PDF -------------------------------------------------------------------------------------------
+@pytest.mark.skipif(not (shutil.which("pdflatex") and shutil.which("pdftotext")),
+                    reason="needs pdflatex (texlive-latex-base, -recommended, -pictures) and pdftotext (poppler-utils)")
+def test_pdf_compiles_and_its_text_holds_the_chain_numbers(tmp_path):
+    out = tmp_path / "chain.pdf"
+    r = cli("derive", str(SEED_CHAIN), "--format", "pdf", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    for number in KEY_NUMBERS:
+        assert number in text, number
+    assert "Contents" in text and "Iteration 1: backward pass" in text
+
+
+# -- HTML in a real browser ----------------------------------------------------------------------
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+MEASURE = """<script>
+for (const d of document.querySelectorAll('details')) d.open = true;
+const box = e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; };
+const out = {math: [...document.querySelectorAll('math')].map(box),
+             frac: [...document.querySelectorAll('mfrac')].slice(0, 20).map(f => [box(f)[1], box(f.querySelector('mi, mn'))[1]]),
+             svg: [...document.querySelectorAll('svg.network')].map(box)};
+const pre = document.createElement('pre'); pre.id = 'measure'; pre.textContent = JSON.stringify(out);
+document.body.appendChild(pre);
+</script>"""
+
+
+def chromium(tmp_path: Path, *args: str) -> str:
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120).stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs a headless browser (Debian package chromium)")
+def test_html_renders_in_chromium_with_laid_out_mathml(tmp_path):
+    pytest.importorskip("PIL", reason="needs Pillow to read the screenshot")
+    from PIL import Image
+
+    page = tmp_path / "chain.html"
+    assert cli("derive", str(SEED_CHAIN), "--format", "html", "-o", str(page)).returncode == 0
+    html = page.read_text(encoding="utf-8")
+    assert "<script" not in html and not re.search(r"(src|href)=\"(https?:)?//", html)
+    shot = tmp_path / "shot.png"
+    chromium(tmp_path, "--window-size=1000,1400", f"--screenshot={shot}", page.as_uri())
+    image = Image.open(shot).convert("L")
+    pixels = list(image.tobytes())
+    dark = sum(p < 128 for p in pixels) / len(pixels)
+    assert 0.005 < dark < 0.5 and len(set(pixels)) > 16, "screenshot is blank or solid"
+
+    measured = tmp_path / "measured.html"
+    measured.write_text(html.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    dom = chromium(tmp_path, "--dump-dom", measured.as_uri())
+    data = json.loads(re.search(r'<pre id="measure">(.*?)</pre>', dom, re.S).group(1).replace("&quot;", '"'))
+    steps = sum(len(s.steps) for s in seed_walkthrough()[1].sections)
+    assert len(data["math"]) == steps
+    assert all(w > 20 and h > 10 for w, h in data["math"]), data["math"]
+    # MathML laid out, not shown as inline text: a fraction stands over twice as tall as its letters
+    assert data["frac"] and all(frac > 1.8 * letter for frac, letter in data["frac"]), data["frac"]
+    assert data["svg"] and data["svg"][0][0] > 300
+
+
+# -- plots and notebooks -------------------------------------------------------------------------
+def test_plots_are_written_and_embedded(tmp_path):
+    pytest.importorskip("matplotlib", reason="plots need matplotlib (the docs extra)")
+    out, plots = tmp_path / "chain.html", tmp_path / "plots"
+    assert cli("derive", str(SEED_CHAIN), "--format", "html", "-o", str(out), "--plots", str(plots)).returncode == 0
+    names = sorted(p.name for p in plots.iterdir())
+    assert names == ["activation_relu.png", "activation_relu.svg", "loss.png", "loss.svg", "loss_vs_w_a0.png", "loss_vs_w_a0.svg"]
+    assert out.read_text().count("<svg") == 4  # the network and three plots inline
+    md = tmp_path / "chain.md"
+    assert cli("derive", str(SEED_CHAIN), "--format", "md", "-o", str(md), "--plots", str(plots)).returncode == 0
+    assert "](plots/loss.png)" in md.read_text()
+
+
+def test_plot_data_tangent_has_the_gradient_as_slope():
+    from symbackprop.plotdata import plots
+
+    d = symbackprop.derive(symbackprop.load(SEED_CHAIN))
+    loss, activation, weight = plots(d, d.trace(), ["w_b1"])
+    assert loss.curves[0][2][0] == pytest.approx(0.019208) and len(loss.curves[0][2]) == 2
+    assert [p[1:] for p in activation.points] == [pytest.approx((0.76, 0.76)), pytest.approx((0.804, 0.804))]
+    _, xs, ys = weight.curves[1]
+    assert (ys[-1] - ys[0]) / (xs[-1] - xs[0]) == pytest.approx(-0.14896)
+    # the curve itself: E(w_b1) with the rest fixed, checked at w_b1 = 0.4 + 0.5
+    _, cx, cy = weight.curves[0]
+    i = min(range(len(cx)), key=lambda j: abs(cx[j] - 0.9))
+    assert cy[i] == pytest.approx(0.5 * (1 - (0.76 * cx[i] + 0.5)) ** 2)
+
+
+def test_notebook_displays_show_the_network_and_one_chain():
+    model = symbackprop.load(SEED_CHAIN)
+    d = symbackprop.derive(model)
+    for obj in (model, d):
+        html = obj._repr_html_()
+        assert "<svg" in html and "<math" in html and "w_a1" in html
+        latex = obj._repr_latex_()
+        assert latex.startswith("$$") and r"\frac{\partial E}{\partial w_{a0}}" in latex
+    sides = parts(d._repr_latex_().strip("$\n"))
+    assert same(parse(sides[-1]), expected(d.gradient("w_a0")))
+
+
+def test_only_three_parameters_of_a_dense_network(tmp_path):
+    model = symbackprop.dense([4, 16, 16, 1], seed=1)
+    path = tmp_path / "dense.toml"
+    path.write_text(model.to_toml())
+    chosen = list(model.parameters)[::150][:3]
+    r = cli("derive", str(path), "--format", "html", "--only", ",".join(chosen), "-o", str(tmp_path / "d.html"))
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "d.html").read_text()
+    assert sum(f'id="dE/d{p}[1]@1"' in html for p in model.parameters) == 3

@@ -1,0 +1,193 @@
+"""symbackprop verify: every holding claim against a value worked out by hand here; the known wrong
+numbers of the sources found with their status and diagnosis; bad claim files give exit 2."""
+
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction as F
+
+import pytest
+import sympy as sp
+from conftest import DERIVATIONS
+
+import symbackprop
+from symbackprop.claims import judge
+
+FILES = ["seed000_chain", "seed001_sigmoid", "seed002_2_2_1", "seed003_chain", "seed003_neuron", "seed004_pytorch"]
+
+
+@pytest.fixture(scope="module")
+def reports():
+    return {name: symbackprop.verify(DERIVATIONS / f"{name}.toml") for name in FILES}
+
+
+def result(reports, file, quantity, source_line, reading=""):
+    hits = [r for r in reports[file].results if r.claim.quantity == quantity
+            and r.claim.source.endswith(f":{source_line}") and r.reading == reading]
+    assert len(hits) == 1, (file, quantity, source_line, reading)
+    return hits[0]
+
+
+# -- seed 003 chapter 2, by hand -------------------------------------------------------------
+x1, x2, x3, b0 = F("0.2"), F("0.1"), F("0.4"), F(1)
+wa0, wa1, wa2, wa3, wb0, wb1, y = F("0.6"), F("0.1"), F("0.2"), F("0.3"), F("0.5"), F("0.4"), F(1)
+za = b0 * wa0 + x1 * wa1 + x2 * wa2 + x3 * wa3          # 0.6 + 0.02 + 0.02 + 0.12
+zb = b0 * wb0 + za * wb1                                # 0.5 + 0.304
+E = F(1, 2) * (y - zb) ** 2                             # 1/2 * 0.196^2
+delta_b = -(y - zb) * 1
+delta_a = 1 * delta_b * wb1
+
+SEED003 = [  # (quantity, line, exact by hand)
+    ("z_a", 207, F("0.76")), ("z_b", 229, F("0.804")), ("a_b", 243, F("0.804")), ("E", 243, F("0.019208")),
+    ("E", 288, F("0.019208")), ("a_b", 318, F("0.804")), ("da_b/dz_b", 318, 1), ("da_a/dz_a", 332, 1),
+    ("delta_b", 332, F("-0.196")), ("dz_b/da_a", 332, F("0.4")), ("delta_a", 332, F("-0.0784")),
+]
+
+
+def test_hand_arithmetic_of_seed003():
+    assert (za, zb, E, delta_b, delta_a) == (F("0.76"), F("0.804"), F("0.019208"), F("-0.196"), F("-0.0784"))
+
+
+@pytest.mark.parametrize("quantity,line,hand", SEED003)
+def test_seed003_holds(reports, quantity, line, hand):
+    r = result(reports, "seed003_chain", quantity, line)
+    assert r.status == "holds"
+    assert r.exact == sp.Rational(hand.numerator, hand.denominator)
+
+
+def test_seed003_second_pass_is_wrong_and_unexplained(reports):
+    # all six weights move by -lr * dE/dw = 0.6 * delta * input (lr = -0.6, added)
+    new = {"wa0": wa0 - F("0.6") * delta_a * b0, "wa1": wa1 - F("0.6") * delta_a * x1,
+           "wa2": wa2 - F("0.6") * delta_a * x2, "wa3": wa3 - F("0.6") * delta_a * x3,
+           "wb0": wb0 - F("0.6") * delta_b * b0, "wb1": wb1 - F("0.6") * delta_b * za}
+    za2 = b0 * new["wa0"] + x1 * new["wa1"] + x2 * new["wa2"] + x3 * new["wa3"]
+    yb2 = b0 * new["wb0"] + za2 * new["wb1"]
+    r = result(reports, "seed003_chain", "a_b@2", 366)
+    assert r.status == "mismatch" and r.exact == sp.Rational(yb2.numerator, yb2.denominator)
+    assert not r.explained and len(r.tried) >= 10
+    e = result(reports, "seed003_chain", "E@2", 366)
+    assert e.status == "mismatch"
+    assert e.exact == sp.Rational(*(lambda f: (f.numerator, f.denominator))(F(1, 2) * (1 - yb2) ** 2))
+    # the text's own yb = 0.9982 gives 1/2 * 0.0018^2 = 0.00000162, not 0.0017: a contradiction
+    assert "0.00000162" in e.local and any("contradict" in d for d in e.diagnosis)
+
+
+def test_seed003_and_000_bias_weight_named_twice(reports):
+    for file, line in (("seed003_chain", 130), ("seed000_chain", 27)):
+        r = result(reports, file, "w_a0", line)
+        assert r.status == "mismatch" and r.exact == sp.Rational(3, 5)
+        assert any("w_b0" in d for d in r.diagnosis) and r.explained
+
+
+@pytest.mark.parametrize("quantity,line,hand", [("w_a1", 11, "0.1"), ("w_a2", 13, "0.2"), ("w_a3", 15, "0.3"),
+                                                 ("w_a0", 17, "0.6")])
+def test_seed000_given_values_hold(reports, quantity, line, hand):
+    r = result(reports, "seed000_chain", quantity, line)
+    assert r.status == "holds" and r.exact == sp.Rational(hand)
+
+
+# -- seed 003 chapter 1 ------------------------------------------------------------------------
+def test_seed003_neuron(reports):
+    z = 3.02
+    tanh = (math.exp(2 * z) - 1) / (math.exp(2 * z) + 1)   # 0.9952...
+    sigmoid = 1 / (1 + math.exp(-z))                        # 0.9535...
+    assert round(tanh) == 1 and round(sigmoid) == 1 and round(math.e, 3) == 2.718
+    assert result(reports, "seed003_neuron", "a_t", 102).status == "holds"
+    assert abs(float(result(reports, "seed003_neuron", "a_t", 102).exact) - tanh) < 1e-12
+    assert abs(float(result(reports, "seed003_neuron", "a_s", 102).exact) - sigmoid) < 1e-12
+    assert result(reports, "seed003_neuron", "const:e", 82).status == "holds"
+    assert result(reports, "seed003_neuron", "z_r", 80).status == "unverifiable"
+
+
+# -- seed 002: two readings ------------------------------------------------------------------
+def seed002(b3, b4, b5=F("0.5"), ye=F(2)):
+    h3 = max(F(0), 1 * F("0.5") + 0 * F("0.5") + b3)
+    h4 = max(F(0), 1 * F(1) + 0 * F(1) + b4)
+    o5 = max(F(0), h3 * 1 + h4 * 1 + b5)
+    loss = (o5 - ye) ** 2
+    g53 = 2 * (o5 - ye) * h3
+    return {"z_H3": h3, "a_H3": h3, "z_H4": h4, "a_H4": h4, "a_O5": o5, "E": loss, "dE/dW53": g53,
+            "W53@2": 1 - F("0.01") * g53}
+
+
+LINES_002 = {"z_H3": 47, "a_H3": 53, "z_H4": 61, "a_H4": 65, "a_O5": 71, "E": 86, "dE/dW53": 106, "W53@2": 113}
+
+
+@pytest.mark.parametrize("quantity", list(LINES_002))
+def test_seed002_arithmetic_reading_holds(reports, quantity):
+    hand = seed002(b3=F(0), b4=F("0.5"))[quantity]
+    r = result(reports, "seed002_2_2_1", quantity, LINES_002[quantity], "arithmetic")
+    assert r.status == "holds" and r.exact == sp.Rational(hand.numerator, hand.denominator)
+
+
+@pytest.mark.parametrize("quantity", list(LINES_002))
+def test_seed002_prose_reading(reports, quantity):
+    hand = seed002(b3=F("0.5"), b4=F(0))[quantity]
+    r = result(reports, "seed002_2_2_1", quantity, LINES_002[quantity], "prose")
+    assert r.exact == sp.Rational(hand.numerator, hand.denominator)
+    if quantity in ("a_O5", "E"):  # both readings give Z5 = 2.5 and L = 0.25
+        assert r.status == "holds" and hand in (F("2.5"), F("0.25"))
+    else:
+        assert r.status == "mismatch" and any("'arithmetic' reading" in d for d in r.diagnosis)
+
+
+# -- seed 001: checked from its own stated numbers -----------------------------------------
+def test_seed001_local_checks(reports):
+    hand = {("E", 50): F(1, 2) * (F(1) - F("1.7")) ** 2, ("E", 64): F(1, 2) * (F(1) - F("1.7")) ** 2,
+            ("dE/da_b", 68): -(F(1) - F("1.7")), ("delta_b", 73): F("0.7") * 1,
+            ("w_a1@2", 77): F("0.1") - F("0.042"), ("w_b1@2", 77): F("0.4") - F("0.105")}
+    assert hand[("E", 50)] == F("0.245")
+    for (q, line), value in hand.items():
+        r = result(reports, "seed001_sigmoid", q, line)
+        assert r.status == "holds" and r.basis == "stated inputs"
+        assert r.exact == sp.Rational(value.numerator, value.denominator)
+    for q, line in (("a_b", 50), ("da_b/dz_b", 72), ("Delta_w_a1", 76)):
+        assert result(reports, "seed001_sigmoid", q, line).status == "unverifiable"
+
+
+def test_seed001_adjustment_of_wb1_is_impossible(reports):
+    # -0.105 = -0.012 * 0.7 * a_a needs a_a = 12.5; a sigmoid stays in (0, 1)
+    assert F("0.105") / (F("0.012") * F("0.7")) == F("12.5")
+    r = result(reports, "seed001_sigmoid", "Delta_w_b1", 76)
+    assert r.status == "mismatch" and "12.5" in r.local and "(0, 1)" in r.local
+
+
+def test_seed004_states_nothing(reports):
+    assert reports["seed004_pytorch"].results == []
+
+
+# -- rounding rules --------------------------------------------------------------------------
+def test_rounding_rules():
+    assert judge(sp.Rational("0.019208"), sp.Rational("0.019"), 3) == "holds"
+    assert judge(sp.Rational("0.0196"), sp.Rational("0.019"), 3) == "truncated"
+    assert judge(sp.Rational("0.0196"), sp.Rational("0.021"), 3) == "mismatch"
+    assert judge(sp.Rational("0.0195"), sp.Rational("0.019"), 3) == "holds"  # a tie rounds either way
+    assert judge(sp.tanh(sp.Rational("3.02")), sp.Integer(1), 0) == "holds"
+
+
+# -- the command -----------------------------------------------------------------------------
+def test_cli_all_files(run_cli):
+    out = run_cli("verify", *[str(DERIVATIONS / f"{n}.toml") for n in FILES], "--json")
+    assert out.returncode == 1
+    data = json.loads(out.stdout)
+    assert [d["file"].rsplit("/", 1)[1] for d in data] == [f"{n}.toml" for n in FILES]
+    assert data[3]["summary"][""] == {"holds": 11, "truncated": 0, "mismatch": 3, "unverifiable": 0}
+    md = run_cli("verify", str(DERIVATIONS / "seed003_neuron.toml"), "--format", "md")
+    assert md.returncode == 0 and "| `a_t` | 1 | holds |" in md.stdout
+
+
+CHAIN = (DERIVATIONS / "seed003_chain.toml").read_text().split("[[claims]]")[0]
+
+
+@pytest.mark.parametrize("claim,expected", [
+    ('quantity = "z_q"\nstated = "0.76"', "claims[0].quantity: 'z_q' names no quantity"),
+    ('quantity = "z_a"\nstated = "about 0.76"', "claims[0].stated: 'about 0.76' is not a number"),
+    ('quantity = "w_b1@5"\nstated = "0.4"', "claims[0].quantity: 'w_b1@5': iteration 5 is beyond this trace"),
+])
+def test_bad_claims_exit_2(run_cli, tmp_path, claim, expected):
+    path = tmp_path / "bad.toml"
+    path.write_text(CHAIN + f'[[claims]]\n{claim}\nsource = "x.txt:1"\nquote = "q"\n')
+    out = run_cli("verify", str(path))
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.count("\n") == 1 and expected in out.stderr and "bad.toml" in out.stderr
