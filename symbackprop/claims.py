@@ -24,12 +24,13 @@ from .errors import InputError
 from .model import Model, rational
 from .trace import Key
 
-CLAIM_KEYS = {"quantity", "stated", "source", "quote", "note", "status", "reason", "local", "solve", "readings"}
+CLAIM_KEYS = {"quantity", "stated", "source", "quote", "note", "status", "reason", "local", "solve", "readings",
+              "formula", "symbols"}
 READING_KEYS = {"note", "source", "quote", "parameters", "constants"}
 NUMBER = re.compile(r"[-+]?(\d+)(\.(\d+))?\Z")
 SOURCE = re.compile(r"[^:\s]+:\d+\Z")
 CONSTANTS = {"e": sp.E, "pi": sp.pi}  # ``const:e``: a constant a text states (Euler's number)
-STATUSES = ("holds", "truncated", "mismatch", "unverifiable")
+STATUSES = ("holds", "truncated", "mismatch", "unverifiable", "unparseable")
 
 
 @dataclass
@@ -45,6 +46,8 @@ class Claim:
     local: dict[str, str] = field(default_factory=dict)  # quantity -> the stated text
     solve: str | None = None
     readings: list[str] | None = None
+    formula: str = ""  # a formula claim (formulas.py): the text's LaTeX, and its names -> quantities
+    symbols: dict[str, str] = field(default_factory=dict)
 
     @property
     def value(self) -> sp.Rational:
@@ -73,6 +76,9 @@ def parse(raw_claims: list[dict], readings: dict[str, Model]) -> list[Claim]:
         for k in raw:
             if k not in CLAIM_KEYS:
                 raise InputError(f"unknown key; expected one of {', '.join(sorted(CLAIM_KEYS))}", key=f"{key}.{k}")
+        if "formula" in raw:
+            claims.append(_formula_claim(i, raw, key, readings))
+            continue
         stated = raw.get("stated")
         if not isinstance(stated, str):
             got = "nothing" if stated is None else f"{type(stated).__name__} {stated}"
@@ -104,6 +110,33 @@ def parse(raw_claims: list[dict], readings: dict[str, Model]) -> list[Claim]:
         )
         claims.append(claim)
     return claims
+
+
+def _formula_claim(i: int, raw: dict, key: str, readings: dict) -> Claim:
+    """A ``formula = "..."`` claim: no stated number, a map of the text's names (docs/formulas.md)."""
+    for k in ("stated", "local", "solve", "status", "reason"):
+        if k in raw:
+            raise InputError("a formula claim states a formula, not a number: drop this key "
+                             "(make a second claim for the number)", key=f"{key}.{k}")
+    formula = raw["formula"]
+    if not isinstance(formula, str):
+        raise InputError(f"expected the formula as text (LaTeX), got {formula!r}", key=f"{key}.formula")
+    symbols = raw.get("symbols", {})
+    if not isinstance(symbols, dict) or not all(isinstance(v, str) and v.strip() for v in symbols.values()):
+        raise InputError('expected a table of the text\'s names -> quantity names, like { Y_r = "a_O5" }',
+                         key=f"{key}.symbols")
+    source = _text(raw, "source", key)
+    if not SOURCE.match(source):
+        raise InputError(f"{source!r}: expected FILE:LINE, like \"003_131398abeddd6634.txt:332\"", key=f"{key}.source")
+    names = raw.get("readings")
+    if names is not None and (not isinstance(names, list) or not all(n in readings for n in names)):
+        raise InputError(f"expected a list of readings from {', '.join(readings)}", key=f"{key}.readings")
+    quantity = raw.get("quantity", "")
+    if not isinstance(quantity, str):
+        raise InputError(f"expected a quantity name, got {quantity!r}", key=f"{key}.quantity")
+    return Claim(index=i, quantity=quantity.strip(), stated="", source=source, quote=_text(raw, "quote", key),
+                 note=_text(raw, "note", key, required=False), readings=names, formula=formula,
+                 symbols={k: v.strip() for k, v in symbols.items()})
 
 
 def _stated(value: object, key: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from . import diagnose
+from . import diagnose, formulas
 from .claims import CONSTANTS, STATUSES, Claim, judge, key_of, model_readings, parse
 from .derive import Derivation
 from .errors import InputError
@@ -33,6 +33,7 @@ class Result:
     diagnosis: list[str] = field(default_factory=list)
     tried: list[str] = field(default_factory=list)
     explained: bool = False  # some alternative convention reproduces the stated number
+    formula: formulas.FormulaResult | None = None  # for a formula claim
 
     @property
     def difference(self) -> sp.Expr | None:
@@ -40,6 +41,8 @@ class Result:
 
     def as_dict(self) -> dict:
         c = self.claim
+        if c.formula:
+            return self._formula_dict()
         return {
             "quantity": c.quantity, "stated": c.stated, "reading": self.reading or None, "status": self.status,
             "basis": self.basis, "exact": None if self.exact is None else sp.sstr(self.exact),
@@ -48,6 +51,22 @@ class Result:
             "source": c.source, "quote": c.quote, "note": c.note or None, "reason": c.reason or None,
             "local": self.local or None, "diagnosis": self.diagnosis, "explained": self.explained,
             "tried": self.tried,
+        }
+
+
+    def _formula_dict(self) -> dict:
+        c, f = self.claim, self.formula
+
+        def value(v):
+            return None if v is None else sp.sstr(v)
+
+        return {
+            "formula": c.formula, "quantity": c.quantity or None, "symbols": c.symbols, "reading": self.reading or None,
+            "status": self.status, "message": f.message or None, "proof": f.proof or None,
+            "correct": f.correct or None, "region": f.region or None, "correct_in_region": f.correct_in_region or None,
+            "branches": f.branches or None,
+            "text_value": value(f.text_value), "exact": value(f.exact), "agrees_at_example": f.agrees,
+            "source": c.source, "quote": c.quote, "note": c.note or None, "diagnosis": self.diagnosis,
         }
 
 
@@ -64,7 +83,7 @@ class FileReport:
 
     @property
     def failed(self) -> bool:
-        return any(r.status == "mismatch" for r in self.results)
+        return any(r.status in ("mismatch", "unparseable") for r in self.results)
 
 
 def verify(path: str | os.PathLike) -> FileReport:
@@ -85,6 +104,9 @@ def _verify(model, path: str) -> FileReport:
         cache: list | None = None
         for c in claims:
             if c.readings is not None and name not in c.readings:
+                continue
+            if c.formula:
+                results.append(_check_formula(c, name, d, trace))
                 continue
             r, needs = _check(c, name, m, d, trace)
             if needs:
@@ -152,6 +174,31 @@ def _check(c: Claim, reading: str, m, d, trace) -> tuple[Result, bool]:
     return r, status == "mismatch"
 
 
+def _check_formula(c: Claim, reading: str, d, trace) -> Result:
+    where = f"claims[{c.index}]"
+    f = formulas.check(c.formula, c.quantity or None, c.symbols, d, trace, where)
+    r = Result(c, reading, f.status, exact=f.exact, formula=f)
+    if f.status == "unparseable":
+        r.diagnosis = [f.message]
+        return r
+    if f.proof and f.proof != "symbolic":
+        r.diagnosis.append(f"equal {f.proof} (not proven symbolically)")
+    if f.status == "mismatch":
+        r.diagnosis.append(f"the derivation gives ${f.correct}$"
+                           + (f"; where {f.branches} (as at the example): ${f.correct_in_region}$" if f.correct_in_region else ""))
+        if f.region:
+            r.diagnosis.append(f"the text's formula holds only where {f.region} (as at the example)")
+        if f.agrees is not None:
+            at = f"{decimal(f.text_value)} against {decimal(f.exact)}"
+            r.diagnosis.append(("agrees at the example's values anyway (" + at + "): right number, wrong formula")
+                               if f.agrees else f"at the example's values the text's formula gives {at}")
+    return r
+
+
+def _claim_text(c: Claim) -> str:
+    return f"formula {c.formula}" if c.formula else f"{c.quantity} = {c.stated}"
+
+
 # -- printers ---------------------------------------------------------------------------------
 def _exact(r: Result) -> str:
     if r.exact is None:
@@ -169,9 +216,9 @@ def text(reports: list[FileReport]) -> str:
         for r in rep.results:
             c = r.claim
             tag = f" [{r.reading}]" if r.reading else ""
-            out.append(f"  {r.status.upper() if r.status == 'mismatch' else r.status:<12} {c.quantity} = {c.stated}{tag}"
+            out.append(f"  {r.status.upper() if r.status == 'mismatch' else r.status:<12} {_claim_text(c)}{tag}"
                        f"    ({c.source}: \"{c.quote}\")")
-            if r.exact is not None and r.status != "holds":
+            if r.exact is not None and r.status != "holds" and not c.formula:
                 out.append(f"               exact {_exact(r)}, difference {decimal(r.difference)}")
             if r.status == "unverifiable":
                 out.append(f"               reason: {c.reason}")
@@ -202,7 +249,8 @@ def markdown(reports: list[FileReport]) -> str:
             notes += [f"diagnosis: {d}" for d in r.diagnosis]
             if r.status == "mismatch" and r.tried and not r.explained:
                 notes.append("no convention reproduces it; tried: " + "; ".join(r.tried))
-            cells = [f"`{c.quantity}`", c.stated, f"**{r.status}**" if r.status == "mismatch" else r.status,
+            name = f"${c.formula}$" if c.formula else f"`{c.quantity}`"
+            cells = [name, c.stated, f"**{r.status}**" if r.status == "mismatch" else r.status,
                      _exact(r), f"{c.source}: “{c.quote}”", "<br>".join(notes)]
             out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         out.append("")

@@ -172,7 +172,8 @@ def test_cli_all_files(run_cli):
     assert out.returncode == 1
     data = json.loads(out.stdout)
     assert [d["file"].rsplit("/", 1)[1] for d in data] == [f"{n}.toml" for n in FILES]
-    assert data[3]["summary"][""] == {"holds": 11, "truncated": 0, "mismatch": 3, "unverifiable": 0}
+    # seed003_chain: 11 number claims and 4 formula claims hold
+    assert data[3]["summary"][""] == {"holds": 15, "truncated": 0, "mismatch": 3, "unverifiable": 0, "unparseable": 0}
     md = run_cli("verify", str(DERIVATIONS / "seed003_neuron.toml"), "--format", "md")
     assert md.returncode == 0 and "| `a_t` | 1 | holds |" in md.stdout
 
