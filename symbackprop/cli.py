@@ -34,13 +34,18 @@ def _derive(args: argparse.Namespace) -> int:
         else:
             text += report
         status = 0 if ok else 1
-    if args.output:
-        write_atomic(args.output, text)
+    _emit(args.output, text)
+    return status
+
+
+def _emit(output: str | None, text: str | bytes) -> None:
+    """Write to OUT atomically, or to standard output."""
+    if output:
+        write_atomic(output, text)
     elif isinstance(text, bytes):
         sys.stdout.buffer.write(text)
     else:
         sys.stdout.write(text)
-    return status
 
 
 def identity_report(d, only) -> tuple[str, bool]:
@@ -61,10 +66,7 @@ def _dense(args: argparse.Namespace) -> int:
     model = api.dense(sizes, activation=args.activation, output_activation=args.output_activation,
                       loss=args.loss, bias=not args.no_bias, seed=args.seed)
     text = model.to_toml()
-    if args.output:
-        write_atomic(args.output, text)
-    else:
-        sys.stdout.write(text)
+    _emit(args.output, text)
     return 0
 
 
@@ -74,10 +76,7 @@ def _verify(args: argparse.Namespace) -> int:
     reports = [verify.verify(f) for f in args.files]
     fmt = "json" if args.json else args.format
     text = {"text": verify.text, "md": verify.markdown, "json": verify.to_json}[fmt](reports)
-    if args.output:
-        write_atomic(args.output, text)
-    else:
-        sys.stdout.write(text)
+    _emit(args.output, text)
     return 1 if any(r.failed for r in reports) else 0
 
 
@@ -94,10 +93,7 @@ def _parallel(args: argparse.Namespace) -> int:
     if args.engine:
         return _parallel_run(args, model, sizes)
     text = PRINTERS[args.format](parallel_walkthrough.build(model, args.workers, sizes, only))
-    if args.output:
-        write_atomic(args.output, text)
-    else:
-        sys.stdout.write(text)
+    _emit(args.output, text)
     return 0
 
 
@@ -105,10 +101,7 @@ def _compile(args: argparse.Namespace) -> int:
     from .compile import source
 
     text = source(api.derive(api.load(args.file)), numba=args.numba)
-    if args.output:
-        write_atomic(args.output, text)
-    else:
-        sys.stdout.write(text)
+    _emit(args.output, text)
     return 0
 
 
