@@ -104,7 +104,7 @@ def _parallel(args: argparse.Namespace) -> int:
 def _compile(args: argparse.Namespace) -> int:
     from .compile import source
 
-    text = source(api.derive(api.load(args.file)), numba=args.numba)
+    text = source(api.derive(api.load(args.file)), numba=args.numba, workers=args.workers)
     if args.output:
         write_atomic(args.output, text)
     else:
@@ -222,6 +222,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="the module to write (atomically); standard output if absent")
     p.add_argument("--numba", action="store_true",
                    help="add a fused numba loop for every batch (nets up to 64 parameters); the module then needs numba")
+    p.add_argument("--workers", type=int, default=1,
+                   help="data-parallel workers: the default shard count of the module's split() (averaged_loss_and_grad takes any)")
     p.set_defaults(run=_compile)
 
     p = sub.add_parser("check", help="compare compiled gradients with the NumPy runtime, PyTorch, finite differences")

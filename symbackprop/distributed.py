@@ -228,16 +228,13 @@ def compiled_reference(model: Model, workers: int, steps: int, sizes: Sequence[i
     from .compile import compile as compile_gradients
     from .derive import derive
 
-    grad_of = compile_gradients(derive(model))
+    compiled = compile_gradients(derive(model), workers=workers)
     groups = [_arrays(model, g) for g in make_shards(len(model.examples), workers, sizes)]
     params = np.array(start if start is not None else [float(v) for v in model.parameters.values()])
-    sign = 1.0 if model.update == "add" else -1.0
-    mask = np.array([1.0 if p in set(model.trained_parameters) else 0.0 for p in model.parameters])
     out = []
     for _ in range(first, steps):
-        mean = sum(grad_of(params, X, Y)[1] for X, Y in groups) / workers
-        params = params + sign * float(model.learning_rate) * mask * mean
-        out.append(params.copy())
+        params = compiled.averaged_step(params, groups)  # averaged_loss_and_grad, then the file's update rule
+        out.append(params)
     return out
 
 
