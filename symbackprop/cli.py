@@ -162,8 +162,17 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import bench, render
+    from .bench import bench, bench_parallel, render, render_parallel
 
+    if args.parallel:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise InputError("PyTorch is not installed; expected the extra: pip install 'symbackprop[torch]'",
+                             key="--parallel") from None
+        table = bench_parallel(quick=args.quick)
+        sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else render_parallel(table))
+        return 0
     table = bench(quick=args.quick)
     sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else render(table))
     return 0
@@ -233,7 +242,10 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="time compiled gradients against NumPy, PyTorch, JAX and lambdify")
     p.add_argument("--json", action="store_true", help="the table as JSON")
-    p.add_argument("--quick", action="store_true", help="two small nets, two batch sizes, short timings")
+    p.add_argument("--quick", action="store_true", help="two small nets, two batch sizes, short timings"
+                   " (with --parallel: the seed net, K = 1 and 2, 20 steps)")
+    p.add_argument("--parallel", action="store_true", help="the compiled averaged step against a torch.distributed run,"
+                   " K = 1, 2, 4 workers, on the seed's two-GPU network and dense 4-16-16-1")
     p.set_defaults(run=_bench)
     return top
 
