@@ -240,7 +240,7 @@ def bench_parallel(quick: bool = False, budget: float | None = None, steps: int 
             start = time.perf_counter()
             distributed.run(model, K, steps, timeout=120, timings=timings)
             run_s = time.perf_counter() - start
-            dist_us = max(timings.values()) * 1e6  # the slowest rank's loop; all-reduce keeps them in step
+            dist_us = max(timings.values()) * 1e6  # the slowest rank's median step; all-reduce keeps them in step
             base.setdefault("compiled", compiled_us)
             base.setdefault("distributed", dist_us)
             out["rows"].append({
@@ -257,7 +257,7 @@ def render_parallel(table: dict) -> str:
     threads = ", ".join(f"{k}={v}" for k, v in table["threads"].items() if v is not None)
     lines = [f"times in {table['unit']}",
              "compiled: averaged_step over K shards in one process; distributed: K processes (gloo, 127.0.0.1),"
-             f" timed inside each rank's loop, steps 2..{table['steps']} (start and warm-up excluded)",
+             f" the median step inside each rank's loop, steps 2..{table['steps']} (start and warm-up excluded)",
              "ratio = distributed / compiled; growth = time at K / time at K = 1;"
              " autograd: one rank's shard gradient alone (torch, in this process, no communication)",
              f"threads: {threads}", "",

@@ -91,7 +91,7 @@ def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeou
         rate = float(model.learning_rate)
     except Exception as e:
         leave("error", _one_line(e), 2)
-    after_first = None  # the loop's own clock, from the end of its first step (warm-up) to its last
+    ends = []  # the loop's own clock at the end of each step: steps after the first (warm-up) are timed
     for step in range(first_step + 1, steps + 1):
         if fault is not None and fault.rank == rank and fault.step == step:
             if fault.mode == "crash":
@@ -108,9 +108,8 @@ def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeou
             leave("peer", _one_line(e), PEER_FAILED)
         params = params + sign * rate * mask * (g.numpy() / world)
         messages.put(("step", rank, step, params.tolist()))
-        if after_first is None:
-            after_first = time.perf_counter()
-    per_step = (time.perf_counter() - after_first) / (steps - first_step - 1) if steps - first_step > 1 else None
+        ends.append(time.perf_counter())
+    per_step = float(np.median(np.diff(ends))) if len(ends) > 1 else None  # the median: robust to other load
     dist.destroy_process_group()
     messages.put(("done", rank, steps, per_step))
     messages.close()
@@ -171,8 +170,8 @@ def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = No
         fault: Fault | None = None, progress=None, timings: dict | None = None) -> list[np.ndarray]:
     """Parameters after each step (from rank 0); the list starts at the first step run.
 
-    ``timings``, a dict, receives each rank's seconds per step, timed inside its own loop after its
-    first step (process start, rendezvous and warm-up excluded); None for a run of one step."""
+    ``timings``, a dict, receives each rank's median seconds per step, timed inside its own loop after
+    its first step (process start, rendezvous and warm-up excluded); None for a run of one step."""
     import multiprocessing
 
     groups = make_shards(len(model.examples), workers, sizes)
