@@ -100,7 +100,7 @@ def _parallel(args: argparse.Namespace) -> int:
 def _compile(args: argparse.Namespace) -> int:
     from .compile import source
 
-    text = source(api.derive(api.load(args.file)), numba=args.numba)
+    text = source(api.derive(api.load(args.file)), numba=args.numba, workers=args.workers)
     _emit(args.output, text)
     return 0
 
@@ -155,8 +155,17 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import bench, render
+    from .bench import bench, bench_parallel, render, render_parallel
 
+    if args.parallel:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise InputError("PyTorch is not installed; expected the extra: pip install 'symbackprop[torch]'",
+                             key="--parallel") from None
+        table = bench_parallel(quick=args.quick)
+        sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else render_parallel(table))
+        return 0
     table = bench(quick=args.quick)
     sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else render(table))
     return 0
@@ -215,6 +224,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="the module to write (atomically); standard output if absent")
     p.add_argument("--numba", action="store_true",
                    help="add a fused numba loop for every batch (nets up to 64 parameters); the module then needs numba")
+    p.add_argument("--workers", type=int, default=1,
+                   help="data-parallel workers: the default shard count of the module's split() (averaged_loss_and_grad takes any)")
     p.set_defaults(run=_compile)
 
     p = sub.add_parser("check", help="compare compiled gradients with the NumPy runtime, PyTorch, finite differences")
@@ -224,7 +235,10 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="time compiled gradients against NumPy, PyTorch, JAX and lambdify")
     p.add_argument("--json", action="store_true", help="the table as JSON")
-    p.add_argument("--quick", action="store_true", help="two small nets, two batch sizes, short timings")
+    p.add_argument("--quick", action="store_true", help="two small nets, two batch sizes, short timings"
+                   " (with --parallel: the seed net, K = 1 and 2, 20 steps)")
+    p.add_argument("--parallel", action="store_true", help="the compiled averaged step against a torch.distributed run,"
+                   " K = 1, 2, 4 workers, on the seed's two-GPU network and dense 4-16-16-1")
     p.set_defaults(run=_bench)
     return top
 

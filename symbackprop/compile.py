@@ -20,6 +20,7 @@ import sympy as sp
 from . import codegen
 from .dense import layers_of
 from .derive import Derivation
+from .errors import InputError
 
 SCALAR_PARAMS = 64  # straight-line float code only for nets this small (code size grows with P)
 SCALAR_BATCH = 16  # ... and batches this small (measured: the float loop beats numpy below it)
@@ -52,9 +53,12 @@ def _sanitize(text: str) -> str:
 
 
 class Source:
-    def __init__(self, d: Derivation, numba: bool = False) -> None:
+    def __init__(self, d: Derivation, numba: bool = False, workers: int = 1) -> None:
         self.d, self.m, self.names = d, d.model, codegen.Names(d)
         self.want_numba = numba
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise InputError(f"expected a number of workers >= 1, got {workers!r}", key="--workers")
+        self.workers = workers
         self.numba = ""  # "straight": the float code fused for every batch; "layered": a loop kernel for small ones
         self.P = len(self.m.parameters)
         self.index = {p: i for i, p in enumerate(self.m.parameters)}
@@ -144,7 +148,52 @@ class Source:
             "    grad = loss_and_grad(p, X, Y)[1]",
             f"    return p {sign} lr * grad{mask}",
         )
+        self.averaged_functions(sign, mask)
         return "\n".join(self.lines) + "\n"
+
+    def averaged_functions(self, sign: str, mask: str) -> None:
+        """Data parallelism: K workers' (loss, gradient), each over its own shard, averaged."""
+        self.emit(
+            "", "",
+            "def split(X, Y, workers=WORKERS):",
+            '    """The batch cut into `workers` contiguous shards of equal size, as (X, Y) pairs."""',
+            "    X, Y = numpy.asarray(X, dtype=float), numpy.asarray(Y, dtype=float)",
+            "    if workers < 1 or X.shape[0] % workers:",
+            "        raise ValueError(f'{X.shape[0]} examples do not split into {workers} equal shards;'",
+            "                         ' expected a batch size that is a multiple of workers')",
+            "    size = X.shape[0] // workers",
+            "    return [(X[k * size:(k + 1) * size], Y[k * size:(k + 1) * size]) for k in range(workers)]",
+            "", "",
+            "def averaged_loss_and_grad(params, shards):",
+            '    """(loss, gradient) averaged over workers, as an all-reduce mean computes them: shards holds',
+            "    one (X, Y) pair per worker; each worker combines its own examples as loss_and_grad does, and",
+            '    the workers count alike, whatever their shard sizes."""',
+            "    p = params if type(params) is _ndarray and params.dtype is _float else numpy.asarray(params, dtype=float)",
+            "    if p.shape != _P_SHAPE:",
+            "        raise ValueError(f'params has shape {p.shape}; expected ({N_PARAMETERS},), one value per name in PARAMETERS')",
+            "    total, grad, workers = 0.0, numpy.zeros(N_PARAMETERS), 0",
+            "    for k, shard in enumerate(shards):",
+            "        try:",
+            "            X, Y = shard",
+            "        except (TypeError, ValueError):",
+            "            raise ValueError(f'shard {k} is not an (X, Y) pair') from None",
+            "        try:",
+            "            value, g = loss_and_grad(p, X, Y)",
+            "        except ValueError as e:",
+            "            raise ValueError(f'shard {k}: {e}') from None",
+            "        total += value",
+            "        grad += g",
+            "        workers += 1",
+            "    if not workers:",
+            "        raise ValueError('no shards; expected one (X, Y) pair per worker')",
+            "    return total / workers, grad / workers",
+            "", "",
+            "def averaged_step(params, shards, lr=LEARNING_RATE):",
+            f'    """One data-parallel step, as every worker applies it: p {sign}= lr * averaged dE/dp (trained ones)."""',
+            "    p = numpy.asarray(params, dtype=float)",
+            "    grad = averaged_loss_and_grad(p, shards)[1]",
+            f"    return p {sign} lr * grad{mask}",
+        )
 
     def header(self, matrix, scalar: bool) -> None:
         m, d = self.m, self.d
@@ -176,6 +225,8 @@ class Source:
             f"step(): {rule}, lr = {float(m.learning_rate)!r} unless given;"
             f" trained: {'all parameters' if m.trained is None else ', '.join(m.trained_parameters) or 'none'}.",
             *textwrap.wrap(code, 100),
+            *textwrap.wrap("averaged_loss_and_grad(), averaged_step(): data-parallel, the mean over workers of each"
+                           f" worker's result on its own shard; split(): {self.workers} equal shards unless told.", 100),
             "",
             "Parameters, in the order of `params` and of the gradient:",
             *[f"    {i:4d}  {p}  (in {', '.join(used_in[p])})" for i, p in enumerate(m.parameters)],
@@ -194,6 +245,7 @@ class Source:
             f"INITIAL = numpy.array({[float(v) for v in m.parameters.values()]!r})",
             f"LEARNING_RATE = {float(m.learning_rate)!r}",
             f"TRAINED = numpy.array({[float(p in set(m.trained_parameters)) for p in m.parameters]!r})",
+            f"WORKERS = {self.workers}  # split()'s default number of data-parallel workers",
             f"SCALAR_BATCH = {self.scalar_batch() if scalar else 0}",
             *([f"FUSED_BATCH = {self.fused_batch()}"] if self.numba == "layered" else []),
             *([f"CHUNK = {CHUNK}  # rows per block of the matrix form"] if matrix else []),
@@ -477,13 +529,14 @@ class Source:
         self.emit("    return value, grad")
 
 
-def source(d: Derivation, numba: bool = False) -> str:
-    """The standalone module's text; the same Derivation (and option) gives the same bytes.
+def source(d: Derivation, numba: bool = False, workers: int = 1) -> str:
+    """The standalone module's text; the same Derivation (and options) gives the same bytes.
 
     ``numba=True`` adds a fused numba loop for batches of two or more (nets up to SCALAR_PARAMS
     parameters) and makes the module import numba; without it the module needs numpy alone.
+    ``workers`` is only the default shard count of ``split()``: the averaged functions take any.
     """
-    return Source(d, numba).text()
+    return Source(d, numba, workers).text()
 
 
 def numba_available() -> bool:
@@ -495,16 +548,21 @@ def numba_available() -> bool:
 
 
 class Compiled:
-    """``compiled(params, X, Y) -> (loss, grad)``; also ``.loss``, ``.step``, ``.source``."""
+    """``compiled(params, X, Y) -> (loss, grad)``; also ``.loss``, ``.step``, ``.source``, and the
+    data-parallel ``.averaged_loss_and_grad(params, shards)``, ``.averaged_step``, ``.split``."""
 
-    def __init__(self, d: Derivation, numba: bool | None = None) -> None:
-        self.source = source(d, numba_available() if numba is None else numba)
+    def __init__(self, d: Derivation, numba: bool | None = None, workers: int = 1) -> None:
+        self.source = source(d, numba_available() if numba is None else numba, workers)
         self.namespace: dict = {"__name__": "symbackprop_compiled"}
         exec(builtins.compile(self.source, "<symbackprop compiled>", "exec"), self.namespace)  # our own generated text
         self.parameters: tuple[str, ...] = self.namespace["PARAMETERS"]
         self.loss = self.namespace["loss"]
         self.step = self.namespace["step"]
         self.loss_and_grad = self.namespace["loss_and_grad"]
+        self.averaged_loss_and_grad = self.namespace["averaged_loss_and_grad"]
+        self.averaged_step = self.namespace["averaged_step"]
+        self.split = self.namespace["split"]
+        self.workers: int = self.namespace["WORKERS"]
         m = d.model
         self.initial = np.array([float(v) for v in m.parameters.values()])
         self.X = np.array([[float(ex.inputs[x]) for x in m.inputs] for ex in m.examples])
@@ -514,6 +572,7 @@ class Compiled:
         return self.loss_and_grad(params, X, Y)
 
 
-def compile(derivation: Derivation, numba: bool | None = None) -> Compiled:  # noqa: A001 - the API's name
-    """The callable; ``numba=None`` uses the fused numba loop when numba is installed."""
-    return Compiled(derivation, numba)
+def compile(derivation: Derivation, numba: bool | None = None, workers: int = 1) -> Compiled:  # noqa: A001 - the API's name
+    """The callable; ``numba=None`` uses the fused numba loop when numba is installed; ``workers``:
+    the default shard count of ``.split``."""
+    return Compiled(derivation, numba, workers)

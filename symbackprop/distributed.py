@@ -91,6 +91,7 @@ def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeou
         rate = float(model.learning_rate)
     except Exception as e:
         leave("error", _one_line(e), 2)
+    ends = []  # the loop's own clock at the end of each step: steps after the first (warm-up) are timed
     for step in range(first_step + 1, steps + 1):
         if fault is not None and fault.rank == rank and fault.step == step:
             if fault.mode == "crash":
@@ -107,8 +108,10 @@ def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeou
             leave("peer", _one_line(e), PEER_FAILED)
         params = params + sign * rate * mask * (g.numpy() / world)
         messages.put(("step", rank, step, params.tolist()))
+        ends.append(time.perf_counter())
+    per_step = float(np.median(np.diff(ends))) if len(ends) > 1 else None  # the median: robust to other load
     dist.destroy_process_group()
-    messages.put(("done", rank, steps, None))
+    messages.put(("done", rank, steps, per_step))
     messages.close()
     messages.join_thread()
 
@@ -164,8 +167,11 @@ def _write_checkpoint(path: Path, model: Model, workers: int, step: int, params:
 
 def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = None, *, timeout: float = 30.0,
         checkpoint: str | os.PathLike | None = None, every: int = 1, resume: bool = False,
-        fault: Fault | None = None, progress=None) -> list[np.ndarray]:
-    """Parameters after each step (from rank 0); the list starts at the first step run."""
+        fault: Fault | None = None, progress=None, timings: dict | None = None) -> list[np.ndarray]:
+    """Parameters after each step (from rank 0); the list starts at the first step run.
+
+    ``timings``, a dict, receives each rank's median seconds per step, timed inside its own loop after
+    its first step (process start, rendezvous and warm-up excluded); None for a run of one step."""
     import multiprocessing
 
     groups = make_shards(len(model.examples), workers, sizes)
@@ -204,6 +210,8 @@ def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = No
                 continue
             if kind == "done":
                 done.add(rank)
+                if timings is not None:
+                    timings[rank] = payload
                 continue
             reported[rank] = step
             deadline = time.monotonic() + timeout
@@ -228,16 +236,13 @@ def compiled_reference(model: Model, workers: int, steps: int, sizes: Sequence[i
     from .compile import compile as compile_gradients
     from .derive import derive
 
-    grad_of = compile_gradients(derive(model))
+    compiled = compile_gradients(derive(model), workers=workers)
     groups = [_arrays(model, g) for g in make_shards(len(model.examples), workers, sizes)]
     params = np.array(start if start is not None else [float(v) for v in model.parameters.values()])
-    sign = 1.0 if model.update == "add" else -1.0
-    mask = np.array([1.0 if p in set(model.trained_parameters) else 0.0 for p in model.parameters])
     out = []
     for _ in range(first, steps):
-        mean = sum(grad_of(params, X, Y)[1] for X, Y in groups) / workers
-        params = params + sign * float(model.learning_rate) * mask * mean
-        out.append(params.copy())
+        params = compiled.averaged_step(params, groups)  # averaged_loss_and_grad, then the file's update rule
+        out.append(params)
     return out
 
 

@@ -73,3 +73,30 @@ def test_bench_table_has_every_row_and_column():
     assert "compiled" in text and "lambdify" in text and text.count("\n2-2-1 ") == 3
     json.dumps(table)  # plain data
     assert np.isfinite([r["compiled_us"] for r in table["rows"]]).all()
+
+
+def test_bench_parallel_seed_net_is_the_bundled_two_gpu_network():
+    from conftest import DERIVATIONS
+
+    from symbackprop.bench import parallel_nets
+
+    (name, model), = parallel_nets(quick=True)
+    bundled = symbackprop.load(DERIVATIONS / "seed003_two_gpus.toml")
+    assert model.parameters == bundled.parameters and [n.name for n in model.neurons] == [n.name for n in bundled.neurons]
+    assert (model.loss, model.batch, model.learning_rate) == (bundled.loss, bundled.batch, bundled.learning_rate)
+    assert model.examples[:2] == bundled.examples and len(model.examples) == 8
+
+
+def test_bench_parallel_table_has_every_row_and_column(capsys):
+    pytest.importorskip("torch", reason="the distributed side runs on PyTorch (the torch extra)")
+    from symbackprop.bench import render_parallel
+
+    assert main(["bench", "--parallel", "--quick", "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert [(r["net"], r["workers"], r["examples"]) for r in table["rows"]] == [("seed003-3-4-4-1", 1, 8), ("seed003-3-4-4-1", 2, 8)]
+    for row in table["rows"]:
+        for key in ("compiled_us", "distributed_us", "ratio", "compiled_growth", "distributed_growth", "rank_autograd_us"):
+            assert row[key] > 0 and np.isfinite(row[key]), key
+    assert table["rows"][0]["compiled_growth"] == table["rows"][0]["distributed_growth"] == 1.0
+    text = render_parallel(table)
+    assert text.count("\nseed003-3-4-4-1 ") == 2 and "distributed growth" in text

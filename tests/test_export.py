@@ -53,7 +53,8 @@ targets = { print = 0.3 }
 
 
 HELPERS = {"numpy", "math", "numba", "params", "p", "x", "y", "value", "grad", "total", "backward", "lr", "zip", "len", "float",
-           "ValueError", "OverflowError", "TypeError", "type", "max", "loss_and_grad", "ONES", "range", "i"}
+           "ValueError", "OverflowError", "TypeError", "type", "max", "loss_and_grad", "ONES", "range", "i",
+           "averaged_loss_and_grad", "shards", "shard", "workers", "size", "enumerate", "k", "g", "e"}
 
 
 def only_numpy_path(tmp_path: Path) -> Path:
