@@ -157,6 +157,12 @@ def _check(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from .bench import bench, bench_parallel, render, render_parallel
 
+    if args.derive:
+        from .bench_derive import bench_derive, render_derive
+
+        table = bench_derive()
+        sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else render_derive(table))
+        return 0
     if args.parallel:
         try:
             import torch  # noqa: F401
@@ -239,6 +245,7 @@ def parser() -> argparse.ArgumentParser:
                    " (with --parallel: the seed net, K = 1 and 2, 20 steps)")
     p.add_argument("--parallel", action="store_true", help="the compiled averaged step against a torch.distributed run,"
                    " K = 1, 2, 4 workers, on the seed's two-GPU network and dense 4-16-16-1")
+    p.add_argument("--derive", action="store_true", help="the one-time cost of deriving dense 2-2-1, 4-16-16-1, 8-32-32-4")
     p.set_defaults(run=_bench)
     return top
 

@@ -100,3 +100,13 @@ def test_bench_parallel_table_has_every_row_and_column(capsys):
     assert table["rows"][0]["compiled_growth"] == table["rows"][0]["distributed_growth"] == 1.0
     text = render_parallel(table)
     assert text.count("\nseed003-3-4-4-1 ") == 2 and "distributed growth" in text
+
+
+def test_bench_derive_table_shape(run_cli):
+    import json
+
+    r = run_cli("bench", "--derive", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)["rows"]
+    assert [(row["net"], row["parameters"]) for row in rows] == [("2-2-1", 9), ("4-16-16-1", 369), ("8-32-32-4", 1476)]
+    assert all(row["seconds"] > 0 and row["peak_mib"] > 0 for row in rows)
