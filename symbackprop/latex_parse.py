@@ -11,6 +11,7 @@ Symbol named by its canonical text (``W_53``, ``dL/dW_53``, ``f'(b)``), listed i
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -355,6 +356,12 @@ def _split(text: str) -> list[str]:
     return parts + [text[start:]]
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(given: str) -> sp.Basic:
+    """The parser's reading of placeholder text; formulas of one shape (``v_0 + v_1 v_2``) share it."""
+    return _parser()(given)
+
+
 def _parser():
     from latex2sympy2_extended import latex2sympy
     from latex2sympy2_extended.latex2sympy2 import ConversionConfig
@@ -376,7 +383,7 @@ def _side(text: str, atoms: list[Atom]) -> sp.Expr:
         raise FormulaError("an empty side of '='")
     given = HOLES.sub(lambda m: f"v_{{{m[1]}}}", text)
     try:
-        expr = _parser()(given)
+        expr = _parsed(given)
     except Exception as e:  # the parser raises bare Exceptions with its own message
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise FormulaError(f"the parser (latex2sympy2_extended) stopped: {first}, in {_readable(text, atoms)!r}") from None
