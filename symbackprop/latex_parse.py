@@ -11,6 +11,7 @@ Symbol named by its canonical text (``W_53``, ``dL/dW_53``, ``f'(b)``), listed i
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -23,17 +24,20 @@ UNICODE = {
     "θ": r"\theta ", "ŷ": r"\hat{y}", "’": "'", "′": "'", "ⅇ": "e", "²": "^2", "³": "^3", "\u00a0": " ",
     "\u200b": "", "∑": r"\sum ", "≤": r" \leq ", "≥": r" \geq ", "≈": r" \approx ", "π": r"\pi ",
 }
-DROP = re.compile(r"\\left(?![a-zA-Z])|\\right(?![a-zA-Z])|\\[bB]igg?[lr]?(?![a-zA-Z])|\\[,;:! ]|\\quad|\\qquad|\\displaystyle")
+DROP = re.compile(r"\\left(?![a-zA-Z])|\\right(?![a-zA-Z])|\\[bB]igg?[lr]?(?![a-zA-Z])|(?<!\\)\\[,;:! ]|\\quad|\\qquad|\\displaystyle")
 GREEK = ("alpha beta gamma delta epsilon varepsilon eta theta lambda mu sigma tau phi psi omega "
          "Delta Gamma Theta Lambda Sigma Phi Psi Omega").split()
-FUNCTIONS = {  # a name the text applies to an argument -> how it is emitted for the parser
-    "relu": r"\mathrm{relu}", "max": r"\max", "sigmoid": r"\mathrm{sigmoid}", "sigma": r"\mathrm{sigmoid}",
-    "tanh": r"\tanh", "exp": r"\exp", "ln": r"\ln", "log": r"\ln", "theta": r"\mathrm{heaviside}",
-    "heaviside": r"\mathrm{heaviside}",
+def _sigmoid(z: sp.Expr) -> sp.Expr:
+    return 1 / (1 + sp.exp(-z))
+
+
+FUNCTIONS = {  # a name the text applies to arguments in parentheses -> what it reads as
+    "relu": lambda z: sp.Max(0, z), "max": sp.Max, "sigmoid": _sigmoid, "sigma": _sigmoid, "tanh": sp.tanh,
+    "exp": sp.exp, "ln": sp.log, "log": sp.log, "theta": sp.Heaviside, "heaviside": sp.Heaviside,  # theta(z, c): H(0) = c
 }
 LOSS_NAMES = {"MSE", "mse", "SSE", "Loss", "loss", "L", "E", "e"}
 ANGLE_CMDS = {r"\frac", r"\sqrt", r"\cdot", r"\times", r"\tanh", r"\exp", r"\ln", r"\log", r"\max", r"\pi"}
-UNSUPPORTED = {r"\int": "integrals", r"\sum": "sums", r"\prod": "products", r"\lim": "limits", r"\begin": "environments",
+UNSUPPORTED = {r"\int": "integrals", r"\sum": "sums", r"\prod": "products", r"\lim": "limits", r"\begin": "environments other than cases",
                r"\leq": "inequalities", r"\geq": "inequalities", r"\approx": "approximations", r"\neq": "inequalities",
                r"\in": "set membership", r"\nabla": "gradients (nabla)", r"\circ": "composition"}
 
@@ -59,11 +63,13 @@ class FormulaError(ValueError):
 
 @dataclass(frozen=True)
 class Atom:
-    """A name the text uses: ``symbol`` (W_53), ``leibniz`` (dL/dW_53), ``prime`` (f'(b)), ``key``."""
+    """A name the text uses: ``symbol`` (W_53), ``leibniz`` (dL/dW_53), ``prime`` (f'(b)), ``key``;
+    internally also ``value``: a part read here, not by the parser (cases, a function applied)."""
 
     kind: str
     text: str  # canonical
     parts: tuple[str, ...] = ()  # leibniz: (numerator, denominator); prime: (function, argument or "")
+    value: sp.Expr | None = None  # value: the SymPy it reads as
 
 
 @dataclass
@@ -103,12 +109,16 @@ def _prepare(text: str, times_x: bool) -> str:
 
 
 class _Atoms:
-    def __init__(self) -> None:
+    def __init__(self, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> None:
         self.atoms: list[Atom] = []
+        self.keys = keys
+        self.times_x = "x" not in {canonical_name(k) for k in keys}
+        self.names = {canonical_name(k) for k in keys}
+        self.functions = {canonical_name(f) for f in functions}
 
     def hole(self, atom: Atom) -> str:
         for i, a in enumerate(self.atoms):
-            if a.text == atom.text:
+            if a.text == atom.text and a.kind == atom.kind:
                 return " " + HOLE.format(i) + " "
         self.atoms.append(atom)
         return " " + HOLE.format(len(self.atoms) - 1) + " "
@@ -119,6 +129,8 @@ def _check_supported(text: str) -> None:
         raise FormulaError("unbalanced braces { }")
     if text.count("(") != text.count(")"):
         raise FormulaError("unbalanced parentheses ( )")
+    if re.search(r"\\(?:begin|end)\s*\{cases\}", text):
+        raise FormulaError(r"\begin{cases} without its \end{cases}, or the reverse")
     for cmd, what in UNSUPPORTED.items():
         if re.search(re.escape(cmd) + r"(?![A-Za-z])", text):
             raise FormulaError(f"{cmd}: {what} are not supported in formula claims")
@@ -129,17 +141,20 @@ def _check_supported(text: str) -> None:
         raise FormulaError("second derivatives (f'') are not supported")
 
 
-def normalise(text: str, keys: tuple[str, ...] = ()) -> tuple[str, list[Atom]]:
+def normalise(text: str, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> tuple[str, list[Atom]]:
     """The formula as parser-ready LaTeX with holes ``\\x00N\\x01`` for its atoms, and the atoms."""
     if not isinstance(text, str) or not text.strip():
         raise FormulaError("empty formula")
-    times_x = "x" not in {canonical_name(k) for k in keys}
-    text = _prepare(text, times_x)
+    found = _Atoms(tuple(keys), tuple(functions))
+    return _normalise(_prepare(text, found.times_x), found), found.atoms
+
+
+def _normalise(text: str, found: _Atoms) -> str:
+    text = _cases(text, found)
     _check_supported(text)
-    found = _Atoms()
     # map keys of several tokens (W53(old), f(b)) are taken literally first, longest first
-    for key in sorted(keys, key=len, reverse=True):
-        k = _prepare(key, times_x)
+    for key in sorted(found.keys, key=len, reverse=True):
+        k = _prepare(key, found.times_x)
         if IDENT.fullmatch(k) or LEIBNIZ.fullmatch(k) or PRIME.fullmatch(k) or INLINE_LEIBNIZ.fullmatch(k):
             continue
         pattern = (r"(?<![A-Za-z\\])" if k[:1].isalpha() else "") + re.escape(k) + (r"(?![A-Za-z0-9])" if k[-1:].isalnum() else "")
@@ -166,7 +181,53 @@ def normalise(text: str, keys: tuple[str, ...] = ()) -> tuple[str, list[Atom]]:
     text = PRIME.sub(prime, text)
     if "'" in text:
         raise FormulaError("a prime ' that follows no function name")
-    return _identifiers(text, found, {canonical_name(k) for k in keys}), found.atoms
+    return _identifiers(text, found)
+
+
+CASES = re.compile(r"\\begin\s*\{cases\}((?:(?!\\begin\s*\{cases\}).)*?)\\end\s*\{cases\}", re.S)
+_WORD = r"\s*,?\s*(?:\\(?:text|mathrm|textrm)\s*\{{\s*(?:{0})\s*[.,]?\s*\}}|(?:{0})(?![A-Za-z]))"
+CONDITION_WORD = re.compile(_WORD.format("for|if|when") + "?")
+OTHERWISE = re.compile(_WORD.format("otherwise|else") + r"\s*[.,]?\s*")
+RELATIONS = {r"\geq": sp.Ge, r"\ge": sp.Ge, r"\leq": sp.Le, r"\le": sp.Le, r"\gt": sp.Gt, r"\lt": sp.Lt, r"\neq": sp.Ne,
+             r"\ne": sp.Ne, ">=": sp.Ge, "<=": sp.Le, ">": sp.Gt, "<": sp.Lt, "=": sp.Eq}
+RELATION = re.compile("|".join(re.escape(r) + ("(?![A-Za-z])" if r[0] == "\\" else "") for r in RELATIONS))
+
+
+def _cases(text: str, found: _Atoms) -> str:
+    """Each ``\\begin{cases} value & \\text{for} z > 0 \\\\ ... \\end{cases}``, innermost first, as a Piecewise atom."""
+    while (m := CASES.search(text)) is not None:
+        pieces = []
+        for row in re.split(r"\\\\", m[1]):
+            if not row.strip():
+                continue
+            value, amp, condition = row.partition("&")
+            if not amp or not condition.strip():
+                raise FormulaError(f"a row of cases needs 'value & condition': {row.strip()!r}")
+            pieces.append((_expression(value.strip().rstrip(","), found), _condition(condition, found)))
+        if not pieces:
+            raise FormulaError(r"\begin{cases} with no rows")
+        block = Atom("value", " ".join(m[0].split()), value=sp.Piecewise(*pieces))
+        text = text[:m.start()] + found.hole(block) + text[m.end():]
+    return text
+
+
+def _condition(text: str, found: _Atoms) -> sp.Basic:
+    if OTHERWISE.fullmatch(text):
+        return sp.true
+    text = text[CONDITION_WORD.match(text).end():]
+    ops = list(RELATION.finditer(text))
+    if len(ops) != 1:
+        raise FormulaError(f"a condition of cases must be one comparison like z > 0, or \\text{{otherwise}}: {text.strip()!r}")
+    op = ops[0]
+    relation = RELATIONS[op[0]]
+    return relation(_expression(text[:op.start()], found), _expression(text[op.end():].rstrip(" .,"), found))
+
+
+def _expression(text: str, found: _Atoms) -> sp.Expr:
+    latex = _normalise(text, found)
+    if len(_split(latex)) != 1:
+        raise FormulaError(f"an equality inside cases or an argument: {text.strip()!r}")
+    return _side(latex, found.atoms)
 
 
 SUBSCRIPT = re.compile(r"\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9]+)")
@@ -174,7 +235,7 @@ TOKEN = re.compile(r"\\[A-Za-z]+|[A-Za-z]+\d*")
 NAME_CMDS = ("text", "mathrm", "operatorname", "mathit", "textrm", "mathbf", "mathsf")
 
 
-def _identifiers(text: str, found: _Atoms, names: set[str]) -> str:
+def _identifiers(text: str, found: _Atoms) -> str:
     """Every remaining name becomes an atom or a known function; implicit products made explicit."""
     out, pos = [], 0
     while (m := TOKEN.search(text, pos)) is not None:
@@ -187,8 +248,8 @@ def _identifiers(text: str, found: _Atoms, names: set[str]) -> str:
                 if sub:
                     pos = sub.end()
                 if name in ("sigma", "theta") and not sub and text[pos:].lstrip().startswith("("):
-                    out.append(FUNCTIONS[name])
-                    pos = text.index("(", pos)
+                    emitted, pos = _apply(FUNCTIONS[name], token, text, text.index("(", pos), found)
+                    out.append(emitted)
                     continue
                 whole = canonical_name(token + (sub[0] if sub else ""))
                 if name == "Delta" and not sub:  # \Delta w_{a1}: one name, the change of w_{a1}
@@ -205,7 +266,15 @@ def _identifiers(text: str, found: _Atoms, names: set[str]) -> str:
                     raise FormulaError(f"{token} needs a name in braces, like {token}{{y}}")
                 after = SUBSCRIPT.match(text, arg.end())
                 pos = after.end() if after else arg.end()
-                out.append(found.hole(Atom("symbol", canonical_name(token + text[m.end():pos]))))
+                whole = canonical_name(token + text[m.end():pos])
+                if whole in found.functions and text[pos:].lstrip().startswith("("):
+                    emitted, pos = _apply(sp.Function(whole), whole, text, text.index("(", pos), found)
+                    out.append(emitted)
+                else:
+                    out.append(found.hole(Atom("symbol", whole)))
+            elif token == r"\max" and text[pos:].lstrip().startswith("("):
+                emitted, pos = _apply(sp.Max, token, text, text.index("(", pos), found)
+                out.append(emitted)
             elif token in ANGLE_CMDS:
                 out.append(token)
             else:
@@ -214,20 +283,24 @@ def _identifiers(text: str, found: _Atoms, names: set[str]) -> str:
         if sub and not re.search(r"\d$", token):
             pos = sub.end()
             token += text[m.end():pos]
-        emitted, pos = _word(token, text, pos, found, names)
+        emitted, pos = _word(token, text, pos, found)
         out.append(emitted)
     out.append(text[pos:])
     return _explicit_products("".join(out))
 
 
-def _word(token: str, text: str, pos: int, found: _Atoms, names: set[str]) -> tuple[str, int]:
+def _word(token: str, text: str, pos: int, found: _Atoms) -> tuple[str, int]:
     follows = text[pos:].lstrip().startswith("(")
     word = re.match(r"[A-Za-z]+", token)[0]
     canonical = canonical_name(token)
+    if canonical in found.functions and follows:
+        return _apply(sp.Function(canonical), canonical, text, text.index("(", pos), found)
     if word.lower() in FUNCTIONS and token == word and follows:
-        return FUNCTIONS[word.lower()], text.index("(", pos)
-    if canonical in names:
+        return _apply(FUNCTIONS[word.lower()], word, text, text.index("(", pos), found)
+    if canonical in found.names:
         return found.hole(Atom("symbol", canonical)), pos
+    if token == "H" and follows:  # H(z), the Heaviside step as the project's printers write ReLU'(z): H(0) = 0
+        return _apply(lambda z: sp.Heaviside(z, 0), "H", text, text.index("(", pos), found)
     if token in ("e", "pi"):
         return (r" \pi " if token == "pi" else " e "), pos
     if len(word) == 1 or word in LOSS_NAMES:
@@ -238,10 +311,32 @@ def _word(token: str, text: str, pos: int, found: _Atoms, names: set[str]) -> tu
     return "".join(found.hole(Atom("symbol", c)) for c in head) + found.hole(Atom("symbol", canonical_name(last))), pos
 
 
+def _apply(function, name: str, text: str, start: int, found: _Atoms) -> tuple[str, int]:
+    """``name(arg, ...)`` at ``text[start] == "("``, its arguments read here one by one (the parser
+    misreads a function applied to a function's value), as one atom; and where the text goes on."""
+    depth, braces, args, begin = 0, 0, [], start + 1
+    for i in range(start, len(text)):
+        depth += text[i] == "("
+        depth -= text[i] == ")"
+        braces += (text[i] == "{") - (text[i] == "}")
+        if text[i] == "," and depth == 1 and braces == 0:
+            args.append(text[begin:i])
+            begin = i + 1
+        elif depth == 0:
+            args.append(text[begin:i])
+            inner = ", ".join(_readable(" ".join(a.split()), found.atoms) for a in args)
+            try:
+                value = function(*[_expression(a, found) for a in args])
+            except (TypeError, ValueError):
+                raise FormulaError(f"{name} does not take these arguments: {name}({inner})") from None
+            return found.hole(Atom("value", f"{name}({inner})", value=value)), i + 1
+    raise FormulaError(f"{name}( is never closed")
+
+
 def _explicit_products(text: str) -> str:
     """``2 W (a)`` is read by the parser as 2 * W(a): every adjacency becomes an explicit \\cdot."""
     operand_end = r"(?:\x01|\d|\)|(?<![\^_])\}|\be\b|\\pi)"
-    operand_start = r"(?:\x00|\(|\\frac|\\sqrt|\\tanh|\\exp|\\ln|\\log|\\max|\\mathrm\{(?:relu|sigmoid|heaviside)\}|\be\b|\\pi|\d)"
+    operand_start = r"(?:\x00|\(|\\frac|\\sqrt|\\tanh|\\exp|\\ln|\\log|\\max|\be\b|\\pi|\d)"
     prev = None
     while prev != text:
         prev = text
@@ -259,6 +354,12 @@ def _split(text: str) -> list[str]:
             parts.append(text[start:i])
             start = i + 1
     return parts + [text[start:]]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(given: str) -> sp.Basic:
+    """The parser's reading of placeholder text; formulas of one shape (``v_0 + v_1 v_2``) share it."""
+    return _parser()(given)
 
 
 def _parser():
@@ -282,29 +383,23 @@ def _side(text: str, atoms: list[Atom]) -> sp.Expr:
         raise FormulaError("an empty side of '='")
     given = HOLES.sub(lambda m: f"v_{{{m[1]}}}", text)
     try:
-        expr = _parser()(given)
+        expr = _parsed(given)
     except Exception as e:  # the parser raises bare Exceptions with its own message
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise FormulaError(f"the parser (latex2sympy2_extended) stopped: {first}, in {_readable(text, atoms)!r}") from None
     if not isinstance(expr, sp.Expr) or isinstance(expr, (sp.Derivative, sp.Integral)):
         raise FormulaError(f"{_readable(text, atoms)!r} is not an arithmetic expression (parsed as {type(expr).__name__})")
+    if expr.atoms(sp.core.function.AppliedUndef):  # every known function was read before the parser
+        f = next(iter(expr.atoms(sp.core.function.AppliedUndef)))
+        raise FormulaError(f"unknown function {f.func.__name__}({', '.join(map(str, f.args))})")
     names = {}
     for s in expr.free_symbols:
         m = re.fullmatch(r"v_\{?(\d+)\}?", s.name)
         if not m:
             raise FormulaError(f"the parser produced an unexpected name {s.name!r}")
-        names[s] = sp.Symbol(atoms[int(m[1])].text)
+        atom = atoms[int(m[1])]
+        names[s] = atom.value if atom.kind == "value" else sp.Symbol(atom.text)
     expr = expr.xreplace(names)
-    for f in expr.atoms(sp.core.function.AppliedUndef):
-        name = f.func.__name__.replace(r"\mathrm{", "").rstrip("}")
-        if name == "relu" and len(f.args) == 1:
-            expr = expr.xreplace({f: sp.Max(0, f.args[0])})
-        elif name == "heaviside" and len(f.args) in (1, 2):  # theta(z, 0): the value at 0 is a convention
-            expr = expr.xreplace({f: sp.Heaviside(f.args[0])})
-        elif name == "sigmoid" and len(f.args) == 1:
-            expr = expr.xreplace({f: 1 / (1 + sp.exp(-f.args[0]))})
-        else:
-            raise FormulaError(f"unknown function {name}({', '.join(map(str, f.args))})")
     if expr.has(sp.Float):
         expr = expr.xreplace({x: sp.Rational(str(x)) for x in expr.atoms(sp.Float)})
     return expr
@@ -321,12 +416,14 @@ def canonical_key(key: str) -> str:
     return _prepare(key, True)
 
 
-def parse(text: str, keys: tuple[str, ...] = ()) -> Parsed:
-    """``lhs = rhs`` (or just an expression) as SymPy, every name of the text an atom Symbol."""
-    latex, atoms = normalise(text, tuple(keys))
+def parse(text: str, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> Parsed:
+    """``lhs = rhs`` (or just an expression) as SymPy, every name of the text an atom Symbol;
+    a name in ``functions`` applied to parentheses, ``E(b(z_b))``, is an undefined function."""
+    latex, atoms = normalise(text, tuple(keys), tuple(functions))
     sides = _split(latex)
     if len(sides) > 2:
         raise FormulaError("a chain of equalities a = b = c: write one claim per equality")
     exprs = [_side(s, atoms) for s in sides]
     lhs, rhs = (exprs[0], exprs[1]) if len(exprs) == 2 else (None, exprs[0])
-    return Parsed(text, _readable(latex, atoms), lhs, rhs, {a.text: a for a in atoms})
+    named = {a.text: a for a in atoms if a.kind != "value"}
+    return Parsed(text, _readable(latex, atoms), lhs, rhs, named)

@@ -35,6 +35,14 @@ def tex_name(name: str) -> str:
     return f"{head}_{{{rest.replace('_', ',')}}}" if rest else head
 
 
+def tex_decimal(dec: str) -> str:
+    """``1.5e-05`` as ``1.5 \\cdot 10^{-5}``: LaTeX, not Python, so that it reads (and parses) as a number."""
+    if "e" not in dec:
+        return dec
+    mantissa, exponent = dec.split("e")
+    return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
+
+
 class TexPrinter(LatexPrinter):
     """Textbook symbols via ``_print_Symbol``; with ``values``, symbols print as their numbers."""
 
@@ -43,7 +51,7 @@ class TexPrinter(LatexPrinter):
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         values: Mapping | None = self._settings["values"]
         if values is not None and expr in values:
-            text = decimal(values[expr])
+            text = tex_decimal(decimal(values[expr]))
             return rf"\left({text}\right)" if text.startswith("-") else text
         return tex_name(expr.name)
 
@@ -87,10 +95,7 @@ def value_parts(value: sp.Expr) -> list[tuple[str, str]]:
     exact = tex(value)
     if value.is_Rational and len(exact) <= LONG_FRACTION:
         return [("=", exact), (r"\approx", dec)]
-    if "e" in dec:
-        mantissa, exponent = dec.split("e")
-        dec = rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
-    return [(r"\approx", dec)]
+    return [(r"\approx", tex_decimal(dec))]
 
 
 def equation(step: Step) -> list[tuple[str, str]]:
