@@ -86,9 +86,7 @@ def parse(raw_claims: list[dict], readings: dict[str, Model]) -> list[Claim]:
         if not NUMBER.match(stated.strip()):
             raise InputError(f"{stated!r} is not a number; expected a decimal like \"0.0784\" or \"-0.196\"",
                              key=f"{key}.stated")
-        source = _text(raw, "source", key)
-        if not SOURCE.match(source):
-            raise InputError(f"{source!r}: expected FILE:LINE, like \"003_131398abeddd6634.txt:332\"", key=f"{key}.source")
+        source, names = _source_and_readings(raw, key, readings)
         declared = _text(raw, "status", key, required=False)
         if declared and declared != "unverifiable":
             raise InputError(f"{declared!r}: the only status a file may declare is \"unverifiable\"", key=f"{key}.status")
@@ -97,10 +95,6 @@ def parse(raw_claims: list[dict], readings: dict[str, Model]) -> list[Claim]:
         local = raw.get("local", {})
         if not isinstance(local, dict):
             raise InputError("expected a table of quantity = \"stated value\"", key=f"{key}.local")
-        names = raw.get("readings")
-        if names is not None:
-            if not isinstance(names, list) or not all(n in readings for n in names):
-                raise InputError(f"expected a list of readings from {', '.join(readings)}", key=f"{key}.readings")
         claim = Claim(
             index=i, quantity=_text(raw, "quantity", key).strip(), stated=stated.strip(), source=source,
             quote=_text(raw, "quote", key), note=_text(raw, "note", key, required=False), declared=declared,
@@ -110,6 +104,18 @@ def parse(raw_claims: list[dict], readings: dict[str, Model]) -> list[Claim]:
         )
         claims.append(claim)
     return claims
+
+
+def _source_and_readings(raw: dict, key: str, readings: dict) -> tuple[str, list | None]:
+    """Where in the text a claim stands (FILE:LINE), and which of the file's readings it belongs to."""
+    source = _text(raw, "source", key)
+    if not SOURCE.match(source):
+        raise InputError(f"{source!r}: expected FILE:LINE, like \"003_131398abeddd6634.txt:332\"", key=f"{key}.source")
+    names = raw.get("readings")
+    if names is not None and (not isinstance(names, list) or not all(n in readings for n in names)):
+        known = ", ".join(readings) if readings else "none: this file declares no readings"
+        raise InputError(f"expected a list of the file's readings ({known})", key=f"{key}.readings")
+    return source, names
 
 
 def _formula_claim(i: int, raw: dict, key: str, readings: dict) -> Claim:
@@ -125,12 +131,7 @@ def _formula_claim(i: int, raw: dict, key: str, readings: dict) -> Claim:
     if not isinstance(symbols, dict) or not all(isinstance(v, str) and v.strip() for v in symbols.values()):
         raise InputError('expected a table of the text\'s names -> quantity names, like { Y_r = "a_O5" }',
                          key=f"{key}.symbols")
-    source = _text(raw, "source", key)
-    if not SOURCE.match(source):
-        raise InputError(f"{source!r}: expected FILE:LINE, like \"003_131398abeddd6634.txt:332\"", key=f"{key}.source")
-    names = raw.get("readings")
-    if names is not None and (not isinstance(names, list) or not all(n in readings for n in names)):
-        raise InputError(f"expected a list of readings from {', '.join(readings)}", key=f"{key}.readings")
+    source, names = _source_and_readings(raw, key, readings)
     quantity = raw.get("quantity", "")
     if not isinstance(quantity, str):
         raise InputError(f"expected a quantity name, got {quantity!r}", key=f"{key}.quantity")

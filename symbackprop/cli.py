@@ -13,13 +13,18 @@ import sys
 import time
 from pathlib import Path
 
-from . import api
+from . import api, torchref
 from .errors import InputError
 from .fileformat import write_atomic
+from .walkthrough import check_only
+
+
+def _only(args: argparse.Namespace) -> list[str] | None:
+    return [p.strip() for p in args.only.split(",") if p.strip()] if args.only else None
 
 
 def _derive(args: argparse.Namespace) -> int:
-    only = [p.strip() for p in args.only.split(",") if p.strip()] if args.only else None
+    only = _only(args)
     d = api.derive(api.load(args.file))
     href = None
     if args.plots:
@@ -86,10 +91,8 @@ def _parallel(args: argparse.Namespace) -> int:
 
     model = api.load(args.file)
     sizes = _sizes(args.shards, "--shards") if args.shards else None
-    only = [p.strip() for p in args.only.split(",") if p.strip()] if args.only else None
-    for p in only or []:
-        if p not in model.parameters:
-            raise InputError(f"{p!r} is not a parameter", key="--only")
+    only = _only(args)
+    check_only(model, only)
     if args.engine:
         return _parallel_run(args, model, sizes)
     text = PRINTERS[args.format](parallel_walkthrough.build(model, args.workers, sizes, only))
@@ -111,14 +114,18 @@ def _parallel_run(args: argparse.Namespace, model, sizes) -> int:
 
     from . import distributed
 
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise InputError("PyTorch is not installed; expected the extra: pip install 'symbackprop[torch]'", key="--run") from None
+    torchref.require("--run")
+    for key, value, least in (("--steps", args.steps, 1), ("--every", args.every, 1), ("--timeout", args.timeout, 1e-3)):
+        if value < least:
+            raise InputError(f"expected a value >= {least:g}, got {value:g}", key=key)
     fault = distributed.Fault.parse(args.inject_fault) if args.inject_fault else None
     first, start = 0, None
     if args.resume:
-        first, start = distributed._read_checkpoint(Path(args.checkpoint or ""), model, args.workers)
+        if not args.checkpoint:
+            raise InputError("--resume needs --checkpoint FILE", key="--resume")
+        first, start = distributed.read_checkpoint(Path(args.checkpoint), model, args.workers)
+        if first >= args.steps:
+            raise InputError(f"the checkpoint is at step {first} already; expected --steps above it", key="--steps")
     with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task(f"{args.workers} workers", total=args.steps, completed=first)
         try:
@@ -164,11 +171,7 @@ def _bench(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else render_derive(table))
         return 0
     if args.parallel:
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            raise InputError("PyTorch is not installed; expected the extra: pip install 'symbackprop[torch]'",
-                             key="--parallel") from None
+        torchref.require("--parallel")
         table = bench_parallel(quick=args.quick)
         sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else render_parallel(table))
         return 0

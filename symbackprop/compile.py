@@ -81,12 +81,11 @@ class Source:
             self.scalar_function()
         if self.numba == "layered":
             self.layered_kernel(matrix)
-        if self.numba == "straight":
-            pass  # the fused loop serves every batch
-        elif matrix:
-            self.matrix_function(matrix)
-        else:
-            self.column_function()
+        if self.numba != "straight":  # with "straight", the fused loop serves every batch
+            if matrix:
+                self.matrix_function(matrix)
+            else:
+                self.column_function()
         sign = "+" if m.update == "add" else "-"
         trained = m.trained_parameters
         mask = "" if len(trained) == self.P else " * TRAINED"

@@ -147,7 +147,7 @@ def _culprit(procs, messages, reported: dict[int, int], peer_failed: set[int], t
     return f"rank {r} made no progress on step {step} within {timeout:g} s"
 
 
-def _read_checkpoint(path: Path, model: Model, workers: int) -> tuple[int, list[float]]:
+def read_checkpoint(path: Path, model: Model, workers: int) -> tuple[int, list[float]]:
     try:
         data = json.loads(path.read_text())
         if data["parameters"] != list(model.parameters) or data["workers"] != workers:
@@ -155,6 +155,8 @@ def _read_checkpoint(path: Path, model: Model, workers: int) -> tuple[int, list[
         return int(data["step"]), [float.fromhex(h) for h in data["values"]]
     except FileNotFoundError:
         raise InputError("no checkpoint to resume from", file=str(path)) from None
+    except OSError as e:
+        raise InputError(f"cannot read the checkpoint ({e.strerror})", file=str(path)) from None
     except (ValueError, KeyError, TypeError) as e:
         raise InputError(f"not a symbackprop checkpoint ({e})", file=str(path)) from None
 
@@ -175,11 +177,13 @@ def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = No
     import multiprocessing
 
     groups = make_shards(len(model.examples), workers, sizes)
+    if every < 1 or timeout <= 0:
+        raise InputError(f"expected every >= 1 and timeout > 0, got {every} and {timeout}", key="--every" if every < 1 else "--timeout")
     first, start = 0, [float(v) for v in model.parameters.values()]
     if resume:
         if checkpoint is None:
             raise InputError("--resume needs --checkpoint FILE", key="--resume")
-        first, start = _read_checkpoint(Path(checkpoint), model, workers)
+        first, start = read_checkpoint(Path(checkpoint), model, workers)
     ctx = multiprocessing.get_context("spawn")
     messages = ctx.Queue()
     port = _free_port()

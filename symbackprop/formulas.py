@@ -204,13 +204,19 @@ def check(formula: str, quantity: str | None, mapping: dict[str, str], derivatio
     r = Resolver(derivation)
     values: dict[sp.Symbol, tuple[sp.Expr, sp.Expr]] = {}
     for text, atom in parsed.atoms.items():
-        got = _atom_quantity(atom, lookup, r, derivation)
+        try:
+            got = _atom_quantity(atom, lookup, r, derivation)
+        except InputError as e:  # a symbols entry naming nothing: say which entry
+            raise InputError(e.what, key=f"{where}.symbols.{text}") from None
         if got is None:
             raise InputError(f"the formula's name {text!r} is not mapped to a quantity of the model; "
                              f"add it to symbols, like symbols = {{ \"{text}\" = \"a_b\" }}", key=f"{where}.symbols")
         values[sp.Symbol(text)] = got
     if quantity:
-        lhs_flat, lhs_shown = r.both(quantity)
+        try:
+            lhs_flat, lhs_shown = r.both(quantity)
+        except InputError as e:
+            raise InputError(e.what, key=f"{where}.quantity") from None
     elif parsed.lhs is not None and parsed.lhs.is_Symbol:
         lhs_flat, lhs_shown = values[parsed.lhs]
     else:

@@ -57,6 +57,9 @@ HOLE = "\x00{}\x01"
 HOLES = re.compile("\x00(\\d+)\x01")
 
 
+MAX_EXPONENT = 1000
+
+
 class FormulaError(ValueError):
     """A formula that cannot be read: the message says what and where."""
 
@@ -400,6 +403,9 @@ def _side(text: str, atoms: list[Atom]) -> sp.Expr:
         atom = atoms[int(m[1])]
         names[s] = atom.value if atom.kind == "value" else sp.Symbol(atom.text)
     expr = expr.xreplace(names)
+    for power in expr.atoms(sp.Pow):  # file text must not make exact arithmetic run for ever
+        if power.exp.is_Number and abs(power.exp) > MAX_EXPONENT:
+            raise FormulaError(f"the exponent {power.exp} is beyond what a text's formula needs (at most {MAX_EXPONENT})")
     if expr.has(sp.Float):
         expr = expr.xreplace({x: sp.Rational(str(x)) for x in expr.atoms(sp.Float)})
     return expr

@@ -29,6 +29,14 @@ def available() -> bool:
     return torch is not None
 
 
+def require(key: str) -> None:
+    """PyTorch is an extra: its absence is bad input for the option that needs it (exit 2)."""
+    if torch is None:
+        from .errors import InputError
+
+        raise InputError("PyTorch is not installed; expected the extra: pip install 'symbackprop[torch]'", key=key)
+
+
 class TorchModel:
     """``TorchModel(model)(params, X, Y) -> (loss, grad)`` by autograd; layered nets as F.linear."""
 

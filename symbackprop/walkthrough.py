@@ -88,14 +88,18 @@ class Walkthrough:
     plots: tuple[Plot, ...] = ()
 
 
+def check_only(model, only: Sequence[str] | None) -> None:
+    """``--only`` names parameters; anything else is bad input."""
+    for p in only or []:
+        if p not in model.parameters:
+            first = ", ".join(list(model.parameters)[:8])
+            raise InputError(f"{p!r} is not a parameter; expected one of {first}...", key="--only")
+
+
 class _Builder:
     def __init__(self, d: Derivation, trace: Trace, only: Sequence[str] | None) -> None:
         self.d, self.trace, self.model = d, trace, d.model
-        if only:
-            for p in only:
-                if p not in self.model.parameters:
-                    first = ", ".join(list(self.model.parameters)[:8])
-                    raise InputError(f"{p!r} is not a parameter; expected one of {first}...", key="--only")
+        check_only(self.model, only)
         self.shown = list(only) if only else list(self.model.parameters)
         self.symbol_of = {**{f"z_{n}": s for n, s in d.z.items()}, **{f"a_{n}": s for n, s in d.a.items()},
                           **{n: s for n, s in d.symbols.items()}, "E": d.E}

@@ -73,3 +73,21 @@ def test_cli_run_and_fault(run_cli, tmp_path):
                   "--inject-fault", "1:3:crash")
     assert bad.returncode == 1
     assert bad.stderr.strip().splitlines() == ["symbackprop: run failed: rank 1 exited with code 17 during step 3"]
+
+
+@pytest.mark.parametrize("args,key", [(["--every", "0"], "--every"), (["--steps", "0"], "--steps"),
+                                      (["--timeout", "-1"], "--timeout"), (["--resume"], "--resume")])
+def test_bad_run_options_exit_2(run_cli, tmp_path, args, key):
+    path = tmp_path / "net.toml"
+    path.write_text(model().to_toml())
+    r = run_cli("parallel", str(path), "--workers", "2", "--run", "torch", "--steps", "3", *args)
+    assert r.returncode == 2, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and key in r.stderr and "Traceback" not in r.stderr
+
+
+def test_resume_beyond_the_requested_steps_is_refused(run_cli, tmp_path):
+    path, ckpt = tmp_path / "net.toml", tmp_path / "state.json"
+    path.write_text(model().to_toml())
+    assert run_cli("parallel", str(path), "--workers", "2", "--run", "torch", "--steps", "2", "--checkpoint", str(ckpt)).returncode == 0
+    r = run_cli("parallel", str(path), "--workers", "2", "--run", "torch", "--steps", "2", "--checkpoint", str(ckpt), "--resume")
+    assert r.returncode == 2 and "at step 2 already" in r.stderr

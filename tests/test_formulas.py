@@ -14,6 +14,7 @@ import sympy as sp
 import symbackprop
 from symbackprop import functions
 from symbackprop.derive import Derivation
+from symbackprop.errors import InputError
 from symbackprop.formulas import check
 from symbackprop.latex_parse import FormulaError, canonical_key, parse
 from symbackprop.verification import verify
@@ -134,7 +135,7 @@ MALFORMED = [
     "", "   ", r"\frac{1}{", "2 +", "}", "(a + b", r"a = b = c", r"\int x dx", r"\sum_i w_i x_i",
     r"\lim_{x \to 0} x", r"\begin{matrix} a \end{matrix}", r"z \leq 0", r"\frac{d}{dx} x^2", "f''(z)",
     r"\partial L", r"\foo{x}", "w_{a1}@2", r"\nabla E", "0,5 +", r"\hat", "= 2", "x^", r"\left( a",
-    r"f \circ g", r"\text{}",
+    r"f \circ g", r"\text{}", r"x_1^{99999999999}",
 ]
 
 
@@ -147,6 +148,14 @@ def test_malformed_is_unparseable(text):
     d = Derivation(model)
     result = check(text, "E", {}, d, d.trace(0), "claims[0]")
     assert result.status == "unparseable" and result.message == str(e.value)
+
+
+def test_a_symbols_entry_naming_nothing_is_located():
+    model = symbackprop.dense([1, 1], "relu", seed=0)
+    d = Derivation(model)
+    with pytest.raises(InputError) as e:
+        check("2 Q", "z_n1_1", {"Q": "bogus"}, d, d.trace(0), "claims[3]")
+    assert e.value.key == "claims[3].symbols.Q"
 
 
 # -- the round trip: every derived formula, printed as LaTeX, parses back equal ---------------
