@@ -26,20 +26,18 @@ SCALAR_PARAMS = 64  # straight-line float code only for nets this small (code si
 SCALAR_BATCH = 16  # ... and batches this small (measured: the float loop beats numpy below it)
 FUSED_WORK = 2**15  # numba loop kernel for layered nets while B * P is at most this (measured crossover: 2**15 to 2**16)
 SCALAR_WORK = 160  # ... and B * P at most this (bench: 2-2-1 breaks even near B = 20, 2-4-4-1 near B = 5)
-CHUNK = 4096  # matrix form: rows per block for large batches (bench: 2048 to 8192 beat whole 65536-row batches)
+BLOCK_BYTES = 2**17  # matrix form: a layer's activations per block of rows stay within this (bench, below)
 VERSION = "0.1.0"
 
 
-SIGNATURE = "Tuple((float64, float64[::1]))(float64[:], float64[:, :], float64[:, :])"
-STRAIGHT_FUSED = [
+SIGNATURE = "float64(float64[:], float64[:, :], float64[:, :], float64[::1])"  # params, X, Y, gradient out
+STRAIGHT_FUSED = [  # the gradient array is made here: numba returning a new one costs more than the whole 2-2-1 pass
+    "    grad = _empty(N_PARAMETERS)",
     "    try:",
-    "        value, grad = _fused(params, X, Y)",
-    "    except TypeError:  # not float64 arrays of one and two dimensions: convert, or say what was expected",
+    "        return _fused(params, X, Y, grad), grad",
+    "    except (TypeError, ValueError):  # not float64 arrays of the expected shapes: convert, or say which was expected",
     "        params, X, Y = _check(params, X, Y)",
-    "        value, grad = _fused(params, X, Y)",
-    "    if not len(grad):",
-    "        _check(params, X, Y)  # raises the ValueError that names the expected shape",
-    "    return value, grad",
+    "        return _fused(params, X, Y, grad), grad",
 ]
 READY = ("type(params) is _ndarray and type(X) is _ndarray and type(Y) is _ndarray"
          "\n            and params.dtype is _float and X.dtype is _float and Y.dtype is _float"
@@ -89,11 +87,23 @@ class Source:
         sign = "+" if m.update == "add" else "-"
         trained = m.trained_parameters
         mask = "" if len(trained) == self.P else " * TRAINED"
-        small = "X.shape[0] <= SCALAR_BATCH" if scalar else "False"
+        small, small_loss = [], []
+        if scalar:
+            small = ["    if X.shape[0] <= SCALAR_BATCH:",
+                     "        try:",
+                     "            if X.shape[0] == 1:",
+                     "                value, grad = _one(p.tolist(), X[0].tolist(), Y[0].tolist())",
+                     "            else:",
+                     "                value, grad = _scalar(p.tolist(), X.tolist(), Y.tolist())",
+                     "            return value, numpy.array(grad, dtype=float)",
+                     "        except OverflowError:  # math.exp overflows where numpy gives inf: take the numpy path",
+                     "            pass"]
+            small_loss = ["    if X.shape[0] <= SCALAR_BATCH:", "        return loss_and_grad(p, X, Y)[0]"]
         fused, fused_loss = [], []
         if self.numba == "layered":
-            fused = ["    if X.shape[0] <= FUSED_BATCH:", "        return _fused(p, X, Y)"]
-            fused_loss = ["    if X.shape[0] <= FUSED_BATCH:", "        return _fused(p, X, Y)[0]"]
+            fused = ["    if X.shape[0] <= FUSED_BATCH:", "        grad = _empty(N_PARAMETERS)",
+                     "        return _fused(p, X, Y, grad), grad"]
+            fused_loss = ["    if X.shape[0] <= FUSED_BATCH:", "        return _fused(p, X, Y, _empty(N_PARAMETERS))"]
         self.emit(
             "", "",
             "def _check(params, X, Y):",
@@ -117,15 +127,7 @@ class Source:
                 "        params, X, Y = _check(params, X, Y)",
                 "    p = params",
                 *fused,
-                f"    if {small}:",
-                "        try:",
-                "            if X.shape[0] == 1:",
-                "                value, grad = _one(p.tolist(), X[0].tolist(), Y[0].tolist())",
-                "            else:",
-                "                value, grad = _scalar(p.tolist(), X.tolist(), Y.tolist())",
-                "            return value, numpy.array(grad, dtype=float)",
-                "        except OverflowError:  # math.exp overflows where numpy gives inf: take the numpy path",
-                "            pass",
+                *small,
                 "    return _batch(p, X, Y, True)"]),
             "",
             "",
@@ -136,8 +138,7 @@ class Source:
                 "        params, X, Y = _check(params, X, Y)",
                 "    p = params",
                 *fused_loss,
-                f"    if {small}:",
-                "        return loss_and_grad(p, X, Y)[0]",
+                *small_loss,
                 "    return _batch(p, X, Y, False)"]),
             "",
             "",
@@ -247,10 +248,18 @@ class Source:
             f"WORKERS = {self.workers}  # split()'s default number of data-parallel workers",
             f"SCALAR_BATCH = {self.scalar_batch() if scalar else 0}",
             *([f"FUSED_BATCH = {self.fused_batch()}"] if self.numba == "layered" else []),
-            *([f"CHUNK = {CHUNK}  # rows per block of the matrix form"] if matrix else []),
-            "_ndarray, _float = numpy.ndarray, numpy.dtype(float)",
+            *([f"CHUNK = {self.chunk(matrix)}  # rows per block of the matrix form"] if matrix else []),
+            "_ndarray, _float, _empty = numpy.ndarray, numpy.dtype(float), numpy.empty",
             "_P_SHAPE, _X_COLUMNS, _Y_COLUMNS = (N_PARAMETERS,), (len(INPUTS),), (len(OUTPUTS),)",
         )
+
+    def chunk(self, plan) -> int:
+        """Rows per block of the matrix form: a power of two that keeps the widest layer's array
+        within BLOCK_BYTES. Measured on 65536-row batches: larger blocks run 2-4x slower, not from
+        the cache but from glibc handing the freed temporaries back to the system after each block,
+        whose pages then fault in again; the cliff moves between runs above 2**17 bytes per array."""
+        widest = max(len(layer) for layer in plan[0])
+        return max(256, 1 << (BLOCK_BYTES // (8 * widest)).bit_length() - 1)
 
     def fused_batch(self) -> int:
         """Largest batch for the numba loop kernel; BLAS matrix products win beyond (bench)."""
@@ -312,11 +321,12 @@ class Source:
         self.emit(
             "", "",
             f"@numba.njit({SIGNATURE!r}, cache=False, nogil=True)  # compiled here, for float64 arrays only",
-            "def _fused(p, X, Y):",
-            '    """Every example in one machine-code loop (numba): the float code, fused."""',
+            "def _fused(p, X, Y, grad):",
+            '    """Every example in one machine-code loop (numba): the float code, fused; the loss, with the',
+            '    gradient written into grad."""',
             f"    if p.shape[0] != {self.P} or X.shape[1] != {len(m.inputs)} or Y.shape[1] != {len(m.outputs)}"
             " or X.shape[0] != Y.shape[0] or X.shape[0] < 1:",
-            "        return 0.0, numpy.empty(0)  # the caller says which shape was expected",
+            "        raise ValueError('shapes')  # the caller says which shape was expected",
             *[f"    {name} = p[{i}]" for i, name in enumerate(N.param.values())],
             "    total = 0.0",
             *[f"    g{i} = 0.0" for i in range(self.P)],
@@ -328,9 +338,8 @@ class Source:
             *[f"        {line}" for line in backward],
             *[f"        g{i} += {g}" for i, g in enumerate(grads)],
             "    B = X.shape[0]",
-            "    grad = numpy.empty(N_PARAMETERS)",
             *[f"    grad[{i}] = g{i}{scale}" for i in range(self.P)],
-            f"    return total{scale}, grad",
+            f"    return total{scale}",
         )
 
     def layered_kernel(self, plan) -> None:
@@ -378,7 +387,7 @@ class Source:
                 body += [f"for k in range({sizes[l - 1]}):", "    u = 0.0", f"    for j in range({sizes[l]}):",
                          f"        u += D{l}[j] * W{l}[j, k]", f"    U{l - 1}[k] = u"]
         scale = " / B" if m.batch == "mean" else ""
-        out = ["grad = numpy.empty(N_PARAMETERS)"]
+        out = []
         for l, layer in enumerate(layers, start=1):
             out += [f"for j in range({sizes[l]}):", f"    for k in range({sizes[l - 1]}):",
                     f"        grad[_KW{l}[j, k]] = GW{l}[j, k]{scale}"]
@@ -387,15 +396,16 @@ class Source:
         self.emit(
             "", "",
             "@numba.njit(cache=False, nogil=True)  # compiled at the first call",
-            "def _fused(p, X, Y):",
-            '    """Small batches of a layered net in one machine-code loop (numba): no numpy call overhead."""',
+            "def _fused(p, X, Y, grad):",
+            '    """Small batches of a layered net in one machine-code loop (numba), no numpy call overhead:',
+            '    the loss, with the gradient written into grad."""',
             "    B = X.shape[0]",
             *[f"    {line}" for line in lines],
             "    total = 0.0",
             "    for i in range(B):",
             *[f"        {line}" for line in body],
             *[f"    {line}" for line in out],
-            f"    return total{scale}, grad",
+            f"    return total{scale}",
         )
 
     def column_function(self) -> None:
@@ -451,25 +461,34 @@ class Source:
         return layers, term, y, p
 
     def matrix_function(self, plan) -> None:
+        """Feature-major matrix code: one row per neuron, one column per example. A layer whose
+        parameters sit in dense() order (each neuron's weights, then its bias) reads them as one
+        reshaped block, and its input carries a row of ones, so that one product gives Z and one
+        gives the weight and bias gradients together (no bias add, no column sums: bench)."""
         layers, term, ysym, psym = plan
         m, d, pr = self.m, self.d, codegen.batch
         L = len(layers)
+        fan_in = [len(m.inputs)] + [len(layer) for layer in layers]
+        block, bias = {}, {}
         self.emit("", "")
-        blocks = {}
         for l, layer in enumerate(layers, start=1):
             ns = [m.neuron(n) for n in layer]
             W = [[self.index[w] for w in n.weights] for n in ns]
             b = [self.index[n.bias] for n in ns] if ns[0].bias else None
-            width, fan_in = len(W), len(W[0])
-            cols = fan_in + (b is not None)
-            start = W[0][0]
+            bias[l] = b is not None
+            cols = fan_in[l - 1] + bias[l]
             flat = [i for j, row in enumerate(W) for i in row + ([b[j]] if b else [])]
-            if flat == list(range(start, start + width * cols)):  # dense() order: one neuron's weights, then its bias
-                blocks[l] = (start, start + width * cols, width, fan_in, cols)
+            if flat == list(range(W[0][0], W[0][0] + len(W) * cols)):
+                block[l] = (W[0][0], W[0][0] + len(W) * cols)
             else:
                 self.emit(f"_W{l} = numpy.array({W!r})  # rows: {', '.join(layer)}")
                 if b:
                     self.emit(f"_b{l} = numpy.array({b!r})")
+        ones = {l: l in block and bias[l] for l in block}  # layer l reads H{l-1}: A{l-1} with a row of ones
+
+        def source_of(l):  # the input of layer l, as its products read it
+            return f"H{l - 1}" if ones.get(l) else f"A{l - 1}"
+
         self.emit(
             "", "",
             "def _batch(p, X, Y, backward):",
@@ -483,48 +502,59 @@ class Source:
             "    return sum(v for v, _ in parts), sum(g for _, g in parts)",
             "", "",
             "def _block(p, X, Y, backward, B):",
-            '    """Rows of the batch at once in matrix form: A_l = f(A_{l-1} @ W_l.T + b_l); B: the whole batch."""',
-            "    A0 = X",
+            '    """Rows of the batch at once, transposed: A_l = f(W_l @ A_{l-1} + b_l), one column per example;',
+            '    B: the whole batch."""',
+            *(["    n = X.shape[0]"] if any(ones.values()) else []),
         )
-        act, upstream = {}, sp.Symbol("U", real=True)
+        if ones.get(1):
+            self.emit(f"    H0 = numpy.empty(({fan_in[0] + 1}, n))  # the inputs, and a row of ones for the biases",
+                      f"    H0[:{fan_in[0]}] = X.T", f"    H0[{fan_in[0]}] = 1.0")
+        else:
+            self.emit("    A0 = X.T")
+        act = {}
         for l, layer in enumerate(layers, start=1):
             n = m.neuron(layer[0])
             f = d.activation[n.name]
             z, a = sp.Symbol(f"Z{l}", real=True), sp.Symbol(f"A{l}", real=True)
             act[l] = f.derivative(z, a)
-            if l in blocks:
-                s0, s1, width, fan_in, cols = blocks[l]
-                self.emit(f"    P{l} = p[{s0}:{s1}].reshape({width}, {cols})  # rows: {', '.join(layer)}; columns: weights"
-                          + (", bias" if n.bias else ""), f"    W{l} = P{l}[:, :{fan_in}]")
-                bias = f" + P{l}[:, {fan_in}]" if n.bias else ""
+            if l in block:
+                s0, s1 = block[l]
+                cols = fan_in[l - 1] + bias[l]
+                self.emit(f"    P{l} = p[{s0}:{s1}].reshape({fan_in[l]}, {cols})  # rows: {', '.join(layer)}; columns: weights"
+                          + (", bias" if bias[l] else ""),
+                          f"    Z{l} = P{l} @ {source_of(l)}")
+                if l > 1:  # for the backward pass
+                    self.emit(f"    W{l} = P{l}[:, :{fan_in[l - 1]}]" if bias[l] else f"    W{l} = P{l}")
             else:
-                self.emit(f"    W{l} = p[_W{l}]")
-                bias = f" + p[_b{l}]" if n.bias else ""
-            self.emit(f"    Z{l} = A{l - 1} @ W{l}.T{bias}", f"    A{l} = {pr(f.form(z))}  # {n.activation}")
-        dloss = d.loss_function.derivative(ysym, psym, len(m.outputs))
+                self.emit(f"    W{l} = p[_W{l}]", f"    Z{l} = W{l} @ A{l - 1}" + (f" + p[_b{l}][:, None]" if bias[l] else ""))
+            if ones.get(l + 1):
+                self.emit(f"    H{l} = numpy.empty(({fan_in[l] + 1}, n))", f"    H{l}[{fan_in[l]}] = 1.0",
+                          f"    A{l} = H{l}[:{fan_in[l]}]", f"    {codegen.batch_into(f.form(z), f'A{l}')}  # {n.activation}")
+            else:
+                self.emit(f"    A{l} = {pr(f.form(z))}  # {n.activation}")
+        yt = sp.Symbol("YT", real=True)
+        dloss = d.loss_function.derivative(yt, psym, len(m.outputs))
         scale = " / B" if m.batch == "mean" else ""
         self.emit(
-            f"    E = numpy.sum({pr(term)}, axis=1)  # {d.loss_function.name}, per example",
-            f"    value = numpy.sum(E){scale}",
+            "    YT = Y.T  # one row per output, as the activations",
+            f"    value = numpy.sum({pr(term.xreplace({ysym: yt}))}){scale}  # {d.loss_function.name}",
             "    if not backward:",
             "        return value",
             "    grad = numpy.empty(N_PARAMETERS)",
             f"    U = ({pr(dloss)}){scale}  # dE/dA{L}",
         )
+        upstream = sp.Symbol("U", real=True)
         for l in range(L, 0, -1):
-            n = m.neuron(layers[l - 1][0])
             self.emit(f"    D{l} = {pr(upstream * act[l])}  # dE/dZ{l}")
-            if l in blocks:
-                s0, s1, width, fan_in, cols = blocks[l]
-                self.emit(f"    G{l} = grad[{s0}:{s1}].reshape({width}, {cols})", f"    G{l}[:, :{fan_in}] = D{l}.T @ A{l - 1}")
-                if n.bias:
-                    self.emit(f"    G{l}[:, {fan_in}] = numpy.sum(D{l}, axis=0)")
+            if l in block:
+                s0, s1 = block[l]
+                self.emit(f"    numpy.matmul(D{l}, {source_of(l)}.T, out=grad[{s0}:{s1}].reshape({fan_in[l]}, {fan_in[l - 1] + bias[l]}))")
             else:
-                self.emit(f"    grad[_W{l}] = D{l}.T @ A{l - 1}")
-                if n.bias:
-                    self.emit(f"    grad[_b{l}] = numpy.sum(D{l}, axis=0)")
-            if l > 1:
-                self.emit(f"    U = D{l} @ W{l}  # dE/dA{l - 1}")
+                self.emit(f"    grad[_W{l}] = D{l} @ A{l - 1}.T")
+                if bias[l]:
+                    self.emit(f"    grad[_b{l}] = numpy.sum(D{l}, axis=1)")
+            if l > 1:  # one neuron: a broadcast product, twice as fast as a matrix product of inner size 1
+                self.emit(f"    U = W{l}.T {'*' if fan_in[l] == 1 else '@'} D{l}  # dE/dA{l - 1}")
         self.emit("    return value, grad")
 
 

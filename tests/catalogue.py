@@ -71,6 +71,9 @@ def dense_cases():
         out.append((f"dense-{act}-{loss}-{'-'.join(map(str, sizes))}", model))
     wide = symbackprop.dense([3, 12, 6, 2], activation="tanh", output_activation="sigmoid", loss="half_sse", seed=7)
     out.append(("dense-wide-3-12-6-2", wide))  # over 64 parameters: matrix form, and numba's loop kernel
+    shuffled = symbackprop.dense([3, 12, 6, 2], activation="relu", output_activation="tanh", loss="mse", seed=9)
+    shuffled.parameters = dict(reversed(shuffled.parameters.items()))  # biases before weights: gathered, not reshaped
+    out.append(("dense-shuffled-3-12-6-2", shuffled))
     return out
 
 
