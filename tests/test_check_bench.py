@@ -66,13 +66,26 @@ def test_bench_table_has_every_row_and_column():
         for peer in PEERS:
             assert row[f"{peer}_us"] is None or row[f"{peer}_us"] > 0
         assert row["speedup_vs_fastest_peer"] > 0 and row["fastest_peer"] in PEERS
-        assert row["compiled_peak_mib"] >= 0
+        measured = row["compiled_peak_mib"] is not None  # Linux's counters readable here
+        for peer in ("compiled", *PEERS):
+            assert (row[f"{peer}_peak_mib"] is not None) == (measured and row[f"{peer}_us"] is not None)
     assert [n["net"] for n in table["nets"]] == ["2-2-1", "2-4-4-1"]
     assert all(n["compile_s"] > 0 and n["derive_s"] > 0 for n in table["nets"])
     text = render(table)
-    assert "compiled" in text and "lambdify" in text and text.count("\n2-2-1 ") == 3
+    assert "compiled" in text and "lambdify" in text and text.count("\n2-2-1 ") == 5  # two timed rows, two memory rows, one-time costs
     json.dumps(table)  # plain data
     assert np.isfinite([r["compiled_us"] for r in table["rows"]]).all()
+
+
+def test_peak_memory_sees_an_allocation_of_known_size():
+    from symbackprop.bench import _peak_mib
+
+    if _peak_mib(lambda: None) is None:
+        pytest.skip("no /proc/self/clear_refs here (not Linux, or not permitted)")
+    n = 10_000_000  # 80 MB of float64, touched by ones() and read by sum()
+    assert _peak_mib(lambda: np.ones(n).sum()) == pytest.approx(n * 8 / 2**20, rel=0.02)
+    assert _peak_mib(lambda: np.ones(n // 4).sum()) == pytest.approx(n * 2 / 2**20, rel=0.05)
+    assert _peak_mib(lambda: None) < 1
 
 
 def test_bench_parallel_seed_net_is_the_bundled_two_gpu_network():

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from catalogue import SHARED_SKIP
-from conftest import SEED_CHAIN
+from conftest import DERIVATIONS, SEED_CHAIN
 
 import symbackprop
 from symbackprop.compile import source
@@ -57,43 +57,52 @@ HELPERS = {"numpy", "math", "numba", "params", "p", "x", "y", "value", "grad", "
            "averaged_loss_and_grad", "shards", "shard", "workers", "size", "enumerate", "k", "g", "e"}
 
 
-def only_numpy_path(tmp_path: Path) -> Path:
-    """A directory holding numpy alone (symlinked), to put on sys.path under ``python -I -S``."""
-    site = tmp_path / "site"
-    site.mkdir()
+@pytest.fixture(scope="module")
+def numpy_only_python(tmp_path_factory) -> Path:
+    """A new virtual environment (``python -m venv``) whose site-packages holds numpy alone,
+    linked from this one: the interpreter an engineer who installs only numpy runs."""
+    env = tmp_path_factory.mktemp("venv") / "numpy-only"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True, timeout=120)
+    python = env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
     numpy_dir = Path(np.__file__).parent
-    os.symlink(numpy_dir, site / "numpy")
-    libs = numpy_dir.parent / "numpy.libs"
-    if libs.exists():
-        os.symlink(libs, site / "numpy.libs")
-    return site
+    for linked in (numpy_dir, numpy_dir.parent / "numpy.libs"):
+        if linked.exists():
+            os.symlink(linked, site / linked.name)
+    return python
 
 
 RUN = """
 import importlib.util, json, sys
-sys.path[:0] = [{site!r}, {moddir!r}]
-for name in ("sympy", "symbackprop", "torch"):
+sys.path.insert(0, {moddir!r})
+assert sys.prefix != sys.base_prefix, "not a virtual environment"
+for name in ("sympy", "symbackprop", "torch", "numba"):
     assert importlib.util.find_spec(name) is None, name + " is importable"
 import numpy as np
 import {module} as m
 X, Y = np.array({X!r}), np.array({Y!r})
 value, grad = m.loss_and_grad(m.INITIAL, X, Y)
+one_value, one_grad = m.loss_and_grad(m.INITIAL, X[:1], Y[:1])
 print(json.dumps({{"parameters": list(m.PARAMETERS), "loss": value, "grad": grad.tolist(),
+                  "one_loss": one_value, "one_grad": one_grad.tolist(),
                   "loss_only": m.loss(m.INITIAL, X, Y), "step": m.step(m.INITIAL, X, Y, 0.1).tolist(),
                   "doc": m.__doc__, "title": m.TITLE}}))
 """
 
 
-def run_isolated(module_path: Path, tmp_path: Path, X, Y) -> dict:
-    code = RUN.format(site=str(only_numpy_path(tmp_path)), moddir=str(module_path.parent), module=module_path.stem,
+def run_isolated(module_path: Path, python: Path, X, Y) -> dict:
+    code = RUN.format(moddir=str(module_path.parent), module=module_path.stem,
                       X=np.asarray(X).tolist(), Y=np.asarray(Y).tolist())
-    done = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=120, cwd=module_path.parent,
+                          env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")})
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
 
-@pytest.mark.parametrize("text", [SEED_CHAIN.read_text(), SHARED_SKIP, HOSTILE], ids=["seed003", "shared-skip", "hostile"])
-def test_module_runs_with_only_numpy_and_agrees_with_the_runtime(text, tmp_path, run_cli):
+@pytest.mark.parametrize("text", [SEED_CHAIN.read_text(), SHARED_SKIP, HOSTILE, (DERIVATIONS / "dense_2_2_1.toml").read_text()],
+                         ids=["seed003", "shared-skip", "hostile", "dense-2-2-1"])
+def test_module_runs_with_only_numpy_and_agrees_with_the_runtime(text, tmp_path, run_cli, numpy_only_python):
     path = tmp_path / "net.toml"
     path.write_text(text)
     out = tmp_path / "mod" / "gradients.py"
@@ -103,9 +112,12 @@ def test_module_runs_with_only_numpy_and_agrees_with_the_runtime(text, tmp_path,
     model = loads(text)
     rng = np.random.default_rng(4)
     X, Y = rng.normal(size=(25, len(model.inputs))), rng.normal(size=(25, len(model.outputs)))
-    got = run_isolated(out, tmp_path, X, Y)
+    got = run_isolated(out, numpy_only_python, X, Y)
     params = np.array([float(v) for v in model.parameters.values()])
     value, grad = Runtime(model)(params, X, Y)
+    one_value, one_grad = Runtime(model)(params, X[:1], Y[:1])
+    assert got["one_loss"] == pytest.approx(one_value, rel=1e-12)
+    np.testing.assert_allclose(got["one_grad"], one_grad, rtol=1e-10, atol=1e-14)
     assert got["parameters"] == list(model.parameters)
     assert got["loss"] == pytest.approx(value, rel=1e-12) and got["loss_only"] == pytest.approx(value, rel=1e-12)
     np.testing.assert_allclose(got["grad"], grad, rtol=1e-10, atol=1e-14)
