@@ -157,6 +157,7 @@ def bench(quick: bool = False, budget: float | None = None) -> dict:
         start = time.perf_counter()
         compiled = compile_derivation(d)
         compile_s = time.perf_counter() - start
+        module = compile_derivation(d, numba=False) if "import numba" in compiled.source else None
         lam, lam_s = None, None
         if len(model.parameters) <= LAMBDIFY_MAX_PARAMS:
             start = time.perf_counter()
@@ -171,16 +172,20 @@ def bench(quick: bool = False, budget: float | None = None) -> dict:
         runtime, params = Runtime(model), compiled.initial
         for B in batches:
             X, Y = rng.normal(size=(B, sizes[0])), rng.normal(size=(B, sizes[-1]))
-            fns = {"compiled": partial(compiled, params, X, Y), "numpy": partial(runtime, params, X, Y),
+            fns = {"compiled": partial(compiled, params, X, Y),
+                   "numpy_only": partial(module, params, X, Y) if module else None,
+                   "numpy": partial(runtime, params, X, Y),
                    "torch": _torch_peer(model, params, X, Y), "jax": _jax_peer(model, model.layers, params, X, Y),
                    "lambdify": partial(lam, params, X, Y) if lam else None}
             measured = _time({k: f for k, f in fns.items() if f is not None}, budget)
             times = {k: measured.get(k) for k in fns}
-            peers = {k: v for k, v in times.items() if k != "compiled" and v is not None}
+            peers = {k: times[k] for k in PEERS if times[k] is not None}
             fastest = min(peers, key=peers.get)
+            only = times["numpy_only"]
             out["rows"].append({
                 "net": name, "batch": B, **{f"{k}_us": v for k, v in times.items()},
                 "fastest_peer": fastest, "speedup_vs_fastest_peer": peers[fastest] / times["compiled"],
+                "numpy_only_speedup": peers[fastest] / only if only else None,
                 **{f"{k}_peak_mib": _peak_mib(f) if f is not None else None for k, f in fns.items()},
             })
     return out
@@ -192,13 +197,16 @@ def render(table: dict) -> str:
 
     threads = ", ".join(f"{k}={v}" for k, v in table["threads"].items() if v is not None)
     lines = [f"times in {table['unit']}; speedup = fastest peer / compiled (> 1: compiled is faster)",
+             "no numba: the same module compiled without numba (what `symbackprop compile` exports by default),"
+             " and its speedup",
              f"threads: {threads}", "",
              f"{'net':10} {'B':>6} {'compiled':>10} {'numpy':>10} {'torch':>10} {'jax':>10} {'lambdify':>10}"
-             f" {'speedup':>8} {'vs':>8}"]
+             f" {'speedup':>8} {'vs':>8} {'no numba':>10} {'speedup':>8}"]
     for r in table["rows"]:
+        only = f"{r['numpy_only_speedup']:8.2f}" if r["numpy_only_speedup"] else f"{'':8}"
         lines.append(f"{r['net']:10} {r['batch']:6d} {us(r['compiled_us'])} {us(r['numpy_us'])} {us(r['torch_us'])}"
                      f" {us(r['jax_us'])} {us(r['lambdify_us'])} {r['speedup_vs_fastest_peer']:8.2f}"
-                     f" {r['fastest_peer']:>8}")
+                     f" {r['fastest_peer']:>8} {us(r['numpy_only_us'])} {only}")
 
     def mib(v):
         return f"{v:10.2f}" if v is not None else f"{'absent':>10}"

@@ -232,7 +232,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("-o", "--output", help="the module to write (atomically); standard output if absent")
     p.add_argument("--numba", action="store_true",
-                   help="add a fused numba loop for every batch (nets up to 64 parameters); the module then needs numba")
+                   help="add numba loops (one fused loop for every batch on nets up to 64 parameters, a loop kernel for"
+                        " small batches on larger layered nets); the module then needs numba")
     p.add_argument("--workers", type=int, default=1,
                    help="data-parallel workers: the default shard count of the module's split() (averaged_loss_and_grad takes any)")
     p.set_defaults(run=_compile)
