@@ -255,10 +255,11 @@ class Source:
 
     def chunk(self, plan) -> int:
         """Rows per block of the matrix form: a power of two that keeps the widest layer's array
-        within BLOCK_BYTES. Measured on 65536-row batches: larger blocks run 2-4x slower, not from
-        the cache but from glibc handing the freed temporaries back to the system after each block,
-        whose pages then fault in again; the cliff moves between runs above 2**17 bytes per array."""
-        widest = max(len(layer) for layer in plan[0])
+        within BLOCK_BYTES (the inputs count as a layer). Measured on 65536-row batches: larger
+        blocks run 2-4x slower, not from the cache but from glibc handing the freed temporaries back
+        to the system after each block, whose pages then fault in again; the cliff moves between
+        runs above 2**17 bytes per array."""
+        widest = max(len(self.m.inputs), *(len(layer) for layer in plan[0]))
         return max(256, 1 << (BLOCK_BYTES // (8 * widest)).bit_length() - 1)
 
     def fused_batch(self) -> int:
@@ -484,10 +485,10 @@ class Source:
                 self.emit(f"_W{l} = numpy.array({W!r})  # rows: {', '.join(layer)}")
                 if b:
                     self.emit(f"_b{l} = numpy.array({b!r})")
-        ones = {l: l in block and bias[l] for l in block}  # layer l reads H{l-1}: A{l-1} with a row of ones
+        ones = {l for l in block if bias[l]}  # layer l reads H{l-1}: A{l-1} with a row of ones
 
         def source_of(l):  # the input of layer l, as its products read it
-            return f"H{l - 1}" if ones.get(l) else f"A{l - 1}"
+            return f"H{l - 1}" if l in ones else f"A{l - 1}"
 
         self.emit(
             "", "",
@@ -504,9 +505,9 @@ class Source:
             "def _block(p, X, Y, backward, B):",
             '    """Rows of the batch at once, transposed: A_l = f(W_l @ A_{l-1} + b_l), one column per example;',
             '    B: the whole batch."""',
-            *(["    n = X.shape[0]"] if any(ones.values()) else []),
+            *(["    n = X.shape[0]"] if ones else []),
         )
-        if ones.get(1):
+        if 1 in ones:
             self.emit(f"    H0 = numpy.empty(({fan_in[0] + 1}, n))  # the inputs, and a row of ones for the biases",
                       f"    H0[:{fan_in[0]}] = X.T", f"    H0[{fan_in[0]}] = 1.0")
         else:
@@ -527,7 +528,7 @@ class Source:
                     self.emit(f"    W{l} = P{l}[:, :{fan_in[l - 1]}]" if bias[l] else f"    W{l} = P{l}")
             else:
                 self.emit(f"    W{l} = p[_W{l}]", f"    Z{l} = W{l} @ A{l - 1}" + (f" + p[_b{l}][:, None]" if bias[l] else ""))
-            if ones.get(l + 1):
+            if l + 1 in ones:
                 self.emit(f"    H{l} = numpy.empty(({fan_in[l] + 1}, n))", f"    H{l}[{fan_in[l]}] = 1.0",
                           f"    A{l} = H{l}[:{fan_in[l]}]", f"    {codegen.batch_into(f.form(z), f'A{l}')}  # {n.activation}")
             else:
