@@ -81,6 +81,8 @@ def _peak_mib(fn, calls: int = 3) -> float | None:
             with open("/proc/self/clear_refs", "w") as f:
                 f.write("5")
             before = _status_kib("VmRSS")
+            if _status_kib("VmHWM") > before + 1024:  # the reset was accepted but not done: no figure
+                return None
             fn()
             peaks.append(max(0, _status_kib("VmHWM") - before) / 1024)
         return min(peaks)
@@ -209,13 +211,16 @@ def render(table: dict) -> str:
                      f" {us(r['jax_us'])} {us(r['lambdify_us'])} {r['speedup_vs_fastest_peer']:8.2f}"
                      f" {r['fastest_peer']:>8} {us(r['numpy_only_us'])} {only}")
 
-    def mib(v):
-        return f"{v:10.2f}" if v is not None else f"{'absent':>10}"
+    def mib(r, k):
+        if r[f"{k}_us"] is None:
+            return f"{'absent':>10}"
+        return f"{r[f'{k}_peak_mib']:10.2f}" if r[f"{k}_peak_mib"] is not None else f"{'n/a':>10}"
 
-    lines += ["", "peak resident memory added by one call, MiB (Linux VmHWM after malloc_trim; least of three calls)",
-              f"{'net':10} {'B':>6} {'compiled':>10} {'numpy':>10} {'torch':>10} {'jax':>10} {'lambdify':>10}"]
+    lines += ["", "peak resident memory added by one call, MiB (Linux VmHWM after malloc_trim; least of three calls;"
+              " n/a: counters not readable here)",
+              f"{'net':10} {'B':>6} {'compiled':>10} {'numpy':>10} {'torch':>10} {'jax':>10} {'lambdify':>10} {'no numba':>10}"]
     for r in table["rows"]:
-        lines.append(f"{r['net']:10} {r['batch']:6d} " + " ".join(mib(r[f"{k}_peak_mib"]) for k in ("compiled", *PEERS)))
+        lines.append(f"{r['net']:10} {r['batch']:6d} " + " ".join(mib(r, k) for k in ("compiled", *PEERS, "numpy_only")))
     lines += ["", f"{'net':10} {'params':>7} {'derive s':>9} {'compile s':>10} {'first call s':>13} {'lambdify build s':>17}  numba"]
     for n in table["nets"]:
         lam = f"{n['lambdify_build_s']:17.2f}" if n["lambdify_build_s"] is not None else f"{'skipped':>17}"

@@ -107,10 +107,10 @@ class Source:
         self.emit(
             "", "",
             "def _check(params, X, Y):",
-            '    """Arrays of the expected shapes, or a ValueError that names them."""',
-            "    p = params if type(params) is _ndarray and params.dtype is _float else numpy.asarray(params, dtype=float)",
-            "    X = X if type(X) is _ndarray and X.dtype is _float else numpy.asarray(X, dtype=float)",
-            "    Y = Y if type(Y) is _ndarray and Y.dtype is _float else numpy.asarray(Y, dtype=float)",
+            '    """Writeable float64 arrays (numba takes no others) of the expected shapes, or a ValueError',
+            '    that names them."""',
+            "    p, X, Y = (array if type(array) is _ndarray and array.dtype is _float and array.flags.writeable",
+            "               else numpy.array(array, dtype=float) for array in (params, X, Y))",
             "    if p.shape != _P_SHAPE:",
             "        raise ValueError(f'params has shape {p.shape}; expected ({N_PARAMETERS},), one value per name in PARAMETERS')",
             "    if X.shape[1:] != _X_COLUMNS or X.shape[0] < 1:",
@@ -260,7 +260,7 @@ class Source:
         to the system after each block, whose pages then fault in again; the cliff moves between
         runs above 2**17 bytes per array."""
         widest = max(len(self.m.inputs), *(len(layer) for layer in plan[0]))
-        return max(256, 1 << (BLOCK_BYTES // (8 * widest)).bit_length() - 1)
+        return max(256, 1 << max(1, BLOCK_BYTES // (8 * widest)).bit_length() - 1)
 
     def fused_batch(self) -> int:
         """Largest batch for the numba loop kernel; BLAS matrix products win beyond (bench)."""

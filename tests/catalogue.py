@@ -4,6 +4,8 @@ bias inputs, a skip connection, a frozen parameter)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from conftest import DERIVATIONS
 
 import symbackprop
@@ -74,7 +76,19 @@ def dense_cases():
     shuffled = symbackprop.dense([3, 12, 6, 2], activation="relu", output_activation="tanh", loss="mse", seed=9)
     shuffled.parameters = dict(reversed(shuffled.parameters.items()))  # biases before weights: gathered, not reshaped
     out.append(("dense-shuffled-3-12-6-2", shuffled))
+    mixed = symbackprop.dense([2, 5, 4, 3], activation="softplus", output_activation="sigmoid", loss="half_sse", batch="sum", seed=4)
+    out.append(("dense-mixed-bias-2-5-4-3", without_bias(mixed, layer=2)))  # a plain layer between two with ones rows
+    wide = symbackprop.dense([40, 3, 2], activation="leaky_relu", output_activation="identity", loss="mse", seed=5)
+    out.append(("dense-wide-inputs-40-3-2", wide))  # the inputs are the widest layer: they size the blocks
     return out
+
+
+def without_bias(model, layer: int):
+    """``model`` with the biases of one layer (dense() names: n{layer}_j) taken out."""
+    neurons = [dataclasses.replace(n, bias=None) if n.name.startswith(f"n{layer}_") else n for n in model.neurons]
+    dropped = {n.bias for n in model.neurons if n.name.startswith(f"n{layer}_")}
+    parameters = {p: v for p, v in model.parameters.items() if p not in dropped}
+    return dataclasses.replace(model, neurons=neurons, parameters=parameters)
 
 
 def file_cases():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -67,7 +68,7 @@ def test_bench_table_has_every_row_and_column():
             assert row[f"{peer}_us"] is None or row[f"{peer}_us"] > 0
         assert row["speedup_vs_fastest_peer"] > 0 and row["fastest_peer"] in PEERS
         measured = row["compiled_peak_mib"] is not None  # Linux's counters readable here
-        for peer in ("compiled", *PEERS):
+        for peer in ("compiled", *PEERS, "numpy_only"):
             assert (row[f"{peer}_peak_mib"] is not None) == (measured and row[f"{peer}_us"] is not None)
     assert [n["net"] for n in table["nets"]] == ["2-2-1", "2-4-4-1"]
     assert all(n["compile_s"] > 0 and n["derive_s"] > 0 for n in table["nets"])
@@ -86,6 +87,20 @@ def test_peak_memory_sees_an_allocation_of_known_size():
     assert _peak_mib(lambda: np.ones(n).sum()) == pytest.approx(n * 8 / 2**20, rel=0.02)
     assert _peak_mib(lambda: np.ones(n // 4).sum()) == pytest.approx(n * 2 / 2**20, rel=0.05)
     assert _peak_mib(lambda: None) < 1
+
+
+def test_peak_memory_is_absent_when_the_reset_is_ignored(monkeypatch):
+    from symbackprop import bench as bench_module
+
+    if bench_module._peak_mib(lambda: None) is None:
+        pytest.skip("no /proc/self/clear_refs here (not Linux, or not permitted)")
+    np.ones(10_000_000).sum()  # a high-water mark 76 MiB above what stays resident
+
+    def ignoring_open(path, *args, **kwargs):
+        return open(os.devnull if path == "/proc/self/clear_refs" else path, *args, **kwargs)
+
+    monkeypatch.setattr(bench_module, "open", ignoring_open, raising=False)
+    assert bench_module._peak_mib(lambda: None) is None
 
 
 def test_bench_parallel_seed_net_is_the_bundled_two_gpu_network():

@@ -136,6 +136,41 @@ def test_lists_are_accepted_as_arrays():
     assert isinstance(grad, np.ndarray) and grad.dtype == np.float64
 
 
+@pytest.mark.parametrize("numba", [False, True] if numba_installed() else [False])
+@pytest.mark.parametrize("sizes", [[3, 2, 1], [4, 16, 16, 1]], ids=["float-code", "matrix-form"])
+def test_read_only_and_odd_arrays_are_accepted(numba, sizes):
+    """Arrays numba's signatures do not take (read-only, float32, int, strided) are converted."""
+    model = symbackprop.dense(sizes, activation="tanh", loss="mse", seed=2)
+    compiled = symbackprop.compile(symbackprop.derive(model), numba=numba)
+    rng = np.random.default_rng(8)
+    params, X, Y = compiled.initial, rng.normal(size=(6, sizes[0])), rng.normal(size=(6, 1))
+    want_value, want_grad = Runtime(model)(params, X, Y)
+    read_only = [a.copy() for a in (params, X, Y)]
+    for a in read_only:
+        a.setflags(write=False)
+    strided = (np.repeat(params, 2)[::2], np.repeat(X, 2, axis=0)[::2], np.repeat(Y, 2, axis=0)[::2])
+    for args, tol in [(read_only, 1e-12), (strided, 1e-12), ((params, np.broadcast_to(X[:1], X.shape), Y), None),
+                      ((params.astype(np.float32), X.astype(np.float32), Y), 1e-6)]:
+        value, grad = compiled(*args)
+        if tol is None:  # a broadcast (read-only, zero-stride) X: compare with the runtime on a copy of it
+            want = Runtime(model)(params, np.array(args[1]), Y)
+            close([value], [want[0]], 1e-10)
+            close(grad, want[1], 1e-10)
+        else:
+            close([value], [want_value], tol)
+            close(grad, want_grad, tol)
+
+
+def test_blocks_keep_the_widest_layer_within_128_kib():
+    from symbackprop.compile import Source, source
+
+    for sizes, rows in [([4, 16, 16, 1], 1024), ([8, 32, 32, 4], 512), ([2, 4, 4, 1], 4096), ([40, 3, 2], 256)]:
+        model = symbackprop.dense(sizes, activation="relu", loss="mse", seed=0)
+        assert f"\nCHUNK = {rows}  #" in source(symbackprop.derive(model)), sizes
+    small = Source(symbackprop.derive(symbackprop.dense([2, 1], seed=0)))
+    assert small.chunk(([["n"] * 16385],)) == small.chunk(([["n"] * 10**6],)) == 256  # wider than 2**14: the floor
+
+
 def test_large_batches_run_in_blocks_and_agree():
     for batch in ("mean", "sum"):
         model = symbackprop.dense([3, 5, 2], activation="sigmoid", loss="mse", batch=batch, seed=11)

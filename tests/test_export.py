@@ -54,7 +54,7 @@ targets = { print = 0.3 }
 
 HELPERS = {"numpy", "math", "numba", "params", "p", "x", "y", "value", "grad", "total", "backward", "lr", "zip", "len", "float",
            "ValueError", "OverflowError", "TypeError", "type", "max", "loss_and_grad", "ONES", "range", "i",
-           "averaged_loss_and_grad", "shards", "shard", "workers", "size", "enumerate", "k", "g", "e"}
+           "averaged_loss_and_grad", "shards", "shard", "workers", "size", "enumerate", "k", "g", "e", "array"}
 
 
 @pytest.fixture(scope="module")
