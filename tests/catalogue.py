@@ -78,8 +78,8 @@ def dense_cases():
     out.append(("dense-shuffled-3-12-6-2", shuffled))
     mixed = symbackprop.dense([2, 5, 4, 3], activation="softplus", output_activation="sigmoid", loss="half_sse", batch="sum", seed=4)
     out.append(("dense-mixed-bias-2-5-4-3", without_bias(mixed, layer=2)))  # a plain layer between two with ones rows
-    wide = symbackprop.dense([40, 3, 2], activation="leaky_relu", output_activation="identity", loss="mse", seed=5)
-    out.append(("dense-wide-inputs-40-3-2", wide))  # the inputs are the widest layer: they size the blocks
+    wide_inputs = symbackprop.dense([40, 3, 2], activation="leaky_relu", output_activation="identity", loss="mse", seed=5)
+    out.append(("dense-wide-inputs-40-3-2", wide_inputs))  # the inputs are the widest layer: they size the blocks
     return out
 
 

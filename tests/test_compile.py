@@ -139,7 +139,7 @@ def test_lists_are_accepted_as_arrays():
 @pytest.mark.parametrize("numba", [False, True] if numba_installed() else [False])
 @pytest.mark.parametrize("sizes", [[3, 2, 1], [4, 16, 16, 1]], ids=["float-code", "matrix-form"])
 def test_read_only_and_odd_arrays_are_accepted(numba, sizes):
-    """Arrays numba's signatures do not take (read-only, float32, int, strided) are converted."""
+    """Arrays numba's signatures do not take (read-only, broadcast, float32) are converted; strided ones are taken."""
     model = symbackprop.dense(sizes, activation="tanh", loss="mse", seed=2)
     compiled = symbackprop.compile(symbackprop.derive(model), numba=numba)
     rng = np.random.default_rng(8)
