@@ -469,18 +469,18 @@ class Source:
         layers, term, ysym, psym = plan
         m, d, pr = self.m, self.d, codegen.batch
         L = len(layers)
-        fan_in = [len(m.inputs)] + [len(layer) for layer in layers]
-        block, bias = {}, {}
+        width = [len(m.inputs)] + [len(layer) for layer in layers]  # width[l - 1]: layer l's fan-in
+        block, bias, cols = {}, {}, {}  # cols[l]: the weights and bias of one neuron of layer l
         self.emit("", "")
         for l, layer in enumerate(layers, start=1):
             ns = [m.neuron(n) for n in layer]
             W = [[self.index[w] for w in n.weights] for n in ns]
             b = [self.index[n.bias] for n in ns] if ns[0].bias else None
             bias[l] = b is not None
-            cols = fan_in[l - 1] + bias[l]
+            cols[l] = width[l - 1] + bias[l]
             flat = [i for j, row in enumerate(W) for i in row + ([b[j]] if b else [])]
-            if flat == list(range(W[0][0], W[0][0] + len(W) * cols)):
-                block[l] = (W[0][0], W[0][0] + len(W) * cols)
+            if flat == list(range(W[0][0], W[0][0] + len(W) * cols[l])):
+                block[l] = (W[0][0], W[0][0] + len(W) * cols[l])
             else:
                 self.emit(f"_W{l} = numpy.array({W!r})  # rows: {', '.join(layer)}")
                 if b:
@@ -508,8 +508,8 @@ class Source:
             *(["    n = X.shape[0]"] if ones else []),
         )
         if 1 in ones:
-            self.emit(f"    H0 = numpy.empty(({fan_in[0] + 1}, n))  # the inputs, and a row of ones for the biases",
-                      f"    H0[:{fan_in[0]}] = X.T", f"    H0[{fan_in[0]}] = 1.0")
+            self.emit(f"    H0 = numpy.empty(({width[0] + 1}, n))  # the inputs, and a row of ones for the biases",
+                      f"    H0[:{width[0]}] = X.T", f"    H0[{width[0]}] = 1.0")
         else:
             self.emit("    A0 = X.T")
         act = {}
@@ -520,17 +520,16 @@ class Source:
             act[l] = f.derivative(z, a)
             if l in block:
                 s0, s1 = block[l]
-                cols = fan_in[l - 1] + bias[l]
-                self.emit(f"    P{l} = p[{s0}:{s1}].reshape({fan_in[l]}, {cols})  # rows: {', '.join(layer)}; columns: weights"
+                self.emit(f"    P{l} = p[{s0}:{s1}].reshape({width[l]}, {cols[l]})  # rows: {', '.join(layer)}; columns: weights"
                           + (", bias" if bias[l] else ""),
                           f"    Z{l} = P{l} @ {source_of(l)}")
                 if l > 1:  # for the backward pass
-                    self.emit(f"    W{l} = P{l}[:, :{fan_in[l - 1]}]" if bias[l] else f"    W{l} = P{l}")
+                    self.emit(f"    W{l} = P{l}[:, :{width[l - 1]}]" if bias[l] else f"    W{l} = P{l}")
             else:
                 self.emit(f"    W{l} = p[_W{l}]", f"    Z{l} = W{l} @ A{l - 1}" + (f" + p[_b{l}][:, None]" if bias[l] else ""))
             if l + 1 in ones:
-                self.emit(f"    H{l} = numpy.empty(({fan_in[l] + 1}, n))", f"    H{l}[{fan_in[l]}] = 1.0",
-                          f"    A{l} = H{l}[:{fan_in[l]}]", f"    {codegen.batch_into(f.form(z), f'A{l}')}  # {n.activation}")
+                self.emit(f"    H{l} = numpy.empty(({width[l] + 1}, n))", f"    H{l}[{width[l]}] = 1.0",
+                          f"    A{l} = H{l}[:{width[l]}]", f"    {codegen.batch_into(f.form(z), f'A{l}')}  # {n.activation}")
             else:
                 self.emit(f"    A{l} = {pr(f.form(z))}  # {n.activation}")
         yt = sp.Symbol("YT", real=True)
@@ -549,13 +548,13 @@ class Source:
             self.emit(f"    D{l} = {pr(upstream * act[l])}  # dE/dZ{l}")
             if l in block:
                 s0, s1 = block[l]
-                self.emit(f"    numpy.matmul(D{l}, {source_of(l)}.T, out=grad[{s0}:{s1}].reshape({fan_in[l]}, {fan_in[l - 1] + bias[l]}))")
+                self.emit(f"    numpy.matmul(D{l}, {source_of(l)}.T, out=grad[{s0}:{s1}].reshape({width[l]}, {cols[l]}))")
             else:
                 self.emit(f"    grad[_W{l}] = D{l} @ A{l - 1}.T")
                 if bias[l]:
                     self.emit(f"    grad[_b{l}] = numpy.sum(D{l}, axis=1)")
             if l > 1:  # one neuron: a broadcast product, twice as fast as a matrix product of inner size 1
-                self.emit(f"    U = W{l}.T {'*' if fan_in[l] == 1 else '@'} D{l}  # dE/dA{l - 1}")
+                self.emit(f"    U = W{l}.T {'*' if width[l] == 1 else '@'} D{l}  # dE/dA{l - 1}")
         self.emit("    return value, grad")
 
 
