@@ -61,6 +61,39 @@ inputs = { x1 = -0.2, x2 = 0.8 }
 targets = { c = 1.0, d = 0.5 }
 """
 
+# every name a Python keyword, builtin, module or helper the generated code uses, and a title that tries to
+# close its docstring: none of it may reach generated code as code
+HOSTILE = '''
+title = """Evil \\"\\"\\" title
+import os; os.system('echo pwned') # \\\\ \\n"""
+[network]
+inputs = ["X", "numpy", "math"]
+constants = { p = 1.0 }
+outputs = ["print"]
+[[network.neurons]]
+name = "exec"
+activation = "sigmoid"
+inputs = ["p", "X", "numpy", "math"]
+weights = ["w__import__", "value", "B", "total"]
+[[network.neurons]]
+name = "print"
+activation = "tanh"
+inputs = ["exec", "X"]
+weights = ["g0", "loss"]
+bias = "step"
+[parameters]
+w__import__ = 0.1
+value = 0.2
+B = -0.3
+total = 0.4
+g0 = 0.5
+loss = -0.6
+step = 0.05
+[[examples]]
+inputs = { X = 0.5, numpy = -1.0, math = 2.0 }
+targets = { print = 0.3 }
+'''
+
 
 def dense_cases():
     """(id, model): every activation x every loss, alternating bias, batch rule and shape."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from catalogue import SHARED_SKIP
+from catalogue import HOSTILE, SHARED_SKIP
 from conftest import DERIVATIONS, SEED_CHAIN
 
 import symbackprop
@@ -20,36 +20,6 @@ from symbackprop.compile import source
 from symbackprop.fileformat import loads
 from symbackprop.runtime import Runtime
 
-HOSTILE = '''
-title = """Evil \\"\\"\\" title
-import os; os.system('echo pwned') # \\\\ \\n"""
-[network]
-inputs = ["X", "numpy", "math"]
-constants = { p = 1.0 }
-outputs = ["print"]
-[[network.neurons]]
-name = "exec"
-activation = "sigmoid"
-inputs = ["p", "X", "numpy", "math"]
-weights = ["w__import__", "value", "B", "total"]
-[[network.neurons]]
-name = "print"
-activation = "tanh"
-inputs = ["exec", "X"]
-weights = ["g0", "loss"]
-bias = "step"
-[parameters]
-w__import__ = 0.1
-value = 0.2
-B = -0.3
-total = 0.4
-g0 = 0.5
-loss = -0.6
-step = 0.05
-[[examples]]
-inputs = { X = 0.5, numpy = -1.0, math = 2.0 }
-targets = { print = 0.3 }
-'''
 
 
 HELPERS = {"numpy", "math", "numba", "params", "p", "x", "y", "value", "grad", "total", "backward", "lr", "zip", "len", "float",
