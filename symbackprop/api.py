@@ -1,19 +1,37 @@
-"""The Python API: load or build a Model, derive it, trace it, print it."""
+"""The Python API, the one façade: load or build a Model, derive it, print it, verify, compile,
+check, run it data-parallel, bench it. The command line calls only this."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from .dense import dense
-from .derive import Derivation, derive
-from .fileformat import load
-from .printers import PRINTERS
-from .verification import FileReport
-from .verification import verify as _verify_file
-from .walkthrough import build
+from .bench import derive as derive_bench
+from .bench import gradients as gradient_bench
+from .bench import parallel as parallel_bench
+from .compiler import check as compiled_check
+from .compiler.compiled import Compiled, compile
+from .compiler.generator import source
+from .core.atomic import write_atomic
+from .core.dense import dense
+from .core.derivation import Derivation, derive
+from .core.derivation_file import load
+from .core.errors import InputError
+from .core.model import Model
+from .documents.builder import build
+from .documents.printers import BINARY, PRINTERS
+from .documents.printers.figures import write_all
+from .parallel import walkthrough as parallel_walkthrough
+from .parallel.checked_run import CheckedRun, checked_run
+from .parallel.distributed import RunFailed
+from .reference import torch_model
+from .verifier import reports
+from .verifier.identity import IdentityReport, identity_report
+from .verifier.verifier import FileReport
+from .verifier.verifier import verify as _verify_file
 
 FORMATS = PRINTERS
+REPORTS: dict[str, Callable[[list[FileReport]], str]] = {"text": reports.text, "md": reports.markdown, "json": reports.to_json}
 
 
 def document(d: Derivation, fmt: str = "terminal", iterations: int | None = None,
@@ -27,11 +45,16 @@ def document(d: Derivation, fmt: str = "terminal", iterations: int | None = None
     trace = d.trace(iterations)
     doc = build(d, trace, only, plots=plots is not None)
     if plots is not None:
-        from .printers.figures import write_all
-
         write_all(doc.plots, plots)
         plots_href = str(plots) if plots_href is None else plots_href
     return PRINTERS[fmt](doc, plots_href)
+
+
+def parallel_document(model: Model, workers: int, shards: Sequence[int] | None = None,
+                      only: Sequence[str] | None = None, fmt: str = "terminal") -> str | bytes:
+    """The data-parallel walkthrough (each worker's gradient, the average, the identities) in one format."""
+    model.check_parameters(only)
+    return PRINTERS[fmt](parallel_walkthrough.build(model, workers, shards, only))
 
 
 def verify(path) -> FileReport:
@@ -39,4 +62,41 @@ def verify(path) -> FileReport:
     return _verify_file(path)
 
 
-__all__ = ["FORMATS", "dense", "derive", "document", "load", "verify"]
+def report(file_reports: list[FileReport], fmt: str = "text") -> str:
+    """Verification reports as ``text``, ``md`` or ``json``."""
+    return REPORTS[fmt](file_reports)
+
+
+def identity(d: Derivation, only: Sequence[str] | None = None) -> IdentityReport:
+    """Each shown gradient proven equal to sympy.diff of the flattened loss."""
+    return identity_report(d, only)
+
+
+def module_source(d: Derivation, numba: bool = False, workers: int = 1) -> str:
+    """The standalone module's text (what ``symbackprop compile`` writes)."""
+    return source(d, numba=numba, workers=workers)
+
+
+def check(d: Derivation, against: str = "all") -> compiled_check.Report:
+    """The compiled gradients against the NumPy runtime, PyTorch and finite differences."""
+    return compiled_check.check(d, against=against)
+
+
+def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:
+    """(the table as data, as text) for ``gradients``, ``parallel`` or ``derive``."""
+    if section == "derive":
+        table = derive_bench.bench_derive()
+        return table, derive_bench.render_derive(table)
+    if section == "parallel":
+        torch_model.require("section")
+        table = parallel_bench.bench_parallel(quick=quick)
+        return table, parallel_bench.render_parallel(table)
+    if section != "gradients":
+        raise InputError(f"unknown bench section {section!r}; expected gradients, parallel or derive", key="section")
+    table = gradient_bench.bench(quick=quick)
+    return table, gradient_bench.render(table)
+
+
+__all__ = ["BINARY", "FORMATS", "CheckedRun", "Compiled", "FileReport", "IdentityReport", "InputError", "RunFailed",
+           "bench", "check", "checked_run", "compile", "dense", "derive", "document", "identity", "load", "module_source",
+           "parallel_document", "report", "verify", "write_atomic"]

@@ -10,13 +10,15 @@ import argparse
 import json
 import os
 import sys
-import time
-from pathlib import Path
 
-from . import api, torchref
-from .errors import InputError
-from .fileformat import write_atomic
-from .walkthrough import check_only
+from rich.progress import Progress
+
+from . import api
+
+# the library's parameter names -> the flags that set them, so that an error names what the user typed
+FLAGS = {"only": "--only", "iterations": "--iterations", "workers": "--workers", "shards": "--shards",
+         "against": "--against", "engine": "--run", "steps": "--steps", "every": "--every", "timeout": "--timeout",
+         "resume": "--resume", "fault": "--inject-fault", "section": "--parallel", "sizes": "SIZES"}
 
 
 def _only(args: argparse.Namespace) -> list[str] | None:
@@ -33,12 +35,12 @@ def _derive(args: argparse.Namespace) -> int:
                         plots_href=href.replace(os.sep, "/") if href else None)
     status = 0
     if args.check_identity:
-        report, ok = identity_report(d, only)
+        report = api.identity(d, only)
         if isinstance(text, bytes):
-            sys.stderr.write(report)
+            sys.stderr.write(report.text())
         else:
-            text += report
-        status = 0 if ok else 1
+            text += report.text()
+        status = 0 if report.ok else 1
     _emit(args.output, text)
     return status
 
@@ -46,137 +48,74 @@ def _derive(args: argparse.Namespace) -> int:
 def _emit(output: str | None, text: str | bytes) -> None:
     """Write to OUT atomically, or to standard output."""
     if output:
-        write_atomic(output, text)
+        api.write_atomic(output, text)
     elif isinstance(text, bytes):
         sys.stdout.buffer.write(text)
     else:
         sys.stdout.write(text)
 
 
-def identity_report(d, only) -> tuple[str, bool]:
-    names = only or list(d.model.parameters)
-    lines, failed = ["", "Identity check: chain-rule gradient == sympy.diff of the flattened loss"], []
-    start = time.perf_counter()
-    for p in names:
-        ok = d.identity(p)
-        if not ok:
-            failed.append(p)
-        lines.append(f"  dE/d{p}: {'holds' if ok else 'FAILS'}")
-    lines.append(f"  {len(names) - len(failed)} of {len(names)} hold ({time.perf_counter() - start:.2f} s)")
-    return "\n".join(lines) + "\n", not failed
-
-
 def _dense(args: argparse.Namespace) -> int:
-    sizes = _sizes(args.sizes, "SIZES")
-    model = api.dense(sizes, activation=args.activation, output_activation=args.output_activation,
+    model = api.dense(_sizes(args.sizes, "sizes"), activation=args.activation, output_activation=args.output_activation,
                       loss=args.loss, bias=not args.no_bias, seed=args.seed)
-    text = model.to_toml()
-    _emit(args.output, text)
+    _emit(args.output, model.to_toml())
     return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from . import verification as verify
-
-    reports = [verify.verify(f) for f in args.files]
-    fmt = "json" if args.json else args.format
-    text = {"text": verify.text, "md": verify.markdown, "json": verify.to_json}[fmt](reports)
-    _emit(args.output, text)
+    reports = [api.verify(f) for f in args.files]
+    _emit(args.output, api.report(reports, "json" if args.json else args.format))
     return 1 if any(r.failed for r in reports) else 0
 
 
 def _parallel(args: argparse.Namespace) -> int:
-    from . import parallel_walkthrough
-    from .printers import PRINTERS
-
     model = api.load(args.file)
-    sizes = _sizes(args.shards, "--shards") if args.shards else None
+    shards = _sizes(args.shards, "shards") if args.shards else None
     only = _only(args)
-    check_only(model, only)
+    model.check_parameters(only)
     if args.engine:
-        return _parallel_run(args, model, sizes)
-    text = PRINTERS[args.format](parallel_walkthrough.build(model, args.workers, sizes, only))
-    _emit(args.output, text)
+        return _parallel_run(args, model, shards)
+    _emit(args.output, api.parallel_document(model, args.workers, shards, only, args.format))
     return 0
+
+
+def _parallel_run(args: argparse.Namespace, model, shards) -> int:
+    """K torch.distributed processes against the compiled averaged update; exit 1 if they differ."""
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task(f"{args.workers} workers", total=args.steps)
+        try:
+            run = api.checked_run(model, args.workers, args.steps, shards, timeout=args.timeout, checkpoint=args.checkpoint,
+                                  every=args.every, resume=args.resume, fault=args.inject_fault,
+                                  progress=lambda step: bar.update(task, completed=step))
+        except api.RunFailed as e:
+            print(f"symbackprop: run failed: {e}", file=sys.stderr)
+            return 1
+    sys.stdout.write(run.text())
+    return 0 if run.ok else 1
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from .compile import source
-
-    text = source(api.derive(api.load(args.file)), numba=args.numba, workers=args.workers)
-    _emit(args.output, text)
+    _emit(args.output, api.module_source(api.derive(api.load(args.file)), numba=args.numba, workers=args.workers))
     return 0
-
-
-def _parallel_run(args: argparse.Namespace, model, sizes) -> int:
-    """K torch.distributed processes against the compiled averaged update; exit 1 if they differ."""
-    from rich.progress import Progress
-
-    from . import distributed
-
-    torchref.require("--run")
-    for key, value, least in (("--steps", args.steps, 1), ("--every", args.every, 1), ("--timeout", args.timeout, 1e-3)):
-        if value < least:
-            raise InputError(f"expected a value >= {least:g}, got {value:g}", key=key)
-    fault = distributed.Fault.parse(args.inject_fault) if args.inject_fault else None
-    first, start = 0, None
-    if args.resume:
-        if not args.checkpoint:
-            raise InputError("--resume needs --checkpoint FILE", key="--resume")
-        first, start = distributed.read_checkpoint(Path(args.checkpoint), model, args.workers)
-        if first >= args.steps:
-            raise InputError(f"the checkpoint is at step {first} already; expected --steps above it", key="--steps")
-    with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
-        task = bar.add_task(f"{args.workers} workers", total=args.steps, completed=first)
-        try:
-            history = distributed.run(model, args.workers, args.steps, sizes, timeout=args.timeout,
-                                      checkpoint=args.checkpoint, every=args.every, resume=args.resume, fault=fault,
-                                      progress=lambda step: bar.update(task, completed=step))
-        except distributed.RunFailed as e:
-            print(f"symbackprop: run failed: {e}", file=sys.stderr)
-            return 1
-    reference = distributed.compiled_reference(model, args.workers, args.steps, sizes, start, first)
-    error = distributed.largest_relative_error(history, reference)
-    ok = error <= distributed.TOLERANCE
-    print(f"torch.distributed (gloo, {args.workers} processes), steps {first + 1}..{args.steps}: largest relative difference"
-          f" from the compiled averaged update {error:.3g} ({'within' if ok else 'ABOVE'} {distributed.TOLERANCE:g})")
-    for name, value in zip(model.parameters, history[-1] if history else []):
-        print(f"  {name} = {float(value)!r}")
-    return 0 if ok else 1
 
 
 def _sizes(text: str, key: str) -> list[int]:
     try:
-        sizes = [int(s) for s in text.split(",")]
+        return [int(s) for s in text.split(",")]
     except ValueError:
-        raise InputError(f"{text!r}: expected whole numbers like 2,2,1", key=key) from None
-    return sizes
+        raise api.InputError(f"{text!r}: expected whole numbers like 2,2,1", key=key) from None
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .check import check
-
-    report = check(api.derive(api.load(args.file)), against=args.against)
+    report = api.check(api.derive(api.load(args.file)), against=args.against)
     sys.stdout.write(report.text())
     return 0 if report.ok else 1
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from .bench import bench, bench_parallel, render, render_parallel
-
-    if args.derive:
-        from .bench_derive import bench_derive, render_derive
-
-        table = bench_derive()
-        sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else render_derive(table))
-        return 0
-    if args.parallel:
-        torchref.require("--parallel")
-        table = bench_parallel(quick=args.quick)
-        sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else render_parallel(table))
-        return 0
-    table = bench(quick=args.quick)
-    sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else render(table))
+    section = "derive" if args.derive else "parallel" if args.parallel else "gradients"
+    table, text = api.bench(section, quick=args.quick)
+    sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else text)
     return 0
 
 
@@ -258,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except InputError as e:
-        print(f"symbackprop: error: {e.line()}", file=sys.stderr)
+    except api.InputError as e:
+        print(f"symbackprop: error: {e.flagged(FLAGS).line()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

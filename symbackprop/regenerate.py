@@ -13,10 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import api, parallel_walkthrough
-from .errors import InputError
-from .fileformat import write_atomic
-from .printers import PRINTERS
+from . import api
 
 ROOT = Path(__file__).resolve().parent.parent / "derivations"
 FORMATS = {"txt": "terminal", "md": "md", "tex": "tex", "html": "html"}
@@ -31,9 +28,8 @@ def documents(root: Path = ROOT) -> dict[Path, str]:
         for ext, fmt in FORMATS.items():
             out[root / "generated" / f"{source.stem}.{ext}"] = api.document(d, fmt)
         if source.stem in PARALLEL:
-            story = parallel_walkthrough.build(d.model, PARALLEL[source.stem])
             for ext, fmt in FORMATS.items():
-                out[root / "generated" / f"{source.stem}.parallel.{ext}"] = PRINTERS[fmt](story)
+                out[root / "generated" / f"{source.stem}.parallel.{ext}"] = api.parallel_document(d.model, PARALLEL[source.stem], fmt=fmt)
     return out
 
 
@@ -60,13 +56,13 @@ def main(argv: list[str] | None = None) -> int:
         wanted = documents(args.root)
         for path, text in wanted.items():
             if not path.exists() or path.read_text(encoding="utf-8") != text:
-                write_atomic(path, text)
+                api.write_atomic(path, text)
                 print(f"wrote {path}")
         for p in sorted((args.root / "generated").glob("*")):
             if p not in wanted:
                 p.unlink()
                 print(f"removed {p}")
-    except InputError as e:
+    except api.InputError as e:
         print(f"symbackprop: error: {e.line()}", file=sys.stderr)
         return 2
     return 0

@@ -9,7 +9,7 @@ import dataclasses
 from conftest import DERIVATIONS
 
 import symbackprop
-from symbackprop.functions import ACTIVATIONS, LOSSES
+from symbackprop.core.function_table import ACTIVATIONS, LOSSES
 
 SHARED_SKIP = """
 title = "shared weight, bias input and a skip connection"
@@ -129,6 +129,6 @@ def file_cases():
 
 
 def all_cases(tmp_dir=None):
-    from symbackprop.fileformat import loads
+    from symbackprop.core.derivation_file import loads
 
     return file_cases() + [("shared-skip", loads(SHARED_SKIP))] + dense_cases()

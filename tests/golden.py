@@ -20,8 +20,8 @@ from catalogue import HOSTILE, all_cases  # noqa: E402
 from conftest import SEED_CHAIN  # noqa: E402
 
 import symbackprop  # noqa: E402
-from symbackprop.compile import source  # noqa: E402
-from symbackprop.fileformat import loads  # noqa: E402
+from symbackprop.compiler.generator import source  # noqa: E402
+from symbackprop.core.derivation_file import loads  # noqa: E402
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 MANIFEST = GOLDEN / "modules.json"

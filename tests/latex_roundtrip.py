@@ -1,4 +1,4 @@
-"""Reading the documents' LaTeX back through symbackprop.latex_parse, the one parsing layer.
+"""Reading the documents' LaTeX back through symbackprop.verifier.latex_reader, the one parsing layer.
 
 A printed symbol comes back as the Symbol latex_parse names it (``w_{a0}`` -> ``w_a0``,
 ``\\frac{\\partial E}{\\partial a}`` -> ``dE/da``); ``expected`` renames the walkthrough's own
@@ -11,10 +11,10 @@ import re
 
 import sympy as sp
 
-from symbackprop.latex_parse import canonical_key
-from symbackprop.latex_parse import parse as parse_formula
-from symbackprop.printers.latex import tex, tex_name
-from symbackprop.walkthrough import Partial, Product, Step, Sum
+from symbackprop.documents.formulas.latex import tex, tex_name
+from symbackprop.documents.nodes import Factors, Partial, Step, Terms
+from symbackprop.verifier.latex_reader import canonical_key
+from symbackprop.verifier.latex_reader import parse as parse_formula
 
 RELATION = re.compile(r"\s(?:=|\\approx)\s")
 
@@ -48,9 +48,9 @@ def expected(node) -> sp.Expr:
     """The walkthrough's own object in the names latex_parse gives (Leibniz factors as symbols)."""
     if isinstance(node, Partial):
         return sp.Symbol(f"d{canonical_key(tex(node.numerator))}/d{canonical_key(tex(node.denominator))}")
-    if isinstance(node, Product):
+    if isinstance(node, Factors):
         return sp.Mul(*[expected(f) for f in node.factors])
-    if isinstance(node, Sum):
+    if isinstance(node, Terms):
         return sp.Add(*[expected(t) for t in node.terms])
     expr = sp.sympify(node)
     return _rename(expr.xreplace({s: sp.Symbol(key(s.name)) for s in expr.free_symbols}))

@@ -10,9 +10,9 @@ import pytest
 from conftest import SEED_CHAIN
 
 import symbackprop
-from symbackprop import check as check_module
-from symbackprop.bench import PEERS, bench, render
+from symbackprop.bench.gradients import PEERS, bench, render
 from symbackprop.cli import main
+from symbackprop.compiler import check as check_module
 
 
 def test_check_passes_on_the_bundled_file(run_cli):
@@ -79,7 +79,7 @@ def test_bench_table_has_every_row_and_column():
 
 
 def test_peak_memory_sees_an_allocation_of_known_size():
-    from symbackprop.bench import _peak_mib
+    from symbackprop.bench.timing import peak_mib as _peak_mib
 
     if _peak_mib(lambda: None) is None:
         pytest.skip("no /proc/self/clear_refs here (not Linux, or not permitted)")
@@ -90,9 +90,9 @@ def test_peak_memory_sees_an_allocation_of_known_size():
 
 
 def test_peak_memory_is_absent_when_the_reset_is_ignored(monkeypatch):
-    from symbackprop import bench as bench_module
+    from symbackprop.bench import timing as bench_module
 
-    if bench_module._peak_mib(lambda: None) is None:
+    if bench_module.peak_mib(lambda: None) is None:
         pytest.skip("no /proc/self/clear_refs here (not Linux, or not permitted)")
     np.ones(10_000_000).sum()  # a high-water mark 76 MiB above what stays resident
 
@@ -100,13 +100,13 @@ def test_peak_memory_is_absent_when_the_reset_is_ignored(monkeypatch):
         return open(os.devnull if path == "/proc/self/clear_refs" else path, *args, **kwargs)
 
     monkeypatch.setattr(bench_module, "open", ignoring_open, raising=False)
-    assert bench_module._peak_mib(lambda: None) is None
+    assert bench_module.peak_mib(lambda: None) is None
 
 
 def test_bench_parallel_seed_net_is_the_bundled_two_gpu_network():
     from conftest import DERIVATIONS
 
-    from symbackprop.bench import parallel_nets
+    from symbackprop.bench.parallel import parallel_nets
 
     (name, model), = parallel_nets(quick=True)
     bundled = symbackprop.load(DERIVATIONS / "seed003_two_gpus.toml")
@@ -117,7 +117,7 @@ def test_bench_parallel_seed_net_is_the_bundled_two_gpu_network():
 
 def test_bench_parallel_table_has_every_row_and_column(capsys):
     pytest.importorskip("torch", reason="the distributed side runs on PyTorch (the torch extra)")
-    from symbackprop.bench import render_parallel
+    from symbackprop.bench.parallel import render_parallel
 
     assert main(["bench", "--parallel", "--quick", "--json"]) == 0
     table = json.loads(capsys.readouterr().out)

@@ -8,9 +8,9 @@ from catalogue import all_cases
 from conftest import SEED_CHAIN
 
 import symbackprop
-from symbackprop.check import finite_differences
-from symbackprop.compile import source
-from symbackprop.runtime import Runtime
+from symbackprop.compiler.check import finite_differences
+from symbackprop.compiler.generator import source
+from symbackprop.reference.numpy_runtime import Runtime
 
 CASES = all_cases()
 IDS = [name for name, _ in CASES]
@@ -26,7 +26,7 @@ def batches(compiled, model, seed):
 
 
 def numba_installed() -> bool:
-    from symbackprop.compile import numba_available
+    from symbackprop.compiler.compiled import numba_available
 
     return numba_available()
 
@@ -63,7 +63,7 @@ def test_against_numpy_runtime(case):
 
 def test_against_torch_autograd(case):
     pytest.importorskip("torch", reason="PyTorch is an optional extra: pip install 'symbackprop[torch]'")
-    from symbackprop.torchref import TorchModel
+    from symbackprop.reference.torch_model import TorchModel
 
     model, compiled = case
     for _ in agree(compiled, model, TorchModel(model), 2):
@@ -162,7 +162,7 @@ def test_read_only_and_odd_arrays_are_accepted(numba, sizes):
 
 
 def test_blocks_keep_the_widest_layer_within_128_kib():
-    from symbackprop.compile import Source, source
+    from symbackprop.compiler.generator import Source, source
 
     for sizes, rows in [([4, 16, 16, 1], 1024), ([8, 32, 32, 4], 512), ([2, 4, 4, 1], 4096), ([40, 3, 2], 256)]:
         model = symbackprop.dense(sizes, activation="relu", loss="mse", seed=0)

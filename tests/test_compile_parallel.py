@@ -13,9 +13,10 @@ import sympy as sp
 from conftest import DERIVATIONS
 
 import symbackprop
-from symbackprop import parallel
-from symbackprop.compile import numba_available, source
-from symbackprop.model import Example
+from symbackprop.compiler.compiled import numba_available
+from symbackprop.compiler.generator import source
+from symbackprop.core.model import Example
+from symbackprop.parallel import averaging as parallel
 
 TWO_GPUS = DERIVATIONS / "seed003_two_gpus.toml"
 SHARED = DERIVATIONS / "shared_weight_batch.toml"

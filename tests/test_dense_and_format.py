@@ -5,7 +5,7 @@ import sympy as sp
 from conftest import DERIVATIONS, SEED_CHAIN
 
 import symbackprop
-from symbackprop.fileformat import loads
+from symbackprop.core.derivation_file import loads
 
 
 def test_naming_scheme_and_explicit_values():

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 import symbackprop
-from symbackprop import distributed, parallel
-from symbackprop.errors import InputError
+from symbackprop.core.errors import InputError
+from symbackprop.parallel import averaging as parallel
+from symbackprop.parallel import distributed
 
 pytest.importorskip("torch", reason="PyTorch (the torch extra) runs the distributed workers")
 

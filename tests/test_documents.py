@@ -16,10 +16,11 @@ from conftest import DERIVATIONS, ROOT, SEED_CHAIN, cli
 from latex_roundtrip import close, expected, functions, key, parse, parts, same
 
 import symbackprop
-from symbackprop import regenerate, walkthrough
-from symbackprop.printers import markdown
-from symbackprop.printers.latex import tex_name
-from symbackprop.walkthrough import build
+from symbackprop import regenerate
+from symbackprop.documents import builder as walkthrough
+from symbackprop.documents.builder import build
+from symbackprop.documents.formulas.latex import tex_name
+from symbackprop.documents.printers import markdown
 
 GENERATED = DERIVATIONS / "generated"
 # Hand-checked once (seed 003, chapter 2): z_a = 0.6 + 0.1*0.2 + 0.2*0.1 + 0.3*0.4 = 0.76;
@@ -211,7 +212,7 @@ def test_plots_are_written_and_embedded(tmp_path):
 
 
 def test_plot_data_tangent_has_the_gradient_as_slope():
-    from symbackprop.plotdata import plots
+    from symbackprop.documents.plots import plots
 
     d = symbackprop.derive(symbackprop.load(SEED_CHAIN))
     loss, activation, weight = plots(d, d.trace(), ["w_b1"])

@@ -16,11 +16,9 @@ from catalogue import HOSTILE, SHARED_SKIP
 from conftest import DERIVATIONS, SEED_CHAIN
 
 import symbackprop
-from symbackprop.compile import source
-from symbackprop.fileformat import loads
-from symbackprop.runtime import Runtime
-
-
+from symbackprop.compiler.generator import source
+from symbackprop.core.derivation_file import loads
+from symbackprop.reference.numpy_runtime import Runtime
 
 HELPERS = {"numpy", "math", "numba", "params", "p", "x", "y", "value", "grad", "total", "backward", "lr", "zip", "len", "float",
            "ValueError", "OverflowError", "TypeError", "type", "max", "loss_and_grad", "ONES", "range", "i",

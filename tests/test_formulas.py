@@ -12,12 +12,12 @@ import pytest
 import sympy as sp
 
 import symbackprop
-from symbackprop import functions
-from symbackprop.derive import Derivation
-from symbackprop.errors import InputError
-from symbackprop.formulas import check
-from symbackprop.latex_parse import FormulaError, canonical_key, parse
-from symbackprop.verification import verify
+from symbackprop.core import function_table as functions
+from symbackprop.core.derivation import Derivation
+from symbackprop.core.errors import InputError
+from symbackprop.verifier.formula_claims import check
+from symbackprop.verifier.latex_reader import FormulaError, canonical_key, parse
+from symbackprop.verifier.verifier import verify
 
 DERIVATIONS = Path(__file__).resolve().parent.parent / "derivations"
 

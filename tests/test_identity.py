@@ -7,7 +7,7 @@ import sympy as sp
 from conftest import DERIVATIONS
 
 import symbackprop
-from symbackprop.functions import ACTIVATIONS, LOSSES
+from symbackprop.core.function_table import ACTIVATIONS, LOSSES
 
 BUNDLED = sorted(DERIVATIONS.glob("*.toml"))
 

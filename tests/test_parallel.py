@@ -6,9 +6,9 @@ import pytest
 import sympy as sp
 from conftest import DERIVATIONS
 
-from symbackprop import parallel
-from symbackprop.errors import InputError
-from symbackprop.fileformat import loads
+from symbackprop.core.derivation_file import loads
+from symbackprop.core.errors import InputError
+from symbackprop.parallel import averaging as parallel
 
 LINE = """
 [network]

@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 from latex_roundtrip import close, expected, functions, parse, same
 
 import symbackprop
-from symbackprop import functions as table
-from symbackprop.printers import markdown, tex
-from symbackprop.printers.latex import tex as latex_of
-from symbackprop.printers.latex import value_parts
-from symbackprop.walkthrough import build
+from symbackprop.core import function_table as table
+from symbackprop.documents.builder import build
+from symbackprop.documents.formulas.latex import tex as latex_of
+from symbackprop.documents.formulas.latex import value_parts
+from symbackprop.documents.printers import latex as tex
+from symbackprop.documents.printers import markdown
 
 ACTIVATIONS = sorted(table.ACTIVATIONS)
 LOSSES = sorted(table.LOSSES)

@@ -5,7 +5,7 @@ import sympy as sp
 from conftest import DERIVATIONS, SEED_CHAIN
 
 import symbackprop
-from symbackprop.errors import InputError
+from symbackprop.core.errors import InputError
 
 
 @pytest.fixture(scope="module")

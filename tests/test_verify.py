@@ -12,7 +12,7 @@ import sympy as sp
 from conftest import DERIVATIONS
 
 import symbackprop
-from symbackprop.claims import judge
+from symbackprop.verifier.rounding import judge
 
 FILES = ["seed000_chain", "seed001_sigmoid", "seed002_2_2_1", "seed003_chain", "seed003_neuron", "seed004_pytorch"]
 

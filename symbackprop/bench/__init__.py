@@ -1,0 +1,7 @@
+"""``symbackprop bench``: speed and memory as ratios against peers measured in the same run.
+
+    gradients.py  the compiled call against NumPy, PyTorch, JAX and lambdify, per net and batch
+    parallel.py   the compiled averaged step against a torch.distributed run (--parallel)
+    derive.py     the one-time cost of deriving, in fresh processes (--derive)
+    timing.py     interleaved best-of-rounds timing, thread settings, peak memory
+"""

@@ -1,0 +1,171 @@
+"""``symbackprop bench``: compiled gradients against their peers, measured in one run.
+
+Peers: the hand-written NumPy runtime, PyTorch autograd (CPU, float64), JAX
+``jit(value_and_grad)`` (CPU, float64) and plain ``sympy.lambdify(..., cse=True)`` of the
+flattened gradients, the naive baseline. A peer that is not installed, or lambdify on a net whose
+build would take minutes, is reported as absent (None), never as an error. Times are the best of
+five interleaved rounds of an adaptive number of calls, in microseconds per call (loss and full
+gradient). The compiled function uses numba's fused loops when numba is installed (the first call
+then compiles them: the "first call" column); the same module without numba, what ``symbackprop
+compile`` exports by default, is timed beside it. Peak memory is measured alike for every peer.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+import numpy as np
+import sympy as sp
+
+from ..compiler.compiled import compile as compile_derivation
+from ..core.dense import dense
+from ..core.derivation import derive
+from ..reference import torch_model
+from ..reference.numpy_runtime import Runtime
+from .timing import peak_mib, thread_settings, time_calls
+
+NETS = ((2, 2, 1), (2, 4, 4, 1), (4, 16, 16, 1), (8, 32, 32, 4))
+BATCHES = (1, 32, 1024, 65536)
+QUICK_NETS, QUICK_BATCHES = NETS[:2], (1, 32)
+LAMBDIFY_MAX_PARAMS = 400  # measured with cse: 4-16-16-1 (369 parameters) builds in 12 s, 8-32-32-4 not within 7 min
+PEERS = ("numpy", "torch", "jax", "lambdify")
+
+
+def _torch_peer(model, params, X, Y):
+    if not torch_model.available():
+        return None
+    torch = torch_model.torch
+    tm = torch_model.TorchModel(model)
+    p = torch.tensor(params, dtype=torch.float64, requires_grad=True)
+    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+    loss = torch_model.LOSSES[model.loss]
+
+    def run():
+        p.grad = None
+        value = loss(Yt, tm.forward(p, Xt)).mean()
+        value.backward()
+        return value, p.grad
+
+    return run
+
+
+def _jax_peer(model, layers, params, X, Y):
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    index = {p: i for i, p in enumerate(model.parameters)}
+    Ws = [np.array([[index[w] for w in model.neuron(n).weights] for n in layer]) for layer in layers]
+    bs = [np.array([index[model.neuron(n).bias] for n in layer]) for layer in layers]
+
+    def loss(p, X, Y):
+        A = X
+        for l, (W, b) in enumerate(zip(Ws, bs)):
+            Z = A @ p[W].T + p[b]
+            A = jnp.maximum(Z, 0.0) if l < len(Ws) - 1 else Z
+        return jnp.mean(jnp.mean((A - Y) ** 2, axis=1))
+
+    f = jax.jit(jax.value_and_grad(loss))
+    pj, Xj, Yj = jnp.asarray(params), jnp.asarray(X), jnp.asarray(Y)
+    return lambda: jax.block_until_ready(f(pj, Xj, Yj))
+
+
+def _lambdify_peer(d):
+    """Plain lambdify of the per-example loss and flattened gradients, averaged over the batch."""
+    m = d.model
+    args = [d.symbols[p] for p in m.parameters] + [d.symbols[x] for x in m.inputs] + [d.targets[o] for o in m.outputs]
+    exprs = [d.composed] + [d.gradient(p, "flat") for p in m.parameters]
+    f = sp.lambdify(args, exprs, modules="numpy", cse=True)
+
+    def call(params, X, Y):
+        out = f(*params, *X.T, *Y.T)
+        return np.mean(out[0]), np.array([np.mean(g) for g in out[1:]])
+
+    return call
+
+
+def bench(quick: bool = False, budget: float | None = None) -> dict:
+    """The table as data: one dict per net (one-time costs) and one per (net, batch) cell."""
+    budget = budget if budget is not None else (0.02 if quick else 0.25)
+    nets, batches = (QUICK_NETS, QUICK_BATCHES) if quick else (NETS, BATCHES)
+    rng = np.random.default_rng(0)
+    out = {"nets": [], "rows": [], "unit": "microseconds per call (loss and full gradient)", "threads": thread_settings()}
+    for sizes in nets:
+        name = "-".join(map(str, sizes))
+        model = dense(list(sizes), activation="relu", output_activation="identity", loss="mse", seed=1)
+        start = time.perf_counter()
+        d = derive(model)
+        derive_s = time.perf_counter() - start
+        start = time.perf_counter()
+        compiled = compile_derivation(d)
+        compile_s = time.perf_counter() - start
+        module = compile_derivation(d, numba=False) if "import numba" in compiled.source else None
+        lam, lam_s = None, None
+        if len(model.parameters) <= LAMBDIFY_MAX_PARAMS:
+            start = time.perf_counter()
+            lam = _lambdify_peer(d)
+            lam_s = time.perf_counter() - start
+        start = time.perf_counter()
+        compiled(compiled.initial, np.zeros((2, sizes[0])), np.zeros((2, sizes[-1])))
+        first_call_s = time.perf_counter() - start  # numba's just-in-time compilation, when it is used
+        out["nets"].append({"net": name, "parameters": len(model.parameters), "derive_s": derive_s,
+                            "compile_s": compile_s, "first_call_s": first_call_s, "lambdify_build_s": lam_s,
+                            "numba": "import numba" in compiled.source})
+        runtime, params = Runtime(model), compiled.initial
+        for B in batches:
+            X, Y = rng.normal(size=(B, sizes[0])), rng.normal(size=(B, sizes[-1]))
+            fns = {"compiled": partial(compiled, params, X, Y),
+                   "numpy_only": partial(module, params, X, Y) if module else None,
+                   "numpy": partial(runtime, params, X, Y),
+                   "torch": _torch_peer(model, params, X, Y), "jax": _jax_peer(model, model.layers(), params, X, Y),
+                   "lambdify": partial(lam, params, X, Y) if lam else None}
+            measured = time_calls({k: f for k, f in fns.items() if f is not None}, budget)
+            times = {k: measured.get(k) for k in fns}
+            peers = {k: times[k] for k in PEERS if times[k] is not None}
+            fastest = min(peers, key=peers.get)
+            only = times["numpy_only"]
+            out["rows"].append({
+                "net": name, "batch": B, **{f"{k}_us": v for k, v in times.items()},
+                "fastest_peer": fastest, "speedup_vs_fastest_peer": peers[fastest] / times["compiled"],
+                "numpy_only_speedup": peers[fastest] / only if only else None,
+                **{f"{k}_peak_mib": peak_mib(f) if f is not None else None for k, f in fns.items()},
+            })
+    return out
+
+
+def render(table: dict) -> str:
+    def us(v):
+        return f"{v:10.1f}" if v is not None else f"{'absent':>10}"
+
+    threads = ", ".join(f"{k}={v}" for k, v in table["threads"].items() if v is not None)
+    lines = [f"times in {table['unit']}; speedup = fastest peer / compiled (> 1: compiled is faster)",
+             "no numba: the same module compiled without numba (what `symbackprop compile` exports by default),"
+             " and its speedup",
+             f"threads: {threads}", "",
+             f"{'net':10} {'B':>6} {'compiled':>10} {'numpy':>10} {'torch':>10} {'jax':>10} {'lambdify':>10}"
+             f" {'speedup':>8} {'vs':>8} {'no numba':>10} {'speedup':>8}"]
+    for r in table["rows"]:
+        only = f"{r['numpy_only_speedup']:8.2f}" if r["numpy_only_speedup"] else f"{'':8}"
+        lines.append(f"{r['net']:10} {r['batch']:6d} {us(r['compiled_us'])} {us(r['numpy_us'])} {us(r['torch_us'])}"
+                     f" {us(r['jax_us'])} {us(r['lambdify_us'])} {r['speedup_vs_fastest_peer']:8.2f}"
+                     f" {r['fastest_peer']:>8} {us(r['numpy_only_us'])} {only}")
+
+    def mib(r, k):
+        if r[f"{k}_us"] is None:
+            return f"{'absent':>10}"
+        return f"{r[f'{k}_peak_mib']:10.2f}" if r[f"{k}_peak_mib"] is not None else f"{'n/a':>10}"
+
+    lines += ["", "peak resident memory added by one call, MiB (Linux VmHWM after malloc_trim; least of three calls;"
+              " n/a: counters not readable here)",
+              f"{'net':10} {'B':>6} {'compiled':>10} {'numpy':>10} {'torch':>10} {'jax':>10} {'lambdify':>10} {'no numba':>10}"]
+    for r in table["rows"]:
+        lines.append(f"{r['net']:10} {r['batch']:6d} " + " ".join(mib(r, k) for k in ("compiled", *PEERS, "numpy_only")))
+    lines += ["", f"{'net':10} {'params':>7} {'derive s':>9} {'compile s':>10} {'first call s':>13} {'lambdify build s':>17}  numba"]
+    for n in table["nets"]:
+        lam = f"{n['lambdify_build_s']:17.2f}" if n["lambdify_build_s"] is not None else f"{'skipped':>17}"
+        lines.append(f"{n['net']:10} {n['parameters']:7d} {n['derive_s']:9.2f} {n['compile_s']:10.2f} {n['first_call_s']:13.2f}"
+                     f" {lam}  {'yes' if n['numba'] else 'no'}")
+    return "\n".join(lines) + "\n"

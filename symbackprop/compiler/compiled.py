@@ -1,0 +1,49 @@
+"""The compiled callable: the exported module's own text, run in a fresh namespace."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from ..core.derivation import Derivation
+from .generator import source
+
+
+def numba_available() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class Compiled:
+    """``compiled(params, X, Y) -> (loss, grad)``; also ``.loss``, ``.step``, ``.source``, and the
+    data-parallel ``.averaged_loss_and_grad(params, shards)``, ``.averaged_step``, ``.split``."""
+
+    def __init__(self, d: Derivation, numba: bool | None = None, workers: int = 1) -> None:
+        self.source = source(d, numba_available() if numba is None else numba, workers)
+        self.namespace: dict = {"__name__": "symbackprop_compiled"}
+        exec(builtins.compile(self.source, "<symbackprop compiled>", "exec"), self.namespace)  # our own generated text
+        self.parameters: tuple[str, ...] = self.namespace["PARAMETERS"]
+        self.loss = self.namespace["loss"]
+        self.step = self.namespace["step"]
+        self.loss_and_grad = self.namespace["loss_and_grad"]
+        self.averaged_loss_and_grad = self.namespace["averaged_loss_and_grad"]
+        self.averaged_step = self.namespace["averaged_step"]
+        self.split = self.namespace["split"]
+        self.workers: int = self.namespace["WORKERS"]
+        m = d.model
+        self.initial = np.array([float(v) for v in m.parameters.values()])
+        self.X = np.array([[float(ex.inputs[x]) for x in m.inputs] for ex in m.examples])
+        self.Y = np.array([[float(ex.targets[o]) for o in m.outputs] for ex in m.examples])
+
+    def __call__(self, params, X, Y):
+        return self.loss_and_grad(params, X, Y)
+
+
+def compile(derivation: Derivation, numba: bool | None = None, workers: int = 1) -> Compiled:  # noqa: A001 - the API's name
+    """The callable; ``numba=None`` uses the fused numba loop when numba is installed; ``workers``:
+    the default shard count of ``.split``."""
+    return Compiled(derivation, numba, workers)

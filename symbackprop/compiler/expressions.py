@@ -1,0 +1,92 @@
+"""Printing expressions as Python: scalar (``math``, Python floats) and batch (NumPy) code.
+
+The expressions reach these printers already renamed by names.Names, so every symbol they
+print is a validated, prefixed identifier.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.pycode import PythonCodePrinter
+
+
+class ScalarPrinter(PythonCodePrinter):
+    """Python floats and ``math``: the straight-line code for small batches."""
+
+    def _print_Heaviside(self, expr):
+        z = self._print(expr.args[0])
+        at0 = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)
+        return f"(1.0 if {z} > 0 else {self._print(sp.Float(at0))} if {z} == 0 else 0.0)" if at0 != 0 else f"(1.0 if {z} > 0 else 0.0)"
+
+    def _print_Max(self, expr):
+        if len(expr.args) == 2 and expr.args[0] == 0:  # relu: a branch is cheaper than a call to max
+            z = self._print(expr.args[1])
+            return f"({z} if {z} > 0 else 0.0)"
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Mul(self, expr):
+        step, rest = _split_step(expr)
+        if step is None:
+            return super()._print_Mul(expr)
+        return f"({self._print(rest)} if {self._print(step.args[0])} > 0 else 0.0)"
+
+
+class BatchPrinter(NumPyPrinter):
+    """NumPy elementwise code over whole columns or matrices."""
+
+    def _print_Heaviside(self, expr):
+        at0 = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)
+        return f"numpy.heaviside({self._print(expr.args[0])}, {self._print(sp.Float(at0))})"
+
+    def _print_Mul(self, expr):
+        step, rest = _split_step(expr)
+        if step is None:
+            return super()._print_Mul(expr)
+        return f"{self.parenthesize(rest, 50)}*({self._print(step.args[0])} > 0)"
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp == -1:
+            return f"1/{self.parenthesize(expr.base, 60)}"
+        return super()._print_Pow(expr, rational=rational)
+
+    def _print_Max(self, expr):
+        args = [self._print(a) for a in _arrays_first(expr)]
+        out = args[0]
+        for a in args[1:]:
+            out = f"numpy.maximum({out}, {a})"
+        return out
+
+
+def _arrays_first(expr: sp.Max) -> list:
+    """Max's arguments with the constants last, as floats: numpy.maximum(Z, 0.0) is a third
+    faster than numpy.maximum(0, Z) (measured)."""
+    return sorted((sp.Float(a) if a.is_number else a for a in expr.args), key=lambda a: a.is_number)
+
+
+def _split_step(expr: sp.Mul):
+    """A product holding Heaviside(z, 0) (relu'): (that step, the rest), else (None, expr).
+
+    Printed as a branch or a boolean mask, which is faster than multiplying by 0.0 or 1.0.
+    """
+    for i, f in enumerate(expr.args):
+        if isinstance(f, sp.Heaviside) and len(f.args) == 2 and f.args[1] == 0:
+            return f, sp.Mul(*(expr.args[:i] + expr.args[i + 1:]))
+    return None, expr
+
+
+def scalar(expr: sp.Expr) -> str:
+    return ScalarPrinter({"fully_qualified_modules": True}).doprint(expr)
+
+
+def batch(expr: sp.Expr) -> str:
+    return BatchPrinter().doprint(expr)
+
+
+def batch_into(expr: sp.Expr, out: str) -> str:
+    """A statement writing expr into the existing array ``out``: relu's Max as numpy.maximum(...,
+    out=) with no temporary, anything else as an assignment into it."""
+    if isinstance(expr, sp.Max) and len(expr.args) == 2:
+        a, b = (batch(e) for e in _arrays_first(expr))
+        return f"numpy.maximum({a}, {b}, out={out})"
+    return f"{out}[...] = {batch(expr)}"

@@ -1,0 +1,13 @@
+"""The model and its exact mathematics; nothing here prints, compiles or checks a text.
+
+    errors.py          InputError: bad input, located (file, key), one line, exit code 2
+    function_table.py  the one table of activations and losses: every fact about each, in its row
+    model.py           Model, Neuron, Example: the network as plain exact data, validated
+    derivation_file.py load()/loads(): TOML with exact decimals; toml_writer.py writes it back
+    claims.py          the [[claims]] and [readings] of a file, parsed and validated
+    dense.py           dense([2, 2, 1]): a layered Model under one naming scheme
+    derivation.py      Derivation: z, a, error terms, Leibniz chains, the identity check
+    trace.py           Trace: exact values of every named quantity, per example and iteration
+    decimals.py        how exact values read (a decimal beside the fraction)
+    atomic.py          write_atomic(); display.py: the Jupyter mixin the printers register with
+"""

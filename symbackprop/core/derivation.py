@@ -1,0 +1,249 @@
+"""The symbolic derivation: z and a per neuron, the loss, error terms, chain-rule factors.
+
+The backward pass works as micrograd's does: each edge of the graph carries its local
+derivative (a Factor); each neuron's error term ``delta_n = dE/dz_n`` is computed once, in
+reverse topological order, from its consumers' error-term *symbols*; every parameter's
+gradient is then ``sum(delta_m * input)`` over its uses. The cost per parameter stays flat.
+Full Leibniz chains (one product per path, as textbooks write them) and the flattened
+expressions are expansions of that, built on demand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+import sympy as sp
+
+from . import function_table
+from .display import Displayed
+from .errors import InputError
+from .model import Model, Neuron
+from .trace import Trace
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One local derivative d(numerator)/d(denominator) with its symbolic form.
+
+    Names are quantity names (``E``, ``a_b``, ``z_b``, ``w_b1``); ``name`` is the claim name.
+    """
+
+    numerator: str
+    denominator: str
+    expr: sp.Expr
+
+    @property
+    def name(self) -> str:
+        return f"d{self.numerator}/d{self.denominator}"
+
+
+@dataclass(frozen=True)
+class Use:
+    """Parameter p multiplies ``source`` (a symbol; 1 for an additive bias) in neuron ``neuron``."""
+
+    neuron: str
+    source: sp.Expr
+
+
+class Derivation(Displayed):
+    """The exact symbolic story of one Model, for a generic example (symbols for x and y)."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.order: list[Neuron] = model.topological_order()
+        names = list(model.inputs) + list(model.constants) + list(model.parameters)
+        self.symbols: dict[str, sp.Symbol] = {n: sp.Symbol(n, real=True) for n in names}
+        self.targets = {o: sp.Symbol(model.target_name(o), real=True) for o in model.outputs}
+        self.E = sp.Symbol("E")
+        self.z = {n.name: sp.Symbol(f"z_{n.name}", real=True) for n in self.order}
+        self.a = {n.name: sp.Symbol(n.name, real=True) for n in self.order}  # displayed as the neuron
+        self.delta_symbol = {n.name: sp.Symbol(f"delta_{n.name}", real=True) for n in self.order}
+        self.activation = {n.name: function_table.activation(n.activation) for n in self.order}
+        self.loss_function = function_table.loss(model.loss)
+        self.parameters: list[sp.Symbol] = [self.symbols[p] for p in model.parameters]
+
+        self.z_expr: dict[str, sp.Expr] = {}
+        self.a_expr: dict[str, sp.Expr] = {}
+        self.consumers: dict[str, list[tuple[str, sp.Expr]]] = {n.name: [] for n in self.order}
+        self.uses: dict[str, list[Use]] = {p: [] for p in model.parameters}
+        for n in self.order:
+            terms = []
+            for src, w in zip(n.inputs, n.weights):
+                source = self.a[src] if src in self.a else self.symbols[src]
+                terms.append(self.symbols[w] * source)
+                self.uses[w].append(Use(n.name, source))
+                if src in self.a:
+                    self.consumers[src].append((n.name, self.symbols[w]))
+            if n.bias:
+                terms.append(self.symbols[n.bias])
+                self.uses[n.bias].append(Use(n.name, sp.Integer(1)))
+            self.z_expr[n.name] = sp.Add(*terms)
+            self.a_expr[n.name] = self.activation[n.name].form(self.z[n.name])
+
+        outs = [self.a[o] for o in model.outputs]
+        ys = [self.targets[o] for o in model.outputs]
+        self.loss: sp.Expr = self.loss_function.form(ys, outs)
+        self.loss_factor = {
+            o: Factor("E", f"a_{o}", self.loss_function.derivative(y, p, len(outs)))
+            for o, y, p in zip(model.outputs, ys, outs)
+        }
+        self.activation_factor = {
+            n: Factor(f"a_{n}", f"z_{n}", self.activation[n].derivative(self.z[n], self.a[n])) for n in self.z
+        }
+        self.dE_da: dict[str, sp.Expr] = {}
+        self.deltas: dict[str, sp.Expr] = {}
+        for n in reversed(self.order):
+            name = n.name
+            direct = [self.loss_factor[name].expr] if name in self.loss_factor else []
+            through = [self.delta_symbol[c] * w for c, w in self.consumers[name]]
+            self.dE_da[name] = sp.Add(*direct, *through)
+            self.deltas[name] = self.activation_factor[name].expr * self.dE_da[name]
+
+    # -- gradients -------------------------------------------------------------------------
+    def _param(self, p: str | sp.Symbol) -> str:
+        name = str(p)
+        if name not in self.uses:
+            raise InputError(f"{name!r} is not a parameter; expected one of {', '.join(self.uses)}")
+        return name
+
+    def gradient(self, p: str | sp.Symbol, form: str = "delta") -> sp.Expr:
+        """dE/dp: ``delta`` (error-term symbols), ``intermediate`` (z, a symbols) or ``flat``."""
+        name = self._param(p)
+        g = sp.Add(*[self.delta_symbol[u.neuron] * u.source for u in self.uses[name]])
+        if form == "delta":
+            return g
+        g = g.xreplace(self.expanded_deltas)
+        if form == "intermediate":
+            return g
+        if form == "flat":
+            return g.xreplace(self.flat_values)
+        raise ValueError(f"unknown form {form!r}; expected delta, intermediate or flat")
+
+    @cached_property
+    def expanded_deltas(self) -> dict[sp.Symbol, sp.Expr]:
+        """Each delta symbol -> its expression in z and a symbols (no delta symbols left)."""
+        out: dict[sp.Symbol, sp.Expr] = {}
+        for n in reversed(self.order):
+            out[self.delta_symbol[n.name]] = self.deltas[n.name].xreplace(out)
+        return out
+
+    @cached_property
+    def flat_values(self) -> dict[sp.Symbol, sp.Expr]:
+        """Each z and a symbol -> its expression in inputs, constants and parameters only."""
+        out: dict[sp.Symbol, sp.Expr] = {}
+        for n in self.order:
+            out[self.z[n.name]] = self.z_expr[n.name].xreplace(out)
+            out[self.a[n.name]] = self.a_expr[n.name].xreplace({self.z[n.name]: out[self.z[n.name]]})
+        return out
+
+    @cached_property
+    def symbol_of(self) -> dict[str, sp.Symbol]:
+        """Quantity name (``E``, ``z_b``, ``a_b``, a parameter, input or constant) -> its symbol."""
+        return {**{f"z_{n}": s for n, s in self.z.items()}, **{f"a_{n}": s for n, s in self.a.items()}, **self.symbols,
+                "E": self.E}
+
+    @cached_property
+    def composed(self) -> sp.Expr:
+        """The flattened loss of one example: every intermediate substituted."""
+        return self.loss.xreplace(self.flat_values)
+
+    # -- Leibniz chains --------------------------------------------------------------------
+    def delta_chain(self, p: str | sp.Symbol) -> list[list[Factor]]:
+        """dE/dp = sum over uses of [dE/dz_m, dz_m/dp]: the short form shared deltas give."""
+        name = self._param(p)
+        return [[Factor("E", f"z_{u.neuron}", self.delta_symbol[u.neuron]), Factor(f"z_{u.neuron}", name, u.source)]
+                for u in self.uses[name]]
+
+    def chain(self, p: str | sp.Symbol, limit: int | None = None) -> list[list[Factor]]:
+        """Every path from E down to p as its list of Leibniz factors (outermost first)."""
+        name = self._param(p)
+        paths: list[list[Factor]] = []
+        for u in self.uses[name]:
+            first = Factor(f"z_{u.neuron}", name, u.source)
+            for upward in self._paths_up(u.neuron):
+                paths.append(list(reversed(upward)) + [first])
+                if limit is not None and len(paths) >= limit:
+                    return paths
+        return paths
+
+    def _paths_up(self, neuron: str) -> Iterator[list[Factor]]:
+        """Paths from a_neuron up to E, innermost factor first."""
+        head = self.activation_factor[neuron]
+        if neuron in self.loss_factor:
+            yield [head, self.loss_factor[neuron]]
+        for consumer, w in self.consumers[neuron]:
+            edge = Factor(f"z_{consumer}", f"a_{neuron}", w)
+            for rest in self._paths_up(consumer):
+                yield [head, edge] + rest
+
+    def path_count(self, p: str | sp.Symbol) -> int:
+        counts: dict[str, int] = {}
+        for n in reversed(self.order):
+            counts[n.name] = (n.name in self.loss_factor) + sum(counts[c] for c, _ in self.consumers[n.name])
+        return sum(counts[u.neuron] for u in self.uses[self._param(p)])
+
+    def chain_product(self, path: list[Factor]) -> sp.Expr:
+        return sp.Mul(*[f.expr for f in path])
+
+    def composed_form(self, p: str | sp.Symbol) -> str:
+        """The loss as nested application down to p, e.g. ``E(b(z_b(a(z_a(w_a1)))))``."""
+        name = self._param(p)
+        users = {u.neuron for u in self.uses[name]}
+        memo: dict[str, str | None] = {}
+
+        def through(n: str) -> str | None:  # a_n as a nested application, if it depends on p
+            if n not in memo:
+                inner = [f"{name}"] if n in users else []
+                inner += [s for s in (through(src) for src in self.model.neuron(n).inputs if src in self.a) if s]
+                memo[n] = f"{n}(z_{n}({', '.join(inner)}))" if inner else None
+            return memo[n]
+
+        args = [s for s in (through(o) for o in self.model.outputs) if s]
+        return f"E({', '.join(args)})"
+
+    # -- the identity check ----------------------------------------------------------------
+    @cached_property
+    def _opaque(self) -> tuple[dict[sp.Symbol, sp.Expr], dict[sp.Function, str]]:
+        """z and a symbols flattened with each activation as an undefined function f_n(z)."""
+        out: dict[sp.Symbol, sp.Expr] = {}
+        functions_of: dict[sp.Function, str] = {}
+        for n in self.order:
+            f = sp.Function(f"f_{n.name}", real=True)
+            functions_of[f] = n.name
+            out[self.z[n.name]] = self.z_expr[n.name].xreplace(out)
+            out[self.a[n.name]] = f(out[self.z[n.name]])
+        return out, functions_of
+
+    def identity(self, p: str | sp.Symbol) -> bool:
+        """Chain-rule gradient == sympy.diff of the flattened loss, proven symbolically.
+
+        The loss is flattened with every activation as an undefined function f_n, so that
+        sympy.diff applies its own chain rule through the whole composition; each f_n'(u) it
+        leaves is then the table's derivative at u (every table row is itself proven equal to
+        diff of its SymPy form by the tests). Both sides become one polynomial in the same
+        atoms, and their difference must expand to zero.
+        """
+        name = self._param(p)
+        values, functions_of = self._opaque
+        by_diff = sp.diff(self.loss.xreplace(values), self.symbols[name])
+
+        def table_derivative(derivative: sp.Derivative, at: sp.Expr) -> sp.Expr:
+            f = derivative.expr.func
+            return self.activation[functions_of[f]].derivative(at, f(at))
+
+        mapping = {s: table_derivative(s.expr, s.point[0]) for s in by_diff.atoms(sp.Subs)}
+        mapping |= {d: table_derivative(d, d.expr.args[0]) for d in by_diff.atoms(sp.Derivative)
+                    if d.expr.args[0] in d.variables}  # f(u) with u a plain symbol
+        by_diff = by_diff.xreplace(mapping)
+        by_chain = self.gradient(name, "intermediate").xreplace(values)
+        difference = by_diff - by_chain
+        return difference == 0 or sp.expand(difference) == 0
+
+    def trace(self, iterations: int | None = None) -> Trace:
+        return Trace(self, self.model.iterations if iterations is None else iterations)
+
+
+def derive(model: Model) -> Derivation:
+    return Derivation(model)

@@ -1,0 +1,158 @@
+"""One table of activations and losses: every fact about each function lives in its row.
+
+A row holds the SymPy form, its derivative, the NumPy form, the range (activations), the
+description and convention the documents state, and the names texts use for it. Every row is
+checked by parametrized tests (``diff`` of the SymPy form equals the stated derivative; the NumPy
+form equals the SymPy form on a test domain; every field is read somewhere), so a new row is one
+registration here and nothing else.
+
+Conventions at kinks follow PyTorch: ReLU'(0) = 0 and leaky_relu'(0) = the negative slope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from .errors import InputError
+
+LEAKY_SLOPE = sp.Rational(1, 100)  # torch.nn.LeakyReLU's default negative_slope
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation f with f'(z); ``derivative`` may use ``a = f(z)`` as textbooks do."""
+
+    name: str
+    form: Callable[[sp.Expr], sp.Expr]  # f(z)
+    derivative: Callable[[sp.Expr, sp.Expr], sp.Expr]  # f'(z) given (z, a)
+    numpy: Callable[[np.ndarray], np.ndarray]  # f on float arrays (the plots)
+    range: tuple[sp.Expr, sp.Expr, bool]  # (low, high, whether low itself is a value): what a(z) can be
+    names: tuple[str, ...] = ()  # what texts call it when they apply it, f(z) or f'(z)
+    convention: str = ""  # the choice made at a kink, stated in the documents
+
+
+def _sigmoid(z):
+    return 1 / (1 + sp.exp(-z))
+
+
+def _np_sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    a.name: a
+    for a in (
+        Activation(
+            "relu",
+            form=lambda z: sp.Max(0, z),
+            derivative=lambda z, a: sp.Heaviside(z, 0),
+            numpy=lambda z: np.maximum(z, 0.0),
+            range=(sp.Integer(0), sp.oo, True),
+            names=("relu", "ReLU", "RELU"),
+            convention="ReLU'(0) = 0, as PyTorch",
+        ),
+        Activation(
+            "leaky_relu",
+            form=lambda z: sp.Piecewise((z, z > 0), (LEAKY_SLOPE * z, True)),
+            derivative=lambda z, a: sp.Piecewise((1, z > 0), (LEAKY_SLOPE, True)),
+            numpy=lambda z: np.where(z > 0, z, float(LEAKY_SLOPE) * z),
+            range=(-sp.oo, sp.oo, False),
+            convention="negative slope 0.01 and derivative 0.01 at 0, as PyTorch",
+        ),
+        Activation(
+            "sigmoid",
+            form=_sigmoid,
+            derivative=lambda z, a: a * (1 - a),
+            numpy=_np_sigmoid,
+            range=(sp.Integer(0), sp.Integer(1), False),
+            names=("sigma", "sigmoid"),
+        ),
+        Activation(
+            "tanh",
+            form=sp.tanh,
+            derivative=lambda z, a: 1 - a**2,
+            numpy=np.tanh,
+            range=(sp.Integer(-1), sp.Integer(1), False),
+            names=("tanh",),
+        ),
+        Activation(
+            "identity",
+            form=lambda z: z,
+            derivative=lambda z, a: sp.Integer(1),
+            numpy=lambda z: z,
+            range=(-sp.oo, sp.oo, False),
+        ),
+        Activation(
+            "softplus",
+            form=lambda z: sp.log(1 + sp.exp(z)),
+            derivative=lambda z, a: _sigmoid(z),
+            numpy=lambda z: np.logaddexp(0.0, z),
+            range=(sp.Integer(0), sp.oo, False),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A per-example loss over the outputs; the batch then combines examples (mean or sum)."""
+
+    name: str
+    form: Callable[[Sequence[sp.Expr], Sequence[sp.Expr]], sp.Expr]  # (targets, outputs)
+    derivative: Callable[[sp.Expr, sp.Expr, int], sp.Expr]  # dE/dyhat_o given (y_o, yhat_o, n_out)
+    numpy: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (Y, Yhat) of (B, O) -> (B,), for the plots
+    description: str  # the formula in words, for documents, modules and diagnoses
+    names: tuple[str, ...] = ()  # what texts call this loss in formulas (besides E, L, Loss)
+
+
+LOSSES: dict[str, Loss] = {
+    loss.name: loss
+    for loss in (
+        Loss(
+            "half_sse",
+            form=lambda ys, yh: sp.Rational(1, 2) * sp.Add(*[(y - p) ** 2 for y, p in zip(ys, yh)]),
+            derivative=lambda y, p, n: -(y - p),
+            numpy=lambda Y, P: 0.5 * np.sum((Y - P) ** 2, axis=1),
+            description="1/2 sum over outputs of (y - yhat)^2",
+        ),
+        Loss(
+            "sse",
+            form=lambda ys, yh: sp.Add(*[(y - p) ** 2 for y, p in zip(ys, yh)]),
+            derivative=lambda y, p, n: -2 * (y - p),
+            numpy=lambda Y, P: np.sum((Y - P) ** 2, axis=1),
+            description="sum over outputs of (y - yhat)^2",
+            names=("SSE",),
+        ),
+        Loss(
+            "mse",
+            form=lambda ys, yh: sp.Add(*[(y - p) ** 2 for y, p in zip(ys, yh)]) / len(ys),
+            derivative=lambda y, p, n: -2 * (y - p) / n,
+            numpy=lambda Y, P: np.mean((Y - P) ** 2, axis=1),
+            description="mean over outputs (and, with batch = mean, over examples) as torch MSELoss",
+            names=("MSE", "mse"),
+        ),
+    )
+}
+
+
+def _lookup(table: dict, name: object, kind: str, key: str | None):
+    if not isinstance(name, str) or name not in table:
+        raise InputError(f"unknown {kind} {name!r}; expected one of {', '.join(table)}", key=key)
+    return table[name]
+
+
+def activation(name: object, key: str | None = None) -> Activation:
+    return _lookup(ACTIVATIONS, name, "activation", key)
+
+
+def loss(name: object, key: str | None = None) -> Loss:
+    return _lookup(LOSSES, name, "loss", key)
+
+
+def activation_named(text_name: str) -> Activation | None:
+    """The activation a text means by a function name (``ReLU``, ``\\sigma``), if any."""
+    return next((a for a in ACTIVATIONS.values() if text_name in a.names), None)

@@ -1,0 +1,296 @@
+"""The network as a textbook writes it: neurons, named inputs and weights, data, training.
+
+A Model is plain data with exact values (SymPy Rationals). It knows nothing of derivation or
+printing; ``validate`` is where every structural mistake becomes a located InputError.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+import sympy as sp
+
+from . import function_table
+from .display import Displayed
+from .errors import InputError
+from .toml_writer import dumps
+
+IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+RESERVED = {"E", "delta", "Delta"}
+UPDATE_RULES = {
+    "subtract": "w <- w - lr * dE/dw",
+    "add": "w <- w + lr * dE/dw  (the text's own sign of lr, e.g. lr = -0.6)",
+}
+BATCH_RULES = ("mean", "sum")
+
+
+@dataclass(frozen=True)
+class Neuron:
+    """z = sum(weight_i * input_i) [+ bias]; a = activation(z)."""
+
+    name: str
+    activation: str
+    inputs: tuple[str, ...]
+    weights: tuple[str, ...]
+    bias: str | None = None
+
+
+@dataclass(frozen=True)
+class Example:
+    inputs: dict[str, sp.Rational]
+    targets: dict[str, sp.Rational]
+
+
+@dataclass
+class Model(Displayed):
+    neurons: list[Neuron]
+    inputs: list[str]
+    outputs: list[str]
+    parameters: dict[str, sp.Rational]  # initial values, in declaration order
+    examples: list[Example]
+    constants: dict[str, sp.Rational] = field(default_factory=dict)
+    loss: str = "half_sse"
+    batch: str = "mean"
+    learning_rate: sp.Rational = sp.Rational(1, 10)
+    update: str = "subtract"
+    iterations: int = 1
+    trained: list[str] | None = None  # None: every parameter
+    title: str = ""
+    source: str = ""
+    claims: list[dict] = field(default_factory=list)  # raw claim tables, checked by claims.py
+    readings: dict = field(default_factory=dict)  # raw [readings.NAME] tables, checked by claims.py
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @property
+    def trained_parameters(self) -> list[str]:
+        return list(self.parameters) if self.trained is None else list(self.trained)
+
+    def neuron(self, name: str) -> Neuron:
+        return self._by_name[name]
+
+    @property
+    def _by_name(self) -> dict[str, Neuron]:
+        return {n.name: n for n in self.neurons}
+
+    def target_name(self, output: str) -> str:
+        """The target's symbol: ``y`` for a single output, else ``y_<output>``."""
+        return "y" if len(self.outputs) == 1 else f"y_{output}"
+
+    def topological_order(self) -> list[Neuron]:
+        return _topological_order(self)
+
+    @property
+    def update_sign(self) -> int:
+        """+1 when the text adds lr * dE/dw (its own sign of lr), -1 for gradient descent."""
+        return 1 if self.update == "add" else -1
+
+    @property
+    def batch_mean(self) -> bool:
+        """Whether the examples' losses are averaged (else summed)."""
+        return self.batch == "mean"
+
+    def combine(self, values: Sequence[sp.Expr]) -> sp.Expr:
+        """The batch value of per-example values, by the model's batch rule."""
+        total = sp.Add(*values)
+        return total / len(values) if self.batch_mean else total
+
+    def parameters_of(self, neuron: Neuron) -> tuple[str, ...]:
+        """A neuron's weights, then its additive bias."""
+        return (*neuron.weights, *([neuron.bias] if neuron.bias else []))
+
+    def depths(self) -> dict[str, int]:
+        """Each neuron's depth: 1 + the deepest neuron it reads (inputs and constants are depth 0)."""
+        depth: dict[str, int] = {}
+        for n in self.topological_order():
+            depth[n.name] = 1 + max((depth[s] for s in n.inputs if s in depth), default=0)
+        return depth
+
+    def layers(self) -> list[list[str]] | None:
+        """Neuron names layer by layer when each layer reads exactly the one before (inputs first)
+        and the last is the outputs, as dense() builds them; None for any other graph."""
+        layers, previous, remaining = [], list(self.inputs), list(self.neurons)
+        while remaining:
+            layer = [n.name for n in remaining if list(n.inputs) == previous]
+            if not layer:
+                return None
+            layers.append(layer)
+            previous = layer
+            remaining = [n for n in remaining if n.name not in set(layer)]
+        return layers if layers[-1] == list(self.outputs) else None
+
+    def to_toml(self) -> str:
+        """The derivation file for this Model: ``loads(m.to_toml())`` gives it back."""
+        return dumps(self)
+
+    def check_parameters(self, names: Sequence[str] | None, key: str = "only") -> None:
+        """Names the caller picked out (``only``) must be parameters."""
+        for p in names or []:
+            if p not in self.parameters:
+                first = ", ".join(list(self.parameters)[:8])
+                raise InputError(f"{p!r} is not a parameter; expected one of {first}...", key=key)
+
+
+def check_name(name: object, key: str) -> str:
+    """Names reach symbols and generated code, so they must be plain identifiers."""
+    if not isinstance(name, str):
+        raise InputError(f"expected a name (text), got {type(name).__name__} {name!r}", key=key)
+    if not IDENTIFIER.match(name) or keyword.iskeyword(name) or name in RESERVED:
+        raise InputError(
+            f"{name!r} is not a usable name; expected an identifier (a letter, then letters, digits, _),"
+            f" not a Python keyword nor one of {', '.join(sorted(RESERVED))}",
+            key=key,
+        )
+    return name
+
+
+def rational(value: object, key: str) -> sp.Rational:
+    """An exact number from a Decimal, int, or a decimal/fraction string; never through floats."""
+    if isinstance(value, bool):
+        raise InputError(f"expected a number, got {value!r}", key=key)
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InputError(f"expected a finite number, got {value}", key=key)
+        return sp.Rational(str(value))
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?(/\d+)?\s*", value):
+        try:
+            f = Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            raise InputError(f"expected a number, got {value!r}", key=key) from None
+        return sp.Rational(f.numerator, f.denominator)
+    if isinstance(value, sp.Rational):
+        return value
+    raise InputError(f"expected a number (like 0.2 or \"1/3\"), got {value!r}", key=key)
+
+
+def _topological_order(model: Model) -> list[Neuron]:
+    by_name = {n.name: n for n in model.neurons}
+    order: list[Neuron] = []
+    state: dict[str, int] = {}  # 1: on the stack, 2: done
+
+    def visit(name: str, path: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            cycle = " -> ".join(path[path.index(name):] + [name])
+            raise InputError(f"the neurons form a cycle ({cycle}); expected a feedforward network", key="network.neurons")
+        state[name] = 1
+        for source in by_name[name].inputs:
+            if source in by_name:
+                visit(source, path + [name])
+        state[name] = 2
+        order.append(by_name[name])
+
+    for neuron in model.neurons:
+        visit(neuron.name, [])
+    return order
+
+
+def derived_names(model: Model) -> set[str]:
+    """Symbol names the derivation creates; a file's own names must not collide with them."""
+    names = {"E"}
+    for n in model.neurons:
+        names |= {f"z_{n.name}", f"a_{n.name}", f"delta_{n.name}"}
+    names |= {model.target_name(o) for o in model.outputs}
+    return names
+
+
+def validate(model: Model) -> None:
+    """Every structural rule, each failure a located one-line InputError."""
+    seen: dict[str, str] = {}
+
+    def declare(name: str, key: str) -> None:
+        check_name(name, key)
+        if name in seen:
+            raise InputError(f"{name!r} is already used as {seen[name]}; expected a unique name", key=key)
+        seen[name] = key
+
+    for i, name in enumerate(model.inputs):
+        declare(name, f"network.inputs[{i}]")
+    for name in model.constants:
+        declare(name, f"network.constants.{name}")
+    for i, n in enumerate(model.neurons):
+        declare(n.name, f"network.neurons[{i}].name")
+    for name in derived_names(model):
+        if name in seen:
+            raise InputError(f"{name!r} is a name symbackprop derives; choose another name", key=seen[name])
+
+    sources = set(model.inputs) | set(model.constants) | {n.name for n in model.neurons}
+    used_params: set[str] = set()
+    for i, n in enumerate(model.neurons):
+        key = f"network.neurons[{i}]"
+        function_table.activation(n.activation, key=f"{key}.activation")
+        if len(n.inputs) != len(n.weights):
+            raise InputError(
+                f"{len(n.inputs)} inputs but {len(n.weights)} weights; expected one weight per input", key=key
+            )
+        if not n.inputs and n.bias is None:
+            raise InputError("a neuron needs at least one input or a bias", key=f"{key}.inputs")
+        for j, src in enumerate(n.inputs):
+            if src not in sources:
+                raise InputError(
+                    f"undefined input {src!r}; expected a network input, a constant or a neuron", key=f"{key}.inputs[{j}]"
+                )
+            if src == n.name:
+                raise InputError(f"neuron {n.name!r} reads its own output; expected a feedforward network", key=f"{key}.inputs[{j}]")
+        for j, w in enumerate(n.weights):
+            check_name(w, f"{key}.weights[{j}]")
+        if n.bias is not None:
+            check_name(n.bias, f"{key}.bias")
+        for p in model.parameters_of(n):
+            if p in seen:
+                raise InputError(f"parameter {p!r} has the name of {seen[p]}; expected a distinct name", key=key)
+            used_params.add(p)
+    _topological_order(model)
+
+    for p in used_params:
+        if p not in model.parameters:
+            raise InputError(f"missing initial value for weight {p!r}; expected a number", key=f"parameters.{p}")
+    for p in model.parameters:
+        if p not in used_params:
+            raise InputError(f"{p!r} is not a weight or bias of any neuron", key=f"parameters.{p}")
+    if model.trained is not None:
+        for i, p in enumerate(model.trained):
+            if p not in model.parameters:
+                raise InputError(f"{p!r} is not a parameter; expected one of the weights", key=f"training.trained[{i}]")
+
+    if not model.outputs:
+        raise InputError("no output neuron; expected at least one", key="network.outputs")
+    for i, o in enumerate(model.outputs):
+        if o not in {n.name for n in model.neurons}:
+            raise InputError(f"output {o!r} is not a neuron", key=f"network.outputs[{i}]")
+
+    function_table.loss(model.loss, key="loss.function")
+    if model.batch not in BATCH_RULES:
+        raise InputError(f"unknown batch rule {model.batch!r}; expected mean or sum", key="loss.batch")
+    if model.update not in UPDATE_RULES:
+        raise InputError(f"unknown update rule {model.update!r}; expected subtract or add", key="training.update")
+    if isinstance(model.iterations, bool) or not isinstance(model.iterations, int) or model.iterations < 0:
+        raise InputError(f"expected a whole number of iterations >= 0, got {model.iterations!r}", key="training.iterations")
+
+    if not model.examples:
+        raise InputError("no training example; expected at least one [[examples]] table", key="examples")
+    for k, ex in enumerate(model.examples):
+        key = f"examples[{k}]"
+        for name in model.inputs:
+            if name not in ex.inputs:
+                raise InputError(f"missing value for input {name!r}", key=f"{key}.inputs.{name}")
+        for name in ex.inputs:
+            if name not in model.inputs:
+                raise InputError(f"{name!r} is not a network input; expected one of {', '.join(model.inputs)}",
+                                 key=f"{key}.inputs.{name}")
+        for name in model.outputs:
+            if name not in ex.targets:
+                raise InputError(f"missing target for output {name!r}", key=f"{key}.targets.{name}")
+        for name in ex.targets:
+            if name not in model.outputs:
+                raise InputError(f"{name!r} is not an output neuron; expected one of {', '.join(model.outputs)}",
+                                 key=f"{key}.targets.{name}")

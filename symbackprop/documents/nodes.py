@@ -1,0 +1,84 @@
+"""The document nodes: plain data a builder fills in and printers read. Nothing here computes or prints.
+
+A step's right-hand sides are SymPy expressions or the display nodes Partial, Factors and Terms,
+which the formula printers dispatch on by class name (``_print_Factors``), as SymPy's own do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class Partial:
+    """The Leibniz factor d(numerator)/d(denominator)."""
+
+    numerator: sp.Expr
+    denominator: sp.Expr
+
+
+@dataclass(frozen=True)
+class Factors:
+    """Factors shown in their given order, joined by a multiplication dot (not SymPy's Mul,
+    which would reorder them; nor SymPy's Product, which printers print as SymPy does)."""
+
+    factors: tuple
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Terms shown in their given order, joined by plus signs (one per path of a chain)."""
+
+    terms: tuple
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # the quantity's claim name, e.g. "z_a[1]@1"
+    lhs: object
+    forms: tuple = ()  # successive equal right-hand sides, symbolic
+    substitution: object | None = None  # a form to print with ``values`` in place of symbols
+    values: Mapping[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    value: sp.Expr | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    steps: tuple[Step, ...] = ()
+    text: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Network:
+    """The graph as figures draw it: columns of node names (inputs first) and weighted edges."""
+
+    columns: tuple[tuple[str, ...], ...]
+    edges: tuple[tuple[str, str, str], ...]  # (source, neuron, weight name)
+    outputs: tuple[str, ...]
+    activations: Mapping[str, str] = field(default_factory=dict)  # neuron -> activation name
+    biases: Mapping[str, str] = field(default_factory=dict)  # neuron -> additive bias parameter
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One figure's data, computed by the builder so that printers only draw it."""
+
+    name: str  # a file stem, e.g. "loss"
+    title: str
+    xlabel: str
+    ylabel: str
+    curves: tuple[tuple[str, tuple[float, ...], tuple[float, ...]], ...]  # (label, xs, ys)
+    points: tuple[tuple[str, float, float], ...] = ()  # (label, x, y)
+
+
+@dataclass(frozen=True)
+class Walkthrough:
+    title: str
+    sections: tuple[Section, ...]
+    network: Network | None = None
+    plots: tuple[Plot, ...] = ()

@@ -1,0 +1,89 @@
+"""The walkthrough as a standalone LaTeX document (amsmath), the network drawn with TikZ."""
+
+from __future__ import annotations
+
+from ..formulas.latex import equation, tex_name
+from ..nodes import Network, Walkthrough
+
+LONG = 90  # a chain longer than this many characters is set one equality per line
+MAX_EDGE_LABELS = 16  # more edges than this are drawn without their weight names
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[utf8]{inputenc}
+\usepackage[margin=2cm]{geometry}
+\usepackage{amsmath}
+\usepackage{graphicx}
+\usepackage{tikz}
+\usepackage[hidelinks]{hyperref}
+\allowdisplaybreaks
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{0.4em}
+"""
+
+SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+           "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+           "<": r"\textless{}", ">": r"\textgreater{}", "δ": r"$\delta$", "Δ": r"$\Delta$", "η": r"$\eta$",
+           "ŷ": r"$\hat{y}$", "≈": r"$\approx$", "→": r"$\to$", "·": r"$\cdot$"}
+
+
+def escape(text: str) -> str:
+    return "".join(SPECIAL.get(c, c) for c in text)
+
+
+def display(parts: list[tuple[str, str]], note: str = "") -> str:
+    """One align* per step: on one line when short, else one equality per line; the note at the right."""
+    tag = rf"\tag*{{\small\emph{{{escape(note)}}}}}" if note else ""
+    line = " ".join(f"{r} {t}" if r else t for r, t in parts)
+    if len(line) <= LONG or len(parts) < 2:
+        return f"\\begin{{align*}}\n{line}{tag}\n\\end{{align*}}"
+    rows = [f"{parts[0][1]} &{parts[1][0]} {parts[1][1]}"] + [f"&{r} {t}" for r, t in parts[2:]]
+    return "\\begin{align*}\n" + " \\\\\n".join(rows) + tag + "\n\\end{align*}"
+
+
+def tikz(net: Network) -> str:
+    """Columns left to right, nodes centred vertically; weight names on the edges when few."""
+    tall = max(len(c) for c in net.columns)
+    dy = 1.3 if tall <= 6 else max(0.35, 8.0 / tall)
+    dx = 3.2 if len(net.edges) <= MAX_EDGE_LABELS else 2.6
+    size = "7mm" if dy >= 0.8 else "3mm"
+    lines = [r"\begin{tikzpicture}[>=stealth, neuron/.style={circle, draw, thick, minimum size=" + size + r", inner sep=1pt},"
+             r" input/.style={rectangle, draw, minimum size=" + size + r", inner sep=1pt}]"]
+    ids = {}
+    for i, column in enumerate(net.columns):
+        for j, name in enumerate(column):
+            ids[name] = f"n{len(ids)}"
+            y = (len(column) - 1) / 2 * dy - j * dy
+            style = "input" if i == 0 else "neuron"
+            label = f"${tex_name(name)}$" if dy >= 0.8 else ""
+            lines.append(rf"\node[{style}] ({ids[name]}) at ({i * dx:.2f},{y:.2f}) {{{label}}};")
+    labels = len(net.edges) <= MAX_EDGE_LABELS
+    for source, neuron, weight in net.edges:
+        edge = rf"\draw[->] ({ids[source]}) -- ({ids[neuron]})"
+        if labels:
+            edge += rf" node[pos=0.35, fill=white, inner sep=1pt, font=\scriptsize] {{${tex_name(weight)}$}}"
+        lines.append(edge + ";")
+    for out in net.outputs:
+        lines.append(rf"\draw[->] ({ids[out]}) -- ++(1.2,0) node[right] {{$E$}};")
+    lines.append(r"\end{tikzpicture}")
+    return "\n".join(lines)
+
+
+def render(doc: Walkthrough, plots_href: str | None = None, plot_ext: str = "png") -> str:
+    out = [PREAMBLE, rf"\title{{{escape(doc.title)}}}", r"\date{}", r"\begin{document}", r"\maketitle",
+           r"\tableofcontents", ""]
+    for k, section in enumerate(doc.sections):
+        out.append(rf"\section{{{escape(section.title)}}}")
+        if k == 0 and doc.network is not None:
+            out += [r"\begin{center}", tikz(doc.network), r"\end{center}"]
+        for line in section.text:  # a long listing (hundreds of parameters) in small type
+            out += [rf"{{\footnotesize {escape(line)}\par}}" if len(line) > 400 else escape(line), ""]
+        for step in section.steps:
+            out.append(display(equation(step), step.note))
+        out.append("")
+    if plots_href is not None and doc.plots:
+        out.append(r"\section{Plots}")
+        for plot in doc.plots:
+            out += [r"\begin{center}", rf"\includegraphics[width=0.7\textwidth]{{{plots_href.rstrip('/')}/{plot.name}.{plot_ext}}}",
+                    r"\end{center}"]
+    out.append(r"\end{document}")
+    return "\n".join(out) + "\n"

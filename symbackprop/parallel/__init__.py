@@ -1,0 +1,7 @@
+"""Data parallelism: K workers, each on its shard, gradients averaged by an all-reduce.
+
+    averaging.py    the exact averaged gradient, the averaging identities, seed 003's layer-by-layer scheme
+    walkthrough.py  the data-parallel story as a Walkthrough for the document printers
+    distributed.py  a real torch.distributed run (gloo, loopback): K processes, faults contained, checkpoints
+    checked_run.py  that run checked step by step against the compiled averaged update
+"""

@@ -1,0 +1,59 @@
+"""A real torch.distributed run checked step by step against the compiled averaged update."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.errors import InputError
+from ..core.model import Model
+from ..reference import torch_model
+from .distributed import TOLERANCE, Fault, compiled_reference, largest_relative_error, read_checkpoint, run
+
+
+@dataclass(frozen=True)
+class CheckedRun:
+    workers: int
+    first: int  # the step the run resumed after (0: from the start)
+    steps: int
+    error: float  # largest relative difference from the compiled averaged update
+    final: dict[str, float]  # rank 0's parameters after the last step
+
+    @property
+    def ok(self) -> bool:
+        return self.error <= TOLERANCE
+
+    def text(self) -> str:
+        lines = [f"torch.distributed (gloo, {self.workers} processes), steps {self.first + 1}..{self.steps}: largest relative"
+                 f" difference from the compiled averaged update {self.error:.3g}"
+                 f" ({'within' if self.ok else 'ABOVE'} {TOLERANCE:g})"]
+        lines += [f"  {name} = {value!r}" for name, value in self.final.items()]
+        return "\n".join(lines) + "\n"
+
+
+def checked_run(model: Model, workers: int, steps: int, shards: Sequence[int] | None = None, *, timeout: float = 30.0,
+                checkpoint: str | os.PathLike | None = None, every: int = 1, resume: bool = False,
+                fault: Fault | str | None = None, progress: Callable[[int], None] | None = None) -> CheckedRun:
+    """K processes for ``steps`` steps (or from a checkpoint on), then the comparison; a failed
+    rank raises distributed.RunFailed naming it."""
+    torch_model.require("engine")
+    for key, value, least in (("steps", steps, 1), ("every", every, 1), ("timeout", timeout, 1e-3)):
+        if value < least:
+            raise InputError(f"expected a value >= {least:g}, got {value:g}", key=key)
+    fault = Fault.parse(fault) if isinstance(fault, str) else fault
+    first, start = 0, None
+    if resume:
+        if not checkpoint:
+            raise InputError("resuming needs a checkpoint file", key="resume")
+        first, start = read_checkpoint(Path(checkpoint), model, workers)
+        if first >= steps:
+            raise InputError(f"the checkpoint is at step {first} already; expected more steps than that", key="steps")
+    if progress is not None:
+        progress(first)
+    history = run(model, workers, steps, shards, timeout=timeout, checkpoint=checkpoint, every=every, resume=resume,
+                  fault=fault, progress=progress)
+    reference = compiled_reference(model, workers, steps, shards, start, first)
+    final = dict(zip(model.parameters, (float(v) for v in history[-1]))) if history else {}
+    return CheckedRun(workers, first, steps, largest_relative_error(history, reference), final)

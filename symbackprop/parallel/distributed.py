@@ -1,0 +1,254 @@
+"""A real data-parallel run: K processes, torch.distributed (gloo on 127.0.0.1), autograd per
+shard, all-reduce mean, the same step on every rank; checked step by step against the compiled
+averaged update. Faults are contained: a rank that crashes or hangs stops the run within a
+timeout with one line naming it; checkpoints are written atomically and a run resumes from one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import multiprocessing
+import os
+import queue as queue_module
+import socket
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..compiler.compiled import compile as compile_gradients
+from ..core.atomic import write_atomic
+from ..core.derivation import derive
+from ..core.errors import InputError
+from ..core.model import Model
+from ..reference.torch_model import TorchModel
+from .averaging import shards as make_shards
+
+TOLERANCE = 1e-12  # relative, float64: the run against the compiled averaged update
+
+
+class RunFailed(Exception):
+    """One line: which rank failed and how."""
+
+
+@dataclass
+class Fault:
+    """A fault to inject (for tests and drills): ``rank`` crashes or hangs at ``step``."""
+
+    rank: int
+    step: int
+    mode: str  # "crash" | "hang"
+
+    @classmethod
+    def parse(cls, text: str) -> Fault:
+        try:
+            rank, step, mode = text.split(":")
+            fault = cls(int(rank), int(step), mode)
+        except ValueError:
+            raise InputError(f"{text!r}: expected RANK:STEP:crash or RANK:STEP:hang", key="fault") from None
+        if fault.mode not in ("crash", "hang"):
+            raise InputError(f"{text!r}: expected crash or hang", key="fault")
+        return fault
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _arrays(model: Model, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    X = np.array([[float(model.examples[k - 1].inputs[x]) for x in model.inputs] for k in indices])
+    Y = np.array([[float(model.examples[k - 1].targets[o]) for o in model.outputs] for k in indices])
+    return X, Y
+
+
+PEER_FAILED = 3  # a rank's exit code when a collective failed because of another rank
+
+
+def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeout, fault, messages):
+    """One worker: its shard's gradient by autograd, all-reduce mean, the step; reports each step."""
+
+    def leave(kind: str, text: str, code: int) -> None:
+        messages.put((kind, rank, 0, text))
+        messages.close()
+        messages.join_thread()  # the message must leave before the process does
+        os._exit(code)
+
+    try:
+        import torch
+        import torch.distributed as dist
+
+
+        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
+                                timeout=datetime.timedelta(seconds=timeout))
+        grad_of = TorchModel(model)
+        X, Y = _arrays(model, shard)
+        params = np.array(start, dtype=np.float64)
+        sign = float(model.update_sign)
+        mask = np.array([1.0 if p in set(model.trained_parameters) else 0.0 for p in model.parameters])
+        rate = float(model.learning_rate)
+    except Exception as e:
+        leave("error", _one_line(e), 2)
+    ends = []  # the loop's own clock at the end of each step: steps after the first (warm-up) are timed
+    for step in range(first_step + 1, steps + 1):
+        if fault is not None and fault.rank == rank and fault.step == step:
+            if fault.mode == "crash":
+                os._exit(17)
+            time.sleep(10 * timeout)
+        try:
+            _, grad = grad_of(params, X, Y)
+        except Exception as e:
+            leave("error", _one_line(e), 2)
+        g = torch.from_numpy(grad)
+        try:
+            dist.all_reduce(g, op=dist.ReduceOp.SUM)
+        except Exception as e:  # a peer died or hung: the parent finds out which
+            leave("peer", _one_line(e), PEER_FAILED)
+        params = params + sign * rate * mask * (g.numpy() / world)
+        messages.put(("step", rank, step, params.tolist()))
+        ends.append(time.perf_counter())
+    per_step = float(np.median(np.diff(ends))) if len(ends) > 1 else None  # the median: robust to other load
+    dist.destroy_process_group()
+    messages.put(("done", rank, steps, per_step))
+    messages.close()
+    messages.join_thread()
+
+
+def _one_line(e: Exception) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
+
+
+def _culprit(procs, messages, reported: dict[int, int], peer_failed: set[int], timeout: float) -> str:
+    """Which rank broke the run: a crashed one, else one alive but silent (hung)."""
+    deadline = time.monotonic() + 2.0  # a crashed peer's exit code may take a moment to be seen
+    while True:
+        try:  # steps already reported but not yet read count as done
+            while True:
+                kind, rank, step, _ = messages.get_nowait()
+                if kind == "step":
+                    reported[rank] = max(reported[rank], step)
+                elif kind == "peer":
+                    peer_failed.add(rank)
+        except queue_module.Empty:
+            pass
+        step = max(reported.values()) + 1  # all-reduce is a barrier: one rank past step s means all are
+        crashed = [(r, p.exitcode) for r, p in enumerate(procs) if p.exitcode not in (None, 0, PEER_FAILED)]
+        if crashed:
+            r, code = crashed[0]
+            return f"rank {r} exited with code {code} during step {step}"
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    silent = [r for r, p in enumerate(procs) if p.is_alive() and r not in peer_failed]
+    r = min(silent, key=lambda k: reported[k]) if silent else min(reported, key=reported.get)
+    return f"rank {r} made no progress on step {step} within {timeout:g} s"
+
+
+def read_checkpoint(path: Path, model: Model, workers: int) -> tuple[int, list[float]]:
+    try:
+        data = json.loads(path.read_text())
+        if data["parameters"] != list(model.parameters) or data["workers"] != workers:
+            raise InputError("was written for another network or worker count", file=str(path))
+        return int(data["step"]), [float.fromhex(h) for h in data["values"]]
+    except FileNotFoundError:
+        raise InputError("no checkpoint to resume from", file=str(path)) from None
+    except OSError as e:
+        raise InputError(f"cannot read the checkpoint ({e.strerror})", file=str(path)) from None
+    except (ValueError, KeyError, TypeError) as e:
+        raise InputError(f"not a symbackprop checkpoint ({e})", file=str(path)) from None
+
+
+def _write_checkpoint(path: Path, model: Model, workers: int, step: int, params: Sequence[float]) -> None:
+    data = {"parameters": list(model.parameters), "workers": workers, "step": step,
+            "values": [float(v).hex() for v in params]}
+    write_atomic(path, json.dumps(data, indent=1) + "\n")
+
+
+def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = None, *, timeout: float = 30.0,
+        checkpoint: str | os.PathLike | None = None, every: int = 1, resume: bool = False,
+        fault: Fault | None = None, progress=None, timings: dict | None = None) -> list[np.ndarray]:
+    """Parameters after each step (from rank 0); the list starts at the first step run.
+
+    ``timings``, a dict, receives each rank's median seconds per step, timed inside its own loop after
+    its first step (process start, rendezvous and warm-up excluded); None for a run of one step."""
+    groups = make_shards(len(model.examples), workers, sizes)
+    if every < 1 or timeout <= 0:
+        raise InputError(f"expected every >= 1 and timeout > 0, got {every} and {timeout}", key="every" if every < 1 else "timeout")
+    first, start = 0, [float(v) for v in model.parameters.values()]
+    if resume:
+        if checkpoint is None:
+            raise InputError("resuming needs a checkpoint file", key="resume")
+        first, start = read_checkpoint(Path(checkpoint), model, workers)
+    ctx = multiprocessing.get_context("spawn")
+    messages = ctx.Queue()
+    port = _free_port()
+    procs = [ctx.Process(target=_rank_main, daemon=True,
+                         args=(r, workers, port, model, groups[r], start, first, steps, timeout, fault, messages))
+             for r in range(workers)]
+    for p in procs:
+        p.start()
+    history: list[np.ndarray] = []
+    reported: dict[int, int] = {r: first for r in range(workers)}
+    done: set[int] = set()
+    peer_failed: set[int] = set()
+    deadline = time.monotonic() + timeout + 30  # process start and the first step
+    try:
+        while len(done) < workers:
+            try:
+                kind, rank, step, payload = messages.get(timeout=0.2)
+            except queue_module.Empty:
+                kind = None
+            if kind == "error":
+                raise RunFailed(f"rank {rank} failed during step {reported[rank] + 1}: {payload}")
+            if kind == "peer":
+                peer_failed.add(rank)
+                raise RunFailed(_culprit(procs, messages, reported, peer_failed, timeout))
+            if kind is None:
+                if any(p.exitcode not in (None, 0) for p in procs) or time.monotonic() > deadline:
+                    raise RunFailed(_culprit(procs, messages, reported, peer_failed, timeout))
+                continue
+            if kind == "done":
+                done.add(rank)
+                if timings is not None:
+                    timings[rank] = payload
+                continue
+            reported[rank] = step
+            deadline = time.monotonic() + timeout
+            if rank == 0:
+                history.append(np.array(payload))
+                if progress is not None:
+                    progress(step)
+                if checkpoint is not None and (step % every == 0 or step == steps):
+                    _write_checkpoint(Path(checkpoint), model, workers, step, payload)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        for p in procs:
+            p.join(timeout=5)
+    return history
+
+
+def compiled_reference(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = None,
+                       start: Sequence[float] | None = None, first: int = 0) -> list[np.ndarray]:
+    """The compiled averaged update, step by step: what every rank must hold after each step."""
+    compiled = compile_gradients(derive(model), workers=workers)
+    groups = [_arrays(model, g) for g in make_shards(len(model.examples), workers, sizes)]
+    params = np.array(start if start is not None else [float(v) for v in model.parameters.values()])
+    out = []
+    for _ in range(first, steps):
+        params = compiled.averaged_step(params, groups)  # averaged_loss_and_grad, then the file's update rule
+        out.append(params)
+    return out
+
+
+def largest_relative_error(run_history: Sequence[np.ndarray], reference: Sequence[np.ndarray]) -> float:
+    worst = 0.0
+    for a, b in zip(run_history, reference, strict=True):
+        worst = max(worst, float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b)))))
+    return worst

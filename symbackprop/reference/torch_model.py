@@ -1,0 +1,81 @@
+"""PyTorch autograd (float64, CPU) on a Model: the third, independent opinion. An optional extra."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.errors import InputError
+from .numpy_runtime import matrix_layers  # the structure only; the arithmetic is torch's
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # pragma: no cover - the extra is absent
+    torch = None
+
+ACTIVATIONS = {
+    "relu": lambda z: torch.relu(z),
+    "leaky_relu": lambda z: F.leaky_relu(z, 0.01),
+    "sigmoid": lambda z: torch.sigmoid(z),
+    "tanh": lambda z: torch.tanh(z),
+    "identity": lambda z: z,
+    "softplus": lambda z: F.softplus(z, beta=1.0, threshold=1e300),
+}
+LOSSES = {
+    "half_sse": lambda Y, P: 0.5 * ((P - Y) ** 2).sum(dim=1),
+    "sse": lambda Y, P: ((P - Y) ** 2).sum(dim=1),
+    "mse": lambda Y, P: ((P - Y) ** 2).mean(dim=1),
+}
+
+
+def available() -> bool:
+    return torch is not None
+
+
+def require(key: str) -> None:
+    """PyTorch is an extra: its absence is bad input for the option that needs it (exit 2)."""
+    if torch is None:
+        raise InputError("PyTorch is not installed; expected the extra: pip install 'symbackprop[torch]'", key=key)
+
+
+class TorchModel:
+    """``TorchModel(model)(params, X, Y) -> (loss, grad)`` by autograd; layered nets as F.linear."""
+
+    def __init__(self, model) -> None:
+        if torch is None:
+            raise ImportError("PyTorch is not installed; install the extra: pip install 'symbackprop[torch]'")
+        self.model = model
+        self.index = {p: i for i, p in enumerate(model.parameters)}
+        self.layers = matrix_layers(model)
+        if self.layers:
+            self.W = [torch.tensor([[self.index[w] for w in n.weights] for n in layer]) for layer in self.layers]
+            self.b = [torch.tensor([self.index[n.bias] for n in layer]) if layer[0].bias else None for layer in self.layers]
+
+    def __call__(self, params, X, Y):
+        p = torch.tensor(np.asarray(params, dtype=float), dtype=torch.float64, requires_grad=True)
+        X = torch.as_tensor(np.asarray(X, dtype=float), dtype=torch.float64)
+        Y = torch.as_tensor(np.asarray(Y, dtype=float), dtype=torch.float64)
+        per_example = LOSSES[self.model.loss](Y, self.forward(p, X))
+        value = per_example.mean() if self.model.batch == "mean" else per_example.sum()
+        value.backward()
+        return float(value.detach()), p.grad.numpy().copy()
+
+    def forward(self, p, X):
+        m = self.model
+        if self.layers:
+            A = X
+            for layer, W, b in zip(self.layers, self.W, self.b):
+                A = ACTIVATIONS[layer[0].activation](F.linear(A, p[W], p[b] if b is not None else None))
+            return A
+        value_of = {x: X[:, i] for i, x in enumerate(m.inputs)}
+        value_of |= {c: torch.full((X.shape[0],), float(v), dtype=torch.float64) for c, v in m.constants.items()}
+        pending = list(m.neurons)
+        while pending:
+            for n in [n for n in pending if all(s in value_of for s in n.inputs)]:
+                z = sum((p[self.index[w]] * value_of[s] for s, w in zip(n.inputs, n.weights)),
+                        torch.zeros(X.shape[0], dtype=torch.float64))
+                if n.bias:
+                    z = z + p[self.index[n.bias]]
+                value_of[n.name] = ACTIVATIONS[n.activation](z)
+                pending.remove(n)
+        return torch.stack([value_of[o] for o in m.outputs], dim=1)

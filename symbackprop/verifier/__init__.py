@@ -1,0 +1,11 @@
+"""Checking what a text states: its numbers and formulas against the exact trace, explained.
+
+    rounding.py        holds / truncated / mismatch at the text's own decimals
+    local_check.py     one step recomputed from the text's own stated inputs
+    diagnosis.py       the table of alternative conventions that may reproduce a wrong number
+    latex_reader.py    a text's LaTeX formula, normalised and parsed by latex2sympy2_extended
+    formula_claims.py  a formula claim against the derivation
+    verifier.py        verify(path): every claim of a file, one result each
+    reports.py         the report as text, Markdown and JSON
+    identity.py        the chain-rule gradients against sympy.diff of the flattened loss, as a report
+"""

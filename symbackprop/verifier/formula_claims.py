@@ -1,0 +1,346 @@
+"""Formula claims: a text's LaTeX formula compared with the derivation (docs/formulas.md).
+
+The text's names are resolved to quantities (the claim's ``symbols`` map, else the model's own
+names), every quantity to its expression in the network's leaves (inputs, constants, parameters,
+targets, the learning rate ``eta``), and the two sides are compared: symbolically where SymPy
+can, else at seeded random points (an identity of piecewise expressions). A mismatch comes with
+the correct formula in the text's notation, the region where the text's formula still holds
+(the branches of every ReLU at the example), and whether it agrees at the example's values.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..core import function_table
+from ..core.errors import InputError
+from ..core.trace import NAME
+from .latex_reader import LOSS_NAMES, Atom, FormulaError, canonical_key, parse
+
+ETA = sp.Symbol("eta", real=True)
+RANDOM_POINTS = 12
+SIMPLIFY_OPS = 60  # beyond this sp.simplify takes minutes on nested exp/tanh; the random points stand
+
+
+@dataclass
+class FormulaResult:
+    status: str  # holds | mismatch | unparseable
+    message: str = ""  # the parser's message, for unparseable
+    proof: str = ""  # "symbolic" or "at N random points"
+    correct: str = ""  # the derived formula in the text's notation (LaTeX)
+    region: str = ""  # where the text's formula holds after all, e.g. "z_O5 > 0"
+    correct_in_region: str = ""  # the derived formula on the example's side of every ReLU kink
+    branches: str = ""  # those sides, e.g. "z_O5 > 0"
+    text_value: sp.Expr | None = None  # the text's formula at the example's values
+    exact: sp.Expr | None = None  # the quantity at the example's values
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def agrees(self) -> bool | None:
+        if self.text_value is None or self.exact is None:
+            return None
+        return _zero(self.text_value - self.exact)
+
+
+def _zero(x: sp.Expr) -> bool:
+    x = sp.sympify(x)
+    if x == 0:
+        return True
+    try:
+        return abs(complex(sp.N(x, 30))) < 1e-20
+    except TypeError:
+        return sp.simplify(x) == 0
+
+
+class Resolver:
+    """Quantity names -> expressions in the leaves (``flat``) and in the text's terms (``shown``)."""
+
+    def __init__(self, derivation) -> None:
+        self.d = derivation
+        m = derivation.model
+        self.sign = m.update_sign
+        self.leaves = {**derivation.symbols, **{s.name: s for s in derivation.targets.values()}, "eta": ETA, "lr": ETA}
+        self.neurons = {n.name for n in derivation.order}
+
+    def split(self, quantity: str) -> tuple[str, int]:
+        m = NAME.match(quantity.strip())
+        if not m:
+            raise InputError(f"{quantity!r} is not a quantity name; expected NAME or NAME@t")
+        return m["name"], int(m["iteration"] or 1)
+
+    def both(self, quantity: str) -> tuple[sp.Expr, sp.Expr]:
+        """(flat, shown) for one quantity name."""
+        d = self.d
+        name, t = self.split(quantity)
+        params = set(d.model.parameters)
+        if name in params and t == 2:
+            g_flat, g_shown = d.gradient(name, "flat"), d.gradient(name, "intermediate")
+            s = d.symbols[name]
+            return s + self.sign * ETA * g_flat, s + self.sign * ETA * g_shown
+        if t != 1:
+            raise InputError(f"{quantity!r}: a formula may name iteration 2 of a parameter (its update), nothing later")
+        if name in self.leaves:
+            return self.leaves[name], self.leaves[name]
+        if name in self.neurons:
+            name = f"a_{name}"
+        kind, _, n = name.partition("_")
+        if kind in ("z", "a") and n in self.neurons:
+            sym = (d.z if kind == "z" else d.a)[n]
+            shown = d.z_expr[n] if kind == "z" else d.a_expr[n]
+            return d.flat_values[sym], shown
+        if name == "E":
+            return d.composed, d.loss
+        if kind == "delta" and n in self.neurons:
+            shown = d.expanded_deltas[d.delta_symbol[n]]
+            return shown.xreplace(d.flat_values), shown
+        if kind == "Delta" and n in params:
+            g_flat, g_shown = d.gradient(n, "flat"), d.gradient(n, "intermediate")
+            return self.sign * ETA * g_flat, self.sign * ETA * g_shown
+        m = re.fullmatch(r"d(.+)/d(.+)", name)
+        if m:
+            return self.derivative(m[1], m[2])
+        raise InputError(f"{quantity!r} names no quantity a formula can be compared with; expected a parameter, "
+                         "input, target, z_<n>, a_<n>, E, delta_<n>, Delta_<p>, dA/dB, p@2 or eta")
+
+    def derivative(self, num: str, den: str) -> tuple[sp.Expr, sp.Expr]:
+        """dA/dB, through every path from B to A, B held as a variable of its own."""
+        d = self.d
+        if num == "E" and den in d.model.parameters:
+            return d.gradient(den, "flat"), d.gradient(den, "intermediate")
+        if num == "E" and den.startswith("a_") and den[2:] in self.neurons:
+            shown = d.dE_da[den[2:]].xreplace(d.expanded_deltas)
+            return shown.xreplace(d.flat_values), shown
+        if num == "E" and den.startswith("z_") and den[2:] in self.neurons:
+            return self.both(f"delta_{den[2:]}")
+        if den in self.neurons:
+            den = f"a_{den}"
+        if num in self.neurons:
+            num = f"a_{num}"
+        stop = self._symbol(den)
+        if stop is None:
+            raise InputError(f"d{num}/d{den}: {den!r} is no quantity to differentiate by")
+        partial: dict[sp.Symbol, sp.Expr] = {}
+        for n in d.order:
+            for sym, expr in ((d.z[n.name], d.z_expr[n.name]), (d.a[n.name], d.a_expr[n.name])):
+                partial[sym] = sym if sym == stop else expr.xreplace(partial)
+        if num == "E":
+            expr = d.loss.xreplace(partial)
+        else:
+            target = self._symbol(num)
+            if target is None or target not in partial:
+                raise InputError(f"d{num}/d{den}: expected E, z_<n> or a_<n> above the bar")
+            expr = partial[target]
+        shown = sp.diff(expr, stop)
+        return shown.xreplace(d.flat_values), shown
+
+    def _symbol(self, name: str) -> sp.Symbol | None:
+        d = self.d
+        if name in self.leaves:
+            return self.leaves[name]
+        kind, _, n = name.partition("_")
+        if kind in ("z", "a") and n in self.neurons:
+            return (d.z if kind == "z" else d.a)[n]
+        return None
+
+
+def _atom_quantity(atom: Atom, mapping: dict[str, str], r: Resolver, d) -> tuple[sp.Expr, sp.Expr] | None:
+    """An atom of the text as (flat, shown), or None when nothing names it."""
+    if atom.text in mapping:
+        return r.both(mapping[atom.text])
+    if atom.kind == "symbol":
+        for name in (atom.text, atom.text.replace("_", "")):
+            try:
+                return r.both(name)
+            except InputError:
+                continue
+        return None
+    if atom.kind == "leibniz":
+        num, den = (_name(p, mapping, r) for p in atom.parts)
+        num = "E" if num in LOSS_NAMES else num
+        try:
+            return r.derivative(num, den)
+        except InputError:
+            return None
+    if atom.kind == "prime":
+        f, arg = atom.parts
+        if f in LOSS_NAMES and not arg and len(d.model.outputs) == 1:
+            return r.derivative("E", f"a_{d.model.outputs[0]}")
+        act = function_table.activation_named(f)
+        if act is not None and arg:
+            inner = _atom_quantity(Atom("symbol", arg), mapping, r, d)
+            if inner is None:
+                return None
+            return tuple(act.derivative(x, act.form(x)) for x in inner)
+        target = mapping.get(arg, arg)
+        n = target[2:] if target[:2] in ("a_", "z_") else target
+        if n in r.neurons:
+            return r.derivative(f"a_{n}", f"z_{n}")
+    return None
+
+
+def _name(text: str, mapping: dict[str, str], r: Resolver) -> str:
+    """A name inside a Leibniz fraction as a quantity name: mapped, the model's own, or W_53 for W53."""
+    if text in mapping:
+        return mapping[text]
+    for name in (text, text.replace("_", "")):
+        if r._symbol(name) is not None or name in r.neurons or name == "E":
+            return name
+    return text
+
+
+def check(formula: str, quantity: str | None, mapping: dict[str, str], derivation, trace, where: str) -> FormulaResult:
+    """One formula claim against one derivation (one reading of the file)."""
+    try:
+        parsed = parse(formula, tuple(mapping))
+    except FormulaError as e:
+        return FormulaResult("unparseable", message=str(e))
+    lookup = {canonical_key(k): v for k, v in mapping.items()}
+    r = Resolver(derivation)
+    values: dict[sp.Symbol, tuple[sp.Expr, sp.Expr]] = {}
+    for text, atom in parsed.atoms.items():
+        try:
+            got = _atom_quantity(atom, lookup, r, derivation)
+        except InputError as e:  # a symbols entry naming nothing: say which entry
+            raise InputError(e.what, key=f"{where}.symbols.{text}") from None
+        if got is None:
+            raise InputError(f"the formula's name {text!r} is not mapped to a quantity of the model; "
+                             f"add it to symbols, like symbols = {{ \"{text}\" = \"a_b\" }}", key=f"{where}.symbols")
+        values[sp.Symbol(text)] = got
+    if quantity:
+        try:
+            lhs_flat, lhs_shown = r.both(quantity)
+        except InputError as e:
+            raise InputError(e.what, key=f"{where}.quantity") from None
+    elif parsed.lhs is not None and parsed.lhs.is_Symbol:
+        lhs_flat, lhs_shown = values[parsed.lhs]
+    else:
+        raise InputError("name the quantity the formula gives (quantity = ...) or write it as NAME = ...",
+                         key=f"{where}.quantity")
+    rhs_flat = parsed.rhs.xreplace({s: v[0] for s, v in values.items()})
+    difference = _plain(lhs_flat - rhs_flat)
+    result = FormulaResult("holds")
+    proof = _identity(difference)
+    if proof:
+        result.proof = proof
+    else:
+        result.status = "mismatch"
+    point, _ = _example_point(derivation, trace, quantity)
+    result.exact = _value(lhs_flat, point)
+    result.text_value = _value(rhs_flat, point)
+    names = _display_names(mapping, lookup, r)
+    if result.status == "mismatch":
+        shown = _plain(lhs_shown)
+        result.correct = _latex(shown, names)
+        local, branches = _region(shown, derivation, point, flat=False)
+        if local is not None and local != shown:
+            result.correct_in_region = _latex(local, names)
+            result.branches = " and ".join(branches)
+        lhs_p, rhs_p = _plain(lhs_flat), _plain(rhs_flat)
+        common = {a: sp.Dummy() for a in lhs_p.atoms(sp.Max, sp.Heaviside) & rhs_p.atoms(sp.Max, sp.Heaviside)}
+        at = {**point, **{dummy: _value(a, point) for a, dummy in common.items()}}
+        region, conditions = _region((lhs_p - rhs_p).xreplace(common), derivation, at, opaque=common)
+        if region is not None and conditions and _identity(region):
+            result.region = " and ".join(conditions)
+    return result
+
+
+def _plain(expr: sp.Expr) -> sp.Expr:
+    """Heaviside's value at 0 is a convention (ReLU'(0)); identities are judged off the kinks."""
+    return expr.xreplace({h: sp.Heaviside(h.args[0]) for h in expr.atoms(sp.Heaviside)})
+
+
+def _identity(difference: sp.Expr) -> str:
+    """How ``difference == 0`` was established, or "" when it is not an identity."""
+    if difference == 0 or sp.expand(difference) == 0:
+        return "symbolic"
+    free = sorted(difference.free_symbols, key=lambda s: s.name)
+    rng = random.Random(8)
+    for _ in range(RANDOM_POINTS):
+        point = {s: sp.Rational(rng.randint(-300, 300), rng.choice([7, 11, 13, 17])) or sp.Rational(1, 3) for s in free}
+        value = difference.xreplace(point)
+        if not _zero(value):
+            return ""
+    if sp.count_ops(difference) <= SIMPLIFY_OPS:
+        try:
+            if sp.simplify(difference) == 0:
+                return "symbolic"
+        except Exception:  # simplify may give up on piecewise forms; the random points stand
+            pass
+    return f"at {RANDOM_POINTS} random points"
+
+
+def _example_point(derivation, trace, quantity: str | None) -> tuple[dict, int]:
+    m = derivation.model
+    t = 1
+    ex = m.examples[0]
+    point = {derivation.symbols[p]: trace[f"{p}@{t}"] for p in m.parameters}
+    point.update({derivation.symbols[c]: v for c, v in m.constants.items()})
+    point.update({derivation.symbols[x]: v for x, v in ex.inputs.items()})
+    point.update({derivation.targets[o]: v for o, v in ex.targets.items()})
+    point[ETA] = m.learning_rate
+    return point, t
+
+
+def _value(expr: sp.Expr, point: dict) -> sp.Expr:
+    value = expr.xreplace(point)
+    value = value.xreplace({h: sp.Heaviside(h.args[0], 0) for h in value.atoms(sp.Heaviside)})
+    if value.is_Rational or value.free_symbols:
+        return value
+    return sp.N(value, 40)  # a closed form in exp/tanh: its 40-digit value
+
+
+def _region(expr: sp.Expr, derivation, point: dict, flat: bool = True,
+            opaque: dict | None = None) -> tuple[sp.Expr | None, list[str]]:
+    """``expr`` with every ReLU kink fixed on the example's side of it, and the conditions."""
+    d = derivation
+    names = {}
+    for n in d.order:
+        names[d.flat_values[d.z[n.name]].xreplace(opaque or {}) if flat else d.z[n.name]] = f"z_{n.name}"
+    local_point = point if flat else {**point, **{s: v for s, v in _intermediate_values(d, point).items()}}
+    conditions: list[str] = []
+    while atoms := expr.atoms(sp.Max, sp.Heaviside):
+        mapping = {}
+        for atom in atoms:
+            u = atom.args[-1] if isinstance(atom, sp.Max) else atom.args[0]
+            if isinstance(atom, sp.Max) and (len(atom.args) != 2 or 0 not in atom.args):
+                return None, []
+            value = u.xreplace(local_point)
+            value = _value(value, {})
+            if not value.is_number or value == 0:
+                return None, []
+            positive = bool(value > 0)
+            mapping[atom] = (u if positive else 0) if isinstance(atom, sp.Max) else (1 if positive else 0)
+            conditions.append(f"{names.get(u, sp.sstr(u))} {'>' if positive else '<'} 0")
+        expr = expr.xreplace(mapping)
+    return expr, sorted(set(conditions))
+
+
+def _intermediate_values(d, point: dict) -> dict:
+    return {s: e.xreplace(point) for s, e in d.flat_values.items()}
+
+
+def _display_names(mapping: dict[str, str], lookup: dict[str, str], r: Resolver) -> dict[sp.Symbol, str]:
+    """The text's own LaTeX for each plain quantity the claim maps (Y_r for a_O5)."""
+    names = {}
+    for key, quantity in mapping.items():
+        name, t = r.split(quantity)
+        shown = r._symbol(f"a_{name}" if name in r.neurons else name) if t == 1 else None
+        if shown is not None and shown not in names:
+            text = canonical_key(key)
+            head, _, sub = text.partition("_")
+            names[shown] = f"{head}_{{{sub}}}" if sub and re.fullmatch(r"[A-Za-z]+_\w+", text) else text
+    return names
+
+
+def _latex(expr: sp.Expr, names: dict[sp.Symbol, str]) -> str:
+    expr = sp.factor_terms(_plain(expr))
+    symbol_names = dict(names)
+    for s in expr.free_symbols:
+        if s not in symbol_names:
+            head, _, sub = s.name.partition("_")
+            symbol_names[s] = ("\\eta" if s == ETA else f"{head}_{{{sub}}}" if sub else head)
+    return sp.latex(expr, symbol_names=symbol_names)

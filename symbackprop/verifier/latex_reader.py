@@ -1,0 +1,434 @@
+"""The one LaTeX reading layer: a text's formula normalised, parsed by latex2sympy2_extended.
+
+Texts write formulas the parser does not take as is (docs/formulas.md): Leibniz fractions,
+primes (``f'(z)``, ``\\text{MSE}'``), ``W53`` for ``W_{53}``, ``x`` as times, unicode (``−``,
+``η``, ``∂``), and the parser itself misreads ``Y_e`` (Euler's e), ``W_{53}(a)`` (a function
+call) and ``f'(z)`` (the prime silently dropped). So every name the text uses becomes an
+*atom* here, replaced by a placeholder the parser cannot misread, products are made explicit,
+and latex2sympy2_extended parses only the arithmetic around them. Each atom comes back as a
+Symbol named by its canonical text (``W_53``, ``dL/dW_53``, ``f'(b)``), listed in ``atoms``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+from latex2sympy2_extended import latex2sympy
+from latex2sympy2_extended.latex2sympy2 import ConversionConfig
+from latex2sympy2_extended.math_normalization import NormalizationConfig
+
+from ..core.function_table import ACTIVATIONS, LOSSES
+
+UNICODE = {
+    "−": "-", "–": "-", "—": "-", "⋅": r" \cdot ", "·": r" \cdot ", "∙": r" \cdot ", "×": r" \times ",
+    "∗": r" \cdot ", "η": r"\eta ", "∂": r"\partial ", "σ": r"\sigma ", "δ": r"\delta ", "Δ": r"\Delta ",
+    "θ": r"\theta ", "ŷ": r"\hat{y}", "’": "'", "′": "'", "ⅇ": "e", "²": "^2", "³": "^3", "\u00a0": " ",
+    "\u200b": "", "∑": r"\sum ", "≤": r" \leq ", "≥": r" \geq ", "≈": r" \approx ", "π": r"\pi ",
+}
+DROP = re.compile(r"\\left(?![a-zA-Z])|\\right(?![a-zA-Z])|\\[bB]igg?[lr]?(?![a-zA-Z])|(?<!\\)\\[,;:! ]|\\quad|\\qquad|\\displaystyle")
+GREEK = ("alpha beta gamma delta epsilon varepsilon eta theta lambda mu sigma tau phi psi omega "
+         "Delta Gamma Theta Lambda Sigma Phi Psi Omega").split()
+
+
+FUNCTIONS = {  # a name the text applies to arguments in parentheses -> what it reads as; activations from the table
+    **{name.lower(): act.form for act in ACTIVATIONS.values() for name in act.names}, "max": sp.Max,
+    "exp": sp.exp, "ln": sp.log, "log": sp.log, "theta": sp.Heaviside, "heaviside": sp.Heaviside,  # theta(z, c): H(0) = c
+}
+LOSS_NAMES = {"Loss", "loss", "L", "E", "e"} | {name for loss in LOSSES.values() for name in loss.names}
+ANGLE_CMDS = {r"\frac", r"\sqrt", r"\cdot", r"\times", r"\tanh", r"\exp", r"\ln", r"\log", r"\max", r"\pi"}
+UNSUPPORTED = {r"\int": "integrals", r"\sum": "sums", r"\prod": "products", r"\lim": "limits", r"\begin": "environments other than cases",
+               r"\leq": "inequalities", r"\geq": "inequalities", r"\approx": "approximations", r"\neq": "inequalities",
+               r"\in": "set membership", r"\nabla": "gradients (nabla)", r"\circ": "composition"}
+
+_NAME = (r"(?:\\(?:text|mathrm|operatorname|mathit|textrm|mathbf|mathsf)\s*\{\s*[A-Za-z][A-Za-z0-9 ]*\}"
+         r"|\\hat\s*\{?\s*[A-Za-z]\s*\}?|\\(?:" + "|".join(GREEK) + r")(?![A-Za-z])|[A-Za-z]+)")
+_SUB = r"(?:\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9]+)|(?<=[A-Za-z])\d+)?"
+IDENT = re.compile(rf"(?P<name>{_NAME})(?P<sub>{_SUB})")
+PRIME = re.compile(rf"(?P<ident>{_NAME}{_SUB})\s*(?:'|\^\s*'|\^\s*\{{\s*\\prime\s*\}}|\^\s*\\prime)(?P<more>')?"
+                   r"(?:\s*\((?P<arg>[^()]*)\))?")
+_BRACED = r"(?:[^{}]|\{[^{}]*\})*"
+LEIBNIZ = re.compile(rf"\\frac\s*\{{\s*(?P<d1>\\partial|d|\\mathrm\{{d\}})\s*(?P<num>{_BRACED})\}}\s*"
+                     rf"\{{\s*(?P<d2>\\partial|d|\\mathrm\{{d\}})\s*(?P<den>{_BRACED})\}}")
+INLINE_LEIBNIZ = re.compile(rf"\\partial\s*(?P<num>{_NAME}{_SUB})\s*/\s*\\partial\s*(?P<den>{_NAME}{_SUB})")
+TIMES_X = re.compile(r"(?<=[\w)}])\s+x\s+(?=[\w(\\])")
+DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
+HOLE = "\x00{}\x01"
+HOLES = re.compile("\x00(\\d+)\x01")
+
+
+MAX_EXPONENT = 1000
+
+
+class FormulaError(ValueError):
+    """A formula that cannot be read: the message says what and where."""
+
+
+@dataclass(frozen=True)
+class Atom:
+    """A name the text uses: ``symbol`` (W_53), ``leibniz`` (dL/dW_53), ``prime`` (f'(b)), ``key``;
+    internally also ``value``: a part read here, not by the parser (cases, a function applied)."""
+
+    kind: str
+    text: str  # canonical
+    parts: tuple[str, ...] = ()  # leibniz: (numerator, denominator); prime: (function, argument or "")
+    value: sp.Expr | None = None  # value: the SymPy it reads as
+
+
+@dataclass
+class Parsed:
+    source: str
+    latex: str  # what the parser was given, placeholders written back as names
+    lhs: sp.Expr | None
+    rhs: sp.Expr
+    atoms: dict[str, Atom] = field(default_factory=dict)
+
+
+def canonical_name(text: str) -> str:
+    """``W_{53}``, ``W_53`` and ``W53`` -> ``W_53``; ``\\text{MSE}`` -> ``MSE``; ``\\eta`` -> ``eta``."""
+    m = IDENT.fullmatch(text.strip())
+    if not m:
+        return " ".join(text.split())
+    name = re.sub(r"\\(?:text|mathrm|operatorname|mathit|textrm|mathbf|mathsf)\s*\{\s*(.*?)\s*\}", r"\1", m["name"])
+    name = re.sub(r"\\hat\s*\{?\s*([A-Za-z])\s*\}?", r"\1hat", name).lstrip("\\").replace(" ", "")
+    sub = re.sub(r"[\s_{}]", "", m["sub"] or "")
+    sub = re.sub(r"\\([A-Za-z]+)", r"\1", sub)
+    return f"{name}_{sub}" if sub else name
+
+
+def _prepare(text: str, times_x: bool) -> str:
+    for k, v in UNICODE.items():
+        text = text.replace(k, v)
+    text = re.sub(r"([A-Za-z])\u0302", r"\\hat{\1}", text)  # y + combining circumflex
+    text = DROP.sub(" ", text)
+    text = re.sub(r"\\[dt]frac", r"\\frac", text)
+    text = re.sub(r"\\log(?![A-Za-z])(?!_)", r"\\ln", text)  # natural, as SymPy prints it (the parser reads base 10)
+    text = re.sub(r"\\(?:operatorname|mathrm|text|textrm)\s*\{\s*([A-Za-z]+)\s*\}(?=\s*\()",
+                  lambda m: m[1] if m[1].lower() in FUNCTIONS else m[0], text)
+    if times_x:
+        text = TIMES_X.sub(r" \\times ", text)
+    text = DECIMAL.sub(lambda m: "\\frac{{{}}}{{{}}}".format(*Fraction(m[0]).as_integer_ratio()), text)
+    return " ".join(text.split()).rstrip(". ")
+
+
+class _Atoms:
+    def __init__(self, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> None:
+        self.atoms: list[Atom] = []
+        self.keys = keys
+        self.times_x = "x" not in {canonical_name(k) for k in keys}
+        self.names = {canonical_name(k) for k in keys}
+        self.functions = {canonical_name(f) for f in functions}
+
+    def hole(self, atom: Atom) -> str:
+        for i, a in enumerate(self.atoms):
+            if a.text == atom.text and a.kind == atom.kind:
+                return " " + HOLE.format(i) + " "
+        self.atoms.append(atom)
+        return " " + HOLE.format(len(self.atoms) - 1) + " "
+
+
+def _check_supported(text: str) -> None:
+    if text.count("{") != text.count("}"):
+        raise FormulaError("unbalanced braces { }")
+    if text.count("(") != text.count(")"):
+        raise FormulaError("unbalanced parentheses ( )")
+    if re.search(r"\\(?:begin|end)\s*\{cases\}", text):
+        raise FormulaError(r"\begin{cases} without its \end{cases}, or the reverse")
+    for cmd, what in UNSUPPORTED.items():
+        if re.search(re.escape(cmd) + r"(?![A-Za-z])", text):
+            raise FormulaError(f"{cmd}: {what} are not supported in formula claims")
+    if re.search(r"\\frac\s*\{\s*(\\partial|d)\s*\}", text):
+        raise FormulaError("a derivative operator d/dx applied to an expression is not supported; "
+                           "write the Leibniz fraction of a named quantity, like \\frac{\\partial L}{\\partial w}")
+    if re.search(r"''|\\prime\s*\\prime", text):
+        raise FormulaError("second derivatives (f'') are not supported")
+
+
+def normalise(text: str, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> tuple[str, list[Atom]]:
+    """The formula as parser-ready LaTeX with holes ``\\x00N\\x01`` for its atoms, and the atoms."""
+    if not isinstance(text, str) or not text.strip():
+        raise FormulaError("empty formula")
+    found = _Atoms(tuple(keys), tuple(functions))
+    return _normalise(_prepare(text, found.times_x), found), found.atoms
+
+
+def _normalise(text: str, found: _Atoms) -> str:
+    text = _cases(text, found)
+    _check_supported(text)
+    # map keys of several tokens (W53(old), f(b)) are taken literally first, longest first
+    for key in sorted(found.keys, key=len, reverse=True):
+        k = _prepare(key, found.times_x)
+        if IDENT.fullmatch(k) or LEIBNIZ.fullmatch(k) or PRIME.fullmatch(k) or INLINE_LEIBNIZ.fullmatch(k):
+            continue
+        pattern = (r"(?<![A-Za-z\\])" if k[:1].isalpha() else "") + re.escape(k) + (r"(?![A-Za-z0-9])" if k[-1:].isalnum() else "")
+        text = re.sub(pattern, lambda m, k=k: found.hole(Atom("key", k)), text)
+
+    def leibniz(m: re.Match) -> str:
+        num, den = canonical_name(m["num"]), canonical_name(m["den"])
+        if not num or not den:
+            raise FormulaError(f"a Leibniz fraction needs a numerator and a denominator: {m[0]!r}")
+        return found.hole(Atom("leibniz", f"d{num}/d{den}", (num, den)))
+
+    text = LEIBNIZ.sub(leibniz, text)
+    text = INLINE_LEIBNIZ.sub(leibniz, text)
+    if r"\partial" in text:
+        raise FormulaError(r"a \partial outside a Leibniz fraction \frac{\partial A}{\partial B}")
+
+    def prime(m: re.Match) -> str:
+        if m["more"]:
+            raise FormulaError("second derivatives (f'') are not supported")
+        f = canonical_name(m["ident"])
+        arg = canonical_name(m["arg"]) if m["arg"] is not None else ""
+        return found.hole(Atom("prime", f"{f}'({arg})" if m["arg"] is not None else f"{f}'", (f, arg)))
+
+    text = PRIME.sub(prime, text)
+    if "'" in text:
+        raise FormulaError("a prime ' that follows no function name")
+    return _identifiers(text, found)
+
+
+CASES = re.compile(r"\\begin\s*\{cases\}((?:(?!\\begin\s*\{cases\}).)*?)\\end\s*\{cases\}", re.S)
+_WORD = r"\s*,?\s*(?:\\(?:text|mathrm|textrm)\s*\{{\s*(?:{0})\s*[.,]?\s*\}}|(?:{0})(?![A-Za-z]))"
+CONDITION_WORD = re.compile(_WORD.format("for|if|when") + "?")
+OTHERWISE = re.compile(_WORD.format("otherwise|else") + r"\s*[.,]?\s*")
+RELATIONS = {r"\geq": sp.Ge, r"\ge": sp.Ge, r"\leq": sp.Le, r"\le": sp.Le, r"\gt": sp.Gt, r"\lt": sp.Lt, r"\neq": sp.Ne,
+             r"\ne": sp.Ne, ">=": sp.Ge, "<=": sp.Le, ">": sp.Gt, "<": sp.Lt, "=": sp.Eq}
+RELATION = re.compile("|".join(re.escape(r) + ("(?![A-Za-z])" if r[0] == "\\" else "") for r in RELATIONS))
+
+
+def _cases(text: str, found: _Atoms) -> str:
+    """Each ``\\begin{cases} value & \\text{for} z > 0 \\\\ ... \\end{cases}``, innermost first, as a Piecewise atom."""
+    while (m := CASES.search(text)) is not None:
+        pieces = []
+        for row in re.split(r"\\\\", m[1]):
+            if not row.strip():
+                continue
+            value, amp, condition = row.partition("&")
+            if not amp or not condition.strip():
+                raise FormulaError(f"a row of cases needs 'value & condition': {row.strip()!r}")
+            pieces.append((_expression(value.strip().rstrip(","), found), _condition(condition, found)))
+        if not pieces:
+            raise FormulaError(r"\begin{cases} with no rows")
+        block = Atom("value", " ".join(m[0].split()), value=sp.Piecewise(*pieces))
+        text = text[:m.start()] + found.hole(block) + text[m.end():]
+    return text
+
+
+def _condition(text: str, found: _Atoms) -> sp.Basic:
+    if OTHERWISE.fullmatch(text):
+        return sp.true
+    text = text[CONDITION_WORD.match(text).end():]
+    ops = list(RELATION.finditer(text))
+    if len(ops) != 1:
+        raise FormulaError(f"a condition of cases must be one comparison like z > 0, or \\text{{otherwise}}: {text.strip()!r}")
+    op = ops[0]
+    relation = RELATIONS[op[0]]
+    return relation(_expression(text[:op.start()], found), _expression(text[op.end():].rstrip(" .,"), found))
+
+
+def _expression(text: str, found: _Atoms) -> sp.Expr:
+    latex = _normalise(text, found)
+    if len(_split(latex)) != 1:
+        raise FormulaError(f"an equality inside cases or an argument: {text.strip()!r}")
+    return _side(latex, found.atoms)
+
+
+SUBSCRIPT = re.compile(r"\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9]+)")
+TOKEN = re.compile(r"\\[A-Za-z]+|[A-Za-z]+\d*")
+NAME_CMDS = ("text", "mathrm", "operatorname", "mathit", "textrm", "mathbf", "mathsf")
+
+
+def _identifiers(text: str, found: _Atoms) -> str:
+    """Every remaining name becomes an atom or a known function; implicit products made explicit."""
+    out, pos = [], 0
+    while (m := TOKEN.search(text, pos)) is not None:
+        out.append(text[pos:m.start()])
+        token, pos = m[0], m.end()
+        sub = SUBSCRIPT.match(text, pos)
+        if token.startswith("\\"):
+            name = token[1:]
+            if name in GREEK:
+                if sub:
+                    pos = sub.end()
+                if name in ("sigma", "theta") and not sub and text[pos:].lstrip().startswith("("):
+                    emitted, pos = _apply(FUNCTIONS[name], token, text, text.index("(", pos), found)
+                    out.append(emitted)
+                    continue
+                whole = canonical_name(token + (sub[0] if sub else ""))
+                if name == "Delta" and not sub:  # \Delta w_{a1}: one name, the change of w_{a1}
+                    nxt = re.compile(r"\s*([A-Za-z]\d*)").match(text, pos)
+                    if nxt:
+                        after = SUBSCRIPT.match(text, nxt.end())
+                        pos = after.end() if after else nxt.end()
+                        whole = "Delta_" + canonical_name(text[nxt.start(1):pos])
+                out.append(found.hole(Atom("symbol", whole)))
+            elif name in ("hat", *NAME_CMDS):
+                pattern = r"\s*(\{\s*[A-Za-z]\s*\}|[A-Za-z])" if name == "hat" else r"\s*\{\s*[A-Za-z][A-Za-z0-9 ]*\}"
+                arg = re.compile(pattern).match(text, pos)
+                if not arg:
+                    raise FormulaError(f"{token} needs a name in braces, like {token}{{y}}")
+                after = SUBSCRIPT.match(text, arg.end())
+                pos = after.end() if after else arg.end()
+                whole = canonical_name(token + text[m.end():pos])
+                if whole in found.functions and text[pos:].lstrip().startswith("("):
+                    emitted, pos = _apply(sp.Function(whole), whole, text, text.index("(", pos), found)
+                    out.append(emitted)
+                else:
+                    out.append(found.hole(Atom("symbol", whole)))
+            elif token == r"\max" and text[pos:].lstrip().startswith("("):
+                emitted, pos = _apply(sp.Max, token, text, text.index("(", pos), found)
+                out.append(emitted)
+            elif token in ANGLE_CMDS:
+                out.append(token)
+            else:
+                raise FormulaError(f"unknown or unsupported command {token}")
+            continue
+        if sub and not re.search(r"\d$", token):
+            pos = sub.end()
+            token += text[m.end():pos]
+        emitted, pos = _word(token, text, pos, found)
+        out.append(emitted)
+    out.append(text[pos:])
+    return _explicit_products("".join(out))
+
+
+def _word(token: str, text: str, pos: int, found: _Atoms) -> tuple[str, int]:
+    follows = text[pos:].lstrip().startswith("(")
+    word = re.match(r"[A-Za-z]+", token)[0]
+    canonical = canonical_name(token)
+    if canonical in found.functions and follows:
+        return _apply(sp.Function(canonical), canonical, text, text.index("(", pos), found)
+    if word.lower() in FUNCTIONS and token == word and follows:
+        return _apply(FUNCTIONS[word.lower()], word, text, text.index("(", pos), found)
+    if canonical in found.names:
+        return found.hole(Atom("symbol", canonical)), pos
+    if token == "H" and follows:  # H(z), the Heaviside step as the project's printers write ReLU'(z): H(0) = 0
+        return _apply(lambda z: sp.Heaviside(z, 0), "H", text, text.index("(", pos), found)
+    if token in ("e", "pi"):
+        return (r" \pi " if token == "pi" else " e "), pos
+    if len(word) == 1 or word in LOSS_NAMES:
+        return found.hole(Atom("symbol", canonical)), pos
+    # a run of letters that names nothing known: a product of one-letter names, as LaTeX reads it;
+    # a subscript or digits belong to its last letter
+    head, last = word[:-1], token[len(word) - 1:]
+    return "".join(found.hole(Atom("symbol", c)) for c in head) + found.hole(Atom("symbol", canonical_name(last))), pos
+
+
+def _apply(function, name: str, text: str, start: int, found: _Atoms) -> tuple[str, int]:
+    """``name(arg, ...)`` at ``text[start] == "("``, its arguments read here one by one (the parser
+    misreads a function applied to a function's value), as one atom; and where the text goes on."""
+    depth, braces, args, begin = 0, 0, [], start + 1
+    for i in range(start, len(text)):
+        depth += text[i] == "("
+        depth -= text[i] == ")"
+        braces += (text[i] == "{") - (text[i] == "}")
+        if text[i] == "," and depth == 1 and braces == 0:
+            args.append(text[begin:i])
+            begin = i + 1
+        elif depth == 0:
+            args.append(text[begin:i])
+            inner = ", ".join(_readable(" ".join(a.split()), found.atoms) for a in args)
+            try:
+                value = function(*[_expression(a, found) for a in args])
+            except (TypeError, ValueError):
+                raise FormulaError(f"{name} does not take these arguments: {name}({inner})") from None
+            return found.hole(Atom("value", f"{name}({inner})", value=value)), i + 1
+    raise FormulaError(f"{name}( is never closed")
+
+
+def _explicit_products(text: str) -> str:
+    """``2 W (a)`` is read by the parser as 2 * W(a): every adjacency becomes an explicit \\cdot."""
+    operand_end = r"(?:\x01|\d|\)|(?<![\^_])\}|\be\b|\\pi)"
+    operand_start = r"(?:\x00|\(|\\frac|\\sqrt|\\tanh|\\exp|\\ln|\\log|\\max|\be\b|\\pi|\d)"
+    prev = None
+    while prev != text:
+        prev = text
+        text = re.sub(rf"({operand_end})\s+(?={operand_start})", r"\1 \\cdot ", text)
+        text = re.sub(rf"(\x01|\))(?={operand_start})", r"\1 \\cdot ", text)
+    return " ".join(text.split())
+
+
+def _split(text: str) -> list[str]:
+    depth, parts, start = 0, [], 0
+    for i, ch in enumerate(text):
+        depth += ch in "({["
+        depth -= ch in ")}]"
+        if ch == "=" and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(given: str) -> sp.Basic:
+    """The parser's reading of placeholder text; formulas of one shape (``v_0 + v_1 v_2``) share it."""
+    return _parser()(given)
+
+
+def _parser():
+    conversion = ConversionConfig(interpret_as_mixed_fractions=False, interpret_simple_eq_as_assignment=False,
+                                  interpret_contains_as_eq=False, lowercase_symbols=False)
+    normalization = NormalizationConfig(basic_latex=False, units=False, malformed_operators=False, nits=False,
+                                        boxed="none", equations=False)
+    return lambda text: latex2sympy(text, conversion_config=conversion, normalization_config=normalization)
+
+
+def _readable(text: str, atoms: list[Atom]) -> str:
+    return HOLES.sub(lambda m: atoms[int(m[1])].text, text)
+
+
+def _side(text: str, atoms: list[Atom]) -> sp.Expr:
+    if not text.strip():
+        raise FormulaError("an empty side of '='")
+    given = HOLES.sub(lambda m: f"v_{{{m[1]}}}", text)
+    try:
+        expr = _parsed(given)
+    except Exception as e:  # the parser raises bare Exceptions with its own message
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise FormulaError(f"the parser (latex2sympy2_extended) stopped: {first}, in {_readable(text, atoms)!r}") from None
+    if not isinstance(expr, sp.Expr) or isinstance(expr, (sp.Derivative, sp.Integral)):
+        raise FormulaError(f"{_readable(text, atoms)!r} is not an arithmetic expression (parsed as {type(expr).__name__})")
+    if expr.atoms(sp.core.function.AppliedUndef):  # every known function was read before the parser
+        f = next(iter(expr.atoms(sp.core.function.AppliedUndef)))
+        raise FormulaError(f"unknown function {f.func.__name__}({', '.join(map(str, f.args))})")
+    names = {}
+    for s in expr.free_symbols:
+        m = re.fullmatch(r"v_\{?(\d+)\}?", s.name)
+        if not m:
+            raise FormulaError(f"the parser produced an unexpected name {s.name!r}")
+        atom = atoms[int(m[1])]
+        names[s] = atom.value if atom.kind == "value" else sp.Symbol(atom.text)
+    expr = expr.xreplace(names)
+    for power in expr.atoms(sp.Pow):  # file text must not make exact arithmetic run for ever
+        if power.exp.is_Number and abs(power.exp) > MAX_EXPONENT:
+            raise FormulaError(f"the exponent {power.exp} is beyond what a text's formula needs (at most {MAX_EXPONENT})")
+    if expr.has(sp.Float):
+        expr = expr.xreplace({x: sp.Rational(str(x)) for x in expr.atoms(sp.Float)})
+    return expr
+
+
+def canonical_key(key: str) -> str:
+    """A ``symbols`` key as the atom text it matches: ``W_{53}``, ``W_53`` and ``W53`` all give ``W_53``."""
+    try:
+        latex, atoms = normalise(key)
+    except FormulaError:
+        return _prepare(key, True)
+    if len(atoms) == 1 and HOLES.fullmatch(latex.strip()):
+        return atoms[0].text
+    return _prepare(key, True)
+
+
+def parse(text: str, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> Parsed:
+    """``lhs = rhs`` (or just an expression) as SymPy, every name of the text an atom Symbol;
+    a name in ``functions`` applied to parentheses, ``E(b(z_b))``, is an undefined function."""
+    latex, atoms = normalise(text, tuple(keys), tuple(functions))
+    sides = _split(latex)
+    if len(sides) > 2:
+        raise FormulaError("a chain of equalities a = b = c: write one claim per equality")
+    exprs = [_side(s, atoms) for s in sides]
+    lhs, rhs = (exprs[0], exprs[1]) if len(exprs) == 2 else (None, exprs[0])
+    named = {a.text: a for a in atoms if a.kind != "value"}
+    return Parsed(text, _readable(latex, atoms), lhs, rhs, named)

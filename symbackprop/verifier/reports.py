@@ -1,0 +1,83 @@
+"""The verification report as text (the terminal), Markdown (a review to hand on) and JSON (tools)."""
+
+from __future__ import annotations
+
+import json
+
+import sympy as sp
+
+from ..core.claims import Claim
+from ..core.decimals import decimal
+from .verifier import FileReport, Result
+
+
+def _claim_text(c: Claim) -> str:
+    return f"formula {c.formula}" if c.formula else f"{c.quantity} = {c.stated}"
+
+
+def _exact(r: Result) -> str:
+    if r.exact is None:
+        return ""
+    text = decimal(r.exact)
+    if r.exact.is_Rational and sp.Rational(text) != r.exact:
+        text = f"{text} (= {r.exact})"
+    return text
+
+
+def text(reports: list[FileReport]) -> str:
+    out = []
+    for rep in reports:
+        out.append(f"{rep.path}: {rep.title}")
+        for r in rep.results:
+            c = r.claim
+            tag = f" [{r.reading}]" if r.reading else ""
+            out.append(f"  {r.status.upper() if r.status == 'mismatch' else r.status:<12} {_claim_text(c)}{tag}"
+                       f"    ({c.source}: \"{c.quote}\")")
+            if r.exact is not None and r.status != "holds" and not c.formula:
+                out.append(f"               exact {_exact(r)}, difference {decimal(r.difference)}")
+            if r.status == "unverifiable":
+                out.append(f"               reason: {c.reason}")
+            if r.local:
+                out.append(f"               local: {r.local}")
+            for line in r.diagnosis:
+                out.append(f"               diagnosis: {line}")
+            if r.status == "mismatch" and r.tried and not r.explained:
+                out.append(f"               no convention reproduces it; tried: {'; '.join(r.tried)}")
+        for reading in rep.readings or [None]:
+            counts = rep.counts(reading)
+            label = f" [{reading}]" if reading else ""
+            out.append(f"  summary{label}: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+        out.append("")
+    return "\n".join(out)
+
+
+def markdown(reports: list[FileReport]) -> str:
+    out = ["# Verification report", ""]
+    for rep in reports:
+        out += [f"## `{rep.path}`: {rep.title}", "",
+                "| quantity | stated | status | exact | source | notes |", "| --- | --- | --- | --- | --- | --- |"]
+        for r in rep.results:
+            c = r.claim
+            notes = [f"reading: {r.reading}"] if r.reading else []
+            notes += [f"reason: {c.reason}"] if r.status == "unverifiable" else []
+            notes += [f"local: {r.local}"] if r.local else []
+            notes += [f"diagnosis: {d}" for d in r.diagnosis]
+            if r.status == "mismatch" and r.tried and not r.explained:
+                notes.append("no convention reproduces it; tried: " + "; ".join(r.tried))
+            name = f"${c.formula}$" if c.formula else f"`{c.quantity}`"
+            cells = [name, c.stated, f"**{r.status}**" if r.status == "mismatch" else r.status,
+                     _exact(r), f"{c.source}: “{c.quote}”", "<br>".join(notes)]
+            out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+        out.append("")
+        for reading in rep.readings or [None]:
+            label = f" ({reading} reading)" if reading else ""
+            out.append(f"Summary{label}: " + ", ".join(f"{n} {s}" for s, n in rep.counts(reading).items()) + ".")
+            out.append("")
+    return "\n".join(out)
+
+
+def to_json(reports: list[FileReport]) -> str:
+    data = [{"file": rep.path, "title": rep.title, "readings": rep.readings,
+             "summary": {reading or "": rep.counts(reading) for reading in (rep.readings or [None])},
+             "claims": [r.as_dict() for r in rep.results]} for rep in reports]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
