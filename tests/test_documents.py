@@ -248,3 +248,17 @@ def test_only_three_parameters_of_a_dense_network(tmp_path):
     assert r.returncode == 0, r.stderr
     html = (tmp_path / "d.html").read_text()
     assert sum(f'id="dE/d{p}[1]@1"' in html for p in model.parameters) == 3
+
+
+@pytest.mark.parametrize("node", ["Sum", "Product"])
+def test_sympy_sum_and_product_print_as_sympy_prints_them(node):
+    """The document nodes for chains are Factors and Terms, so SymPy's own Sum and Product keep SymPy's printing."""
+    from symbackprop.documents.formulas.latex import tex
+    from symbackprop.documents.formulas.mathml import mathml
+    from symbackprop.documents.formulas.text import plain
+
+    x, k = sp.symbols("x k")
+    expr = getattr(sp, node)(x**k + k, (k, 1, 3))
+    assert tex(expr) == sp.latex(expr) and tex(expr).startswith(r"\sum" if node == "Sum" else r"\prod")
+    assert plain(expr) == sp.sstr(expr) == f"{node}(k + x**k, (k, 1, 3))"
+    assert mathml(expr) == sp.mathml(expr, printer="presentation")

@@ -74,7 +74,7 @@ def test_imports_inside_functions_are_only_for_extras():
 
 def test_every_subpackage_says_what_it_holds():
     """Each stage's __init__ lists its modules, so a newcomer knows where a change goes."""
-    for init in sorted(PACKAGE.glob("*/__init__.py")):
+    for init in sorted(PACKAGE.rglob("*/__init__.py")):
         doc = ast.get_docstring(ast.parse(init.read_text())) or ""
         listed = {p.name for p in init.parent.glob("*.py") if p.name != "__init__.py"} | {
             f"{p.name}/" for p in init.parent.iterdir() if p.is_dir() and (p / "__init__.py").exists()}

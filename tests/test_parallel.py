@@ -6,6 +6,7 @@ import pytest
 import sympy as sp
 from conftest import DERIVATIONS
 
+import symbackprop
 from symbackprop.core.derivation_file import loads
 from symbackprop.core.errors import InputError
 from symbackprop.parallel import averaging as parallel
@@ -125,3 +126,16 @@ def test_parallel_walkthrough_as_pdf(run_cli, tmp_path):
     assert r.returncode == 0, r.stderr
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert "Averaging error terms layer by layer" in text and "0.0826341837" in text
+
+
+def test_library_errors_name_parameters_and_the_cli_names_its_flags(run_cli):
+    """The Python API says ``workers``/``shards`` (its own parameters); the command says ``--workers``/``--shards``."""
+    from symbackprop import api
+
+    model = symbackprop.load(DERIVATIONS / "seed003_two_gpus.toml")
+    for args, key in (((3,), "workers"), ((2, [1, 2]), "shards")):
+        with pytest.raises(InputError) as caught:
+            api.parallel_document(model, *args)
+        assert caught.value.key == key and "--" not in caught.value.line()
+    bad = run_cli("parallel", str(DERIVATIONS / "seed003_two_gpus.toml"), "--workers", "2", "--shards", "1,2")
+    assert bad.returncode == 2 and bad.stderr.startswith("symbackprop: error: --shards: expected 2 shard sizes")

@@ -1,2 +1,7 @@
-"""One SymPy printer per notation, with the textbook symbols (w_{a1}, δ_b, ∂E/∂w) and numbers put in:
-text.py (terminal), latex.py (Markdown, LaTeX, PDF, notebooks), mathml.py (HTML)."""
+"""One SymPy printer per notation, with the textbook symbols (w_{a1}, δ_b, ∂E/∂w) and numbers put in.
+
+    text.py    a StrPrinter: one line of text, for the terminal
+    latex.py   a LatexPrinter: Markdown, LaTeX, PDF and notebooks
+    mathml.py  a MathMLPresentationPrinter: HTML
+    chains.py  the chain nodes (Factors, Terms) for the printers that write text
+"""

@@ -14,6 +14,7 @@ from sympy.printing.latex import LatexPrinter
 
 from ...core.decimals import decimal
 from ..nodes import Step
+from .chains import ChainText
 
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu", "sigma", "tau", "phi", "Delta"}
 LONG_FRACTION = 40  # an exact fraction longer than this many characters is shown by its decimal only
@@ -43,10 +44,11 @@ def tex_decimal(dec: str) -> str:
     return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
 
 
-class TexPrinter(LatexPrinter):
+class TexPrinter(ChainText, LatexPrinter):
     """Textbook symbols via ``_print_Symbol``; with ``values``, symbols print as their numbers."""
 
     _default_settings = {**LatexPrinter._default_settings, "values": None, "order": "none", "mul_symbol": None}
+    chain_dot, chain_brackets = r" \cdot ", (r"\left(", r"\right)")
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         values: Mapping | None = self._settings["values"]
@@ -68,17 +70,6 @@ class TexPrinter(LatexPrinter):
 
     def _print_Partial(self, node) -> str:
         return rf"\frac{{\partial {self._print(node.numerator)}}}{{\partial {self._print(node.denominator)}}}"
-
-    def _print_Factors(self, node) -> str:
-        parts = []
-        for f in node.factors:
-            text = self._print(f)
-            wrap = isinstance(f, sp.Basic) and (f.is_Add or text.startswith("-"))
-            parts.append(rf"\left({text}\right)" if wrap else text)
-        return r" \cdot ".join(parts)
-
-    def _print_Terms(self, node) -> str:
-        return " + ".join(self._print(t) for t in node.terms)
 
 
 def tex(expr, values: Mapping | None = None) -> str:

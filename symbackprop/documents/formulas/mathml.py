@@ -60,14 +60,18 @@ class MathMLPrinter(MathMLPresentationPrinter):
     def _print_Heaviside(self, expr):
         return self._row(self._el("mi", text="H"), self._fenced(self._print(expr.args[0])))
 
+    def _joined(self, elements, separator: str):
+        """One row of elements with an operator between each two."""
+        row = self._row()
+        for i, el in enumerate(elements):
+            if i:
+                row.appendChild(self._el("mo", text=separator))
+            row.appendChild(el)
+        return row
+
     def _print_Max(self, expr):
         args = sorted(expr.args, key=lambda a: not a.is_Number)
-        inner = self._row()
-        for i, a in enumerate(args):
-            if i:
-                inner.appendChild(self._el("mo", text=","))
-            inner.appendChild(self._print(a))
-        return self._row(self._el("mi", text="max"), self._fenced(inner))
+        return self._row(self._el("mi", text="max"), self._fenced(self._joined([self._print(a) for a in args], ",")))
 
     def _print_Add(self, expr, order=None):
         """SymPy's sum, with the typographic minus sign rather than the hyphen."""
@@ -78,34 +82,20 @@ class MathMLPrinter(MathMLPresentationPrinter):
         return row
 
     def _print_AppliedUndef(self, expr):
-        inner = self._row()
-        for i, a in enumerate(expr.args):
-            if i:
-                inner.appendChild(self._el("mo", text=","))
-            inner.appendChild(self._print(a))
-        return self._row(self._name(expr.func.__name__), self._fenced(inner))
+        return self._row(self._name(expr.func.__name__), self._fenced(self._joined([self._print(a) for a in expr.args], ",")))
 
     def _print_Partial(self, node):
         return self._leibniz(self._print(node.numerator), self._print(node.denominator))
 
     def _print_Factors(self, node):
-        row = self._row()
-        for i, f in enumerate(node.factors):
-            if i:
-                row.appendChild(self._el("mo", text="·"))
+        def factor(f):
             el = self._print(f)
-            if isinstance(f, sp.Basic) and (f.is_Add or (f.is_Number and f < 0)):
-                el = self._fenced(el)
-            row.appendChild(el)
-        return row
+            return self._fenced(el) if isinstance(f, sp.Basic) and (f.is_Add or (f.is_Number and f < 0)) else el
+
+        return self._joined([factor(f) for f in node.factors], "·")
 
     def _print_Terms(self, node):
-        row = self._row()
-        for i, t in enumerate(node.terms):
-            if i:
-                row.appendChild(self._el("mo", text="+"))
-            row.appendChild(self._print(t))
-        return row
+        return self._joined([self._print(t) for t in node.terms], "+")
 
 
 def mathml(expr, values: Mapping | None = None) -> str:

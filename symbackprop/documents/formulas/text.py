@@ -8,9 +8,10 @@ import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from ...core.decimals import decimal
+from .chains import ChainText
 
 
-class PlainPrinter(StrPrinter):
+class PlainPrinter(ChainText, StrPrinter):
     """``delta_a`` prints as ``δ_a``, ``Heaviside(z, 0)`` as ``H(z)``; with ``values``, symbols print as numbers."""
 
     _default_settings = {**StrPrinter._default_settings, "values": None, "order": "none"}
@@ -34,16 +35,6 @@ class PlainPrinter(StrPrinter):
 
     def _print_Partial(self, node) -> str:
         return f"∂{self._print(node.numerator)}/∂{self._print(node.denominator)}"
-
-    def _print_Factors(self, node) -> str:
-        parts = []
-        for f in node.factors:
-            text = self._print(f)
-            parts.append(f"({text})" if isinstance(f, sp.Basic) and (f.is_Add or text.startswith("-")) else text)
-        return " · ".join(parts)
-
-    def _print_Terms(self, node) -> str:
-        return " + ".join(self._print(t) for t in node.terms)
 
 
 def plain(expr, values: Mapping | None = None) -> str:
