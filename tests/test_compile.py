@@ -10,6 +10,7 @@ from conftest import SEED_CHAIN
 import symbackprop
 from symbackprop.compiler.check import finite_differences
 from symbackprop.compiler.generator import source
+from symbackprop.compiler.plan import chunk_rows
 from symbackprop.reference.numpy_runtime import Runtime
 
 CASES = all_cases()
@@ -162,13 +163,11 @@ def test_read_only_and_odd_arrays_are_accepted(numba, sizes):
 
 
 def test_blocks_keep_the_widest_layer_within_128_kib():
-    from symbackprop.compiler.generator import Source, source
-
     for sizes, rows in [([4, 16, 16, 1], 1024), ([8, 32, 32, 4], 512), ([2, 4, 4, 1], 4096), ([40, 3, 2], 256)]:
         model = symbackprop.dense(sizes, activation="relu", loss="mse", seed=0)
         assert f"\nCHUNK = {rows}  #" in source(symbackprop.derive(model)), sizes
-    small = Source(symbackprop.derive(symbackprop.dense([2, 1], seed=0)))
-    assert small.chunk(([["n"] * 16385],)) == small.chunk(([["n"] * 10**6],)) == 256  # wider than 2**14: the floor
+        assert chunk_rows(sizes) == rows, sizes
+    assert chunk_rows([2, 16385]) == chunk_rows([2, 10**6]) == 256  # wider than 2**14: the floor
 
 
 def test_large_batches_run_in_blocks_and_agree():

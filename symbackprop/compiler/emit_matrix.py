@@ -1,0 +1,109 @@
+"""Feature-major matrix code for layered nets: one row per neuron, one column per example.
+
+A layer whose parameters sit in dense() order (each neuron's weights, then its bias) reads them
+as one reshaped block, and its input carries a row of ones, so that one product gives Z and one
+gives the weight and bias gradients together (no bias add, no column sums: bench). Other layers
+gather their parameters through index arrays.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..core.derivation import Derivation
+from . import expressions, template
+from .emit_fixed import copied
+from .names import Names
+from .plan import Layer, Plan
+
+
+def _input(l: int, layer: Layer) -> str:
+    """Layer l's input as its products read it: with the row of ones, or without."""
+    return f"H{l - 1}" if layer.ones_row else f"A{l - 1}"
+
+
+def index_arrays(layers: tuple[Layer, ...]) -> list[str]:
+    """The positions in params of each layer that is not one block."""
+    lines = []
+    for l, layer in enumerate(layers, start=1):
+        if layer.block is None:
+            lines.append(f"_W{l} = numpy.array({[list(row) for row in layer.weights]!r})  # rows: {', '.join(layer.neurons)}")
+            if layer.bias:
+                lines.append(f"_b{l} = numpy.array({list(layer.biases)!r})")
+    return lines
+
+
+def forward(d: Derivation, layers: tuple[Layer, ...]) -> list[str]:
+    """A_l = f(W_l @ A_{l-1} + b_l), layer by layer; H_l where the next layer wants a row of ones."""
+    inputs = layers[0].fan_in
+    if layers[0].ones_row:
+        lines = [f"    H0 = numpy.empty(({inputs + 1}, n))  # the inputs, and a row of ones for the biases",
+                 f"    H0[:{inputs}] = X.T", f"    H0[{inputs}] = 1.0"]
+    else:
+        lines = ["    A0 = X.T"]
+    for l, layer in enumerate(layers, start=1):
+        form = d.activation[layer.neurons[0]].form(sp.Symbol(f"Z{l}", real=True))
+        if layer.block:
+            start, stop = layer.block
+            lines += [f"    P{l} = p[{start}:{stop}].reshape({layer.width}, {layer.columns})  # rows: {', '.join(layer.neurons)};"
+                      " columns: weights" + (", bias" if layer.bias else ""),
+                      f"    Z{l} = P{l} @ {_input(l, layer)}"]
+            if l > 1:  # for the backward pass
+                lines += [f"    W{l} = P{l}[:, :{layer.fan_in}]" if layer.bias else f"    W{l} = P{l}"]
+        else:
+            lines += [f"    W{l} = p[_W{l}]", f"    Z{l} = W{l} @ A{l - 1}" + (f" + p[_b{l}][:, None]" if layer.bias else "")]
+        if l < len(layers) and layers[l].ones_row:
+            lines += [f"    H{l} = numpy.empty(({layer.width + 1}, n))", f"    H{l}[{layer.width}] = 1.0",
+                      f"    A{l} = H{l}[:{layer.width}]", f"    {expressions.batch_into(form, f'A{l}')}  # {layer.activation}"]
+        else:
+            lines += [f"    A{l} = {expressions.batch(form)}  # {layer.activation}"]
+    return lines
+
+
+def backward(d: Derivation, layers: tuple[Layer, ...]) -> list[str]:
+    """D_l = U * f'(Z_l); the gradients from D_l and the layer's input; U = W_l.T @ D_l for the layer before."""
+    upstream = sp.Symbol("U", real=True)
+    lines = []
+    for l in range(len(layers), 0, -1):
+        layer = layers[l - 1]
+        z, a = sp.Symbol(f"Z{l}", real=True), sp.Symbol(f"A{l}", real=True)
+        lines += [f"    D{l} = {expressions.batch(upstream * d.activation[layer.neurons[0]].derivative(z, a))}  # dE/dZ{l}"]
+        if layer.block:
+            start, stop = layer.block
+            lines += [f"    numpy.matmul(D{l}, {_input(l, layer)}.T, out=grad[{start}:{stop}].reshape({layer.width}, {layer.columns}))"]
+        else:
+            lines += [f"    grad[_W{l}] = D{l} @ A{l - 1}.T"]
+            if layer.bias:
+                lines += [f"    grad[_b{l}] = numpy.sum(D{l}, axis=1)"]
+        if l > 1:  # one neuron: a broadcast product, twice as fast as a matrix product of inner size 1
+            lines += [f"    U = W{l}.T {'*' if layer.width == 1 else '@'} D{l}  # dE/dA{l - 1}"]
+    return lines
+
+
+def matrix(plan: Plan, d: Derivation, names: Names) -> list[str]:
+    """_batch (the batch in blocks of CHUNK rows, from template.py) and _block (one block)."""
+    mp, m = plan.matrix, d.model
+    layers = mp.layers
+    scale = " / B" if m.batch_mean else ""
+    yt = sp.Symbol("YT", real=True)
+    dloss = d.loss_function.derivative(yt, mp.prediction, len(m.outputs))
+    return [
+        "", "",
+        *index_arrays(layers),
+        "", "",
+        *copied(template._batch_in_blocks, "_batch"),
+        "", "",
+        "def _block(p, X, Y, backward, B):",
+        '    """Rows of the batch at once, transposed: A_l = f(W_l @ A_{l-1} + b_l), one column per example;',
+        '    B: the whole batch."""',
+        *(["    n = X.shape[0]"] if any(layer.ones_row for layer in layers) else []),
+        *forward(d, layers),
+        "    YT = Y.T  # one row per output, as the activations",
+        f"    value = numpy.sum({expressions.batch(mp.loss_term.xreplace({mp.target: yt}))}){scale}  # {d.loss_function.name}",
+        "    if not backward:",
+        "        return value",
+        "    grad = numpy.empty(N_PARAMETERS)",
+        f"    U = ({expressions.batch(dloss)}){scale}  # dE/dA{len(layers)}",
+        *backward(d, layers),
+        "    return value, grad",
+    ]

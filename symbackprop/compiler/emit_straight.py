@@ -1,0 +1,107 @@
+"""Straight-line code, one statement per z, a, error term and gradient, printed from the Derivation:
+Python floats for small batches (_one, _scalar), the same fused into one numba loop (_fused)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import sympy as sp
+
+from ..core.derivation import Derivation
+from . import expressions
+from .names import Names
+from .plan import Plan
+
+SIGNATURE = "float64(float64[:], float64[:, :], float64[:, :], float64[::1])"  # params, X, Y, gradient out
+
+
+class Body(NamedTuple):
+    """The straight-line pass as statements: forward (z, a per neuron), the loss, backward
+    (an error term per neuron) and one gradient expression per parameter."""
+
+    forward: list[str]
+    loss: str
+    backward: list[str]
+    grads: list[str]
+
+
+def body(d: Derivation, names: Names, printer: Callable[[sp.Expr], str]) -> Body:
+    """Shared by the float code and the column code; ``printer`` makes it floats or arrays."""
+    forward = []
+    for n in d.order:
+        forward.append(f"{names(d.z[n.name])} = {printer(names(d.z_expr[n.name]))}")
+        forward.append(f"{names(d.a[n.name])} = {printer(names(d.a_expr[n.name]))}")
+    backward = [f"{names(d.delta_symbol[n.name])} = {printer(names(d.deltas[n.name]))}" for n in reversed(d.order)]
+    grads = [printer(names(d.gradient(p))) for p in d.model.parameters]
+    return Body(forward, printer(names(d.loss)), backward, grads)
+
+
+def _unpacking(names: list[str]) -> str:
+    """The left side that unpacks a sequence into names (a trailing comma for one)."""
+    return ", ".join(names) + ("," if len(names) == 1 else "")
+
+
+def straight(plan: Plan, d: Derivation, names: Names) -> list[str]:
+    """_one (one example) and _scalar (a few): Python floats, no numpy call overhead."""
+    forward, loss, backward, grads = body(d, names, expressions.scalar)
+    m, P = d.model, plan.parameters
+    xs = _unpacking([names.input[x] for x in m.inputs])
+    ys = _unpacking([names.target[o] for o in m.outputs])
+    unpack = f"    {', '.join(names.param.values())}, = p"
+    if m.batch_mean:
+        result = ["    B = len(X)", f"    return total / B, [{', '.join(f'g{i} / B' for i in range(P))}]"]
+    else:
+        result = [f"    return total, [{', '.join(f'g{i}' for i in range(P))}]"]
+    return [
+        "", "",
+        "def _one(p, x, y):",
+        '    """One example in Python floats: no numpy call overhead at all."""',
+        unpack,
+        f"    {xs} = x",
+        f"    {ys} = y",
+        *[f"    {line}" for line in forward + [f"value = {loss}"] + backward],
+        f"    return value, [{', '.join(grads)}]",
+        "", "",
+        "def _scalar(p, X, Y):",
+        '    """A few examples, one at a time in Python floats: cheaper than numpy for small batches."""',
+        unpack,
+        "    total = 0.0",
+        *[f"    g{i} = 0.0" for i in range(P)],
+        f"    for ({xs}), ({ys}) in zip(X, Y):",
+        *[f"        {line}" for line in forward],
+        f"        total += {loss}",
+        *[f"        {line}" for line in backward],
+        *[f"        g{i} += {g}" for i, g in enumerate(grads)],
+        *result,
+    ]
+
+
+def fused(plan: Plan, d: Derivation, names: Names) -> list[str]:
+    """The float loop as one numba-compiled pass over the batch: no temporaries, no numpy calls."""
+    forward, loss, backward, grads = body(d, names, expressions.scalar)
+    m, P = d.model, plan.parameters
+    scale = " / B" if m.batch_mean else ""
+    return [
+        "", "",
+        f"@numba.njit({SIGNATURE!r}, cache=False, nogil=True)  # compiled here, for float64 arrays only",
+        "def _fused(p, X, Y, grad):",
+        '    """Every example in one machine-code loop (numba): the float code, fused; the loss, with the',
+        '    gradient written into grad."""',
+        f"    if p.shape[0] != {P} or X.shape[1] != {len(m.inputs)} or Y.shape[1] != {len(m.outputs)}"
+        " or X.shape[0] != Y.shape[0] or X.shape[0] < 1:",
+        "        raise ValueError('shapes')  # the caller says which shape was expected",
+        *[f"    {name} = p[{i}]" for i, name in enumerate(names.param.values())],
+        "    total = 0.0",
+        *[f"    g{i} = 0.0" for i in range(P)],
+        "    for i in range(X.shape[0]):",
+        *[f"        {names.input[x]} = X[i, {j}]" for j, x in enumerate(m.inputs)],
+        *[f"        {names.target[o]} = Y[i, {j}]" for j, o in enumerate(m.outputs)],
+        *[f"        {line}" for line in forward],
+        f"        total += {loss}",
+        *[f"        {line}" for line in backward],
+        *[f"        g{i} += {g}" for i, g in enumerate(grads)],
+        "    B = X.shape[0]",
+        *[f"    grad[{i}] = g{i}{scale}" for i in range(P)],
+        f"    return total{scale}",
+    ]

@@ -1,0 +1,177 @@
+"""What the generated module will be, decided once before any line is printed.
+
+``plan(derivation, numba, workers)`` chooses the code shapes, the batch limits between them and,
+for a layered net, how each layer reads its parameters; the emitters only print what it says.
+The thresholds are measurements (``symbackprop bench``), not tuning knobs.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..core.derivation import Derivation
+from ..core.errors import InputError
+
+SCALAR_PARAMS = 64  # straight-line float code only for nets this small (code size grows with P)
+SCALAR_BATCH = 16  # ... and batches this small (measured: the float loop beats numpy below it)
+FUSED_WORK = 2**15  # numba loop kernel for layered nets while B * P is at most this (measured crossover: 2**15 to 2**16)
+SCALAR_WORK = 160  # ... and B * P at most this (bench: 2-2-1 breaks even near B = 20, 2-4-4-1 near B = 5)
+BLOCK_BYTES = 2**17  # matrix form: a layer's activations per block of rows stay within this (see chunk_rows)
+
+
+class Shape(enum.Enum):
+    """A form of the code; its value is how the module's docstring names it."""
+
+    STRAIGHT = "straight-line float code"  # _one and _scalar: small nets, batches up to SCALAR_BATCH
+    FUSED = "the straight-line float code as one fused numba loop over the batch"  # small nets, every batch
+    KERNEL = "a numba loop over examples"  # layered nets, batches up to FUSED_BATCH
+    MATRIX = "matrix-form NumPy (layered network)"  # feature-major: one row per neuron, one column per example
+    COLUMNS = "straight-line NumPy over columns"  # any other graph
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer of the matrix form, and where its parameters sit in ``params``."""
+
+    neurons: tuple[str, ...]
+    activation: str  # the same for every neuron of the layer
+    fan_in: int
+    weights: tuple[tuple[int, ...], ...]  # per neuron, the positions of its weights
+    biases: tuple[int, ...] | None  # per neuron, the position of its bias; None: no biases
+    block: tuple[int, int] | None  # params[start:stop], when they hold the layer in dense() order
+    ones_row: bool  # it reads its input with a row of ones appended (a block with biases)
+
+    @property
+    def width(self) -> int:
+        return len(self.neurons)
+
+    @property
+    def bias(self) -> bool:
+        return self.biases is not None
+
+    @property
+    def columns(self) -> int:
+        """Parameters per neuron: one per input, and the bias."""
+        return self.fan_in + self.bias
+
+
+@dataclass(frozen=True)
+class MatrixPlan:
+    """A layered, unshared net whose loss is a sum of one term per output: ``loss_term`` in
+    ``target`` (Y) and ``prediction`` (the last layer's activations)."""
+
+    layers: tuple[Layer, ...]
+    loss_term: sp.Expr
+    target: sp.Symbol
+    prediction: sp.Symbol
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """The inputs' count, then each layer's width: widths[l - 1] is layer l's fan-in."""
+        return (self.layers[0].fan_in, *(layer.width for layer in self.layers))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The module to emit. ``shapes`` in the order the module tries them: the first whose batch
+    limit admits the batch runs (the last takes every batch)."""
+
+    shapes: tuple[Shape, ...]
+    parameters: int
+    workers: int  # split()'s default shard count
+    scalar_batch: int  # SCALAR_BATCH: largest batch of the float code; 0 for nets above SCALAR_PARAMS
+    fused_batch: int | None  # FUSED_BATCH, with the kernel only
+    chunk: int | None  # CHUNK, rows per block, wherever the net has a matrix plan
+    matrix: MatrixPlan | None  # kept even where the fused loop serves every batch: CHUNK is still declared
+    masked: bool  # some parameter is frozen: step() multiplies the gradient by TRAINED
+
+    @property
+    def numba(self) -> bool:
+        return Shape.FUSED in self.shapes or Shape.KERNEL in self.shapes
+
+    @property
+    def small_batch(self) -> int | None:
+        """The batch limit of the first shape, when another one follows it."""
+        if len(self.shapes) == 1:
+            return None
+        return self.fused_batch if self.shapes[0] is Shape.KERNEL else self.scalar_batch
+
+
+def plan(derivation: Derivation, numba: bool, workers: int) -> Plan:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(f"expected a number of workers >= 1, got {workers!r}", key="workers")
+    m = derivation.model
+    P = len(m.parameters)
+    matrix = matrix_plan(derivation)
+    small = P <= SCALAR_PARAMS
+    large = Shape.MATRIX if matrix else Shape.COLUMNS
+    if numba and small:
+        shapes = (Shape.FUSED,)  # the fused loop beats both numpy forms at every batch size
+    elif small:
+        shapes = (Shape.STRAIGHT, large)
+    elif numba and matrix:
+        shapes = (Shape.KERNEL, large)
+    else:
+        shapes = (large,)
+    return Plan(shapes=shapes, parameters=P, workers=workers,
+                scalar_batch=scalar_batch(P) if small else 0,
+                fused_batch=fused_batch(P) if Shape.KERNEL in shapes else None,
+                chunk=chunk_rows(matrix.widths) if matrix else None,
+                matrix=matrix, masked=len(m.trained_parameters) != P)
+
+
+def chunk_rows(widths: Sequence[int]) -> int:
+    """Rows per block of the matrix form: a power of two that keeps the widest layer's array
+    within BLOCK_BYTES (the inputs count as a layer). Measured on 65536-row batches: larger
+    blocks run 2-4x slower, not from the cache but from glibc handing the freed temporaries back
+    to the system after each block, whose pages then fault in again; the cliff moves between
+    runs above 2**17 bytes per array."""
+    return max(256, 1 << max(1, BLOCK_BYTES // (8 * max(widths))).bit_length() - 1)
+
+
+def fused_batch(parameters: int) -> int:
+    """Largest batch for the numba loop kernel; BLAS matrix products win beyond (bench)."""
+    return max(1, FUSED_WORK // parameters)
+
+
+def scalar_batch(parameters: int) -> int:
+    """Largest batch for the float loop: its cost grows with B * P, numpy's barely (measured)."""
+    return max(1, min(SCALAR_BATCH, SCALAR_WORK // parameters))
+
+
+def matrix_plan(d: Derivation) -> MatrixPlan | None:
+    """The layers, when the net is layered, unshared, uniform per layer and its loss separable."""
+    m = d.model
+    layers = m.layers()
+    if not layers or m.constants:
+        return None
+    params = [p for n in m.neurons for p in m.parameters_of(n)]
+    if len(params) != len(set(params)):
+        return None
+    for layer in layers:
+        ns = [m.neuron(n) for n in layer]
+        if len({n.activation for n in ns}) != 1 or len({n.bias is None for n in ns}) != 1:
+            return None
+    y, p = sp.Symbol("Y", real=True), sp.Symbol(f"A{len(layers)}", real=True)
+    ys, ps = list(d.targets.values()), [d.a[o] for o in m.outputs]
+    term = d.loss.xreplace({ys[0]: y, ps[0]: p} | {s: 0 for s in ys[1:] + ps[1:]})
+    if sp.expand(sum(term.xreplace({y: a, p: b}) for a, b in zip(ys, ps)) - d.loss) != 0:
+        return None
+    index = {name: i for i, name in enumerate(m.parameters)}
+    fan_in = len(m.inputs)
+    planned = []
+    for layer in layers:
+        ns = [m.neuron(n) for n in layer]
+        weights = tuple(tuple(index[w] for w in n.weights) for n in ns)
+        biases = tuple(index[n.bias] for n in ns) if ns[0].bias else None
+        in_order = [index[q] for n in ns for q in m.parameters_of(n)]  # dense() order: weights, then bias
+        start = weights[0][0]
+        block = (start, start + len(in_order)) if in_order == list(range(start, start + len(in_order))) else None
+        planned.append(Layer(neurons=tuple(layer), activation=ns[0].activation, fan_in=fan_in, weights=weights,
+                             biases=biases, block=block, ones_row=block is not None and biases is not None))
+        fan_in = len(layer)
+    return MatrixPlan(layers=tuple(planned), loss_term=term, target=y, prediction=p)
