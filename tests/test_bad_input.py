@@ -27,6 +27,13 @@ CASES = {
     "missing_target": (GOOD.replace("targets = { b = 1.0 }", "targets = {}"), ["examples[0].targets.b", "missing target"]),
     "name_collides_with_derived": (GOOD.replace('"x1"', '"z_a"'), ["network.inputs[0]", "symbackprop derives"]),
     "unknown_update_rule": (GOOD.replace('update = "add"', 'update = "plus"'), ["training.update", "subtract or add"]),
+    # claims are parsed at load, so any command refuses a bad one
+    "claim_stated_not_a_number": (GOOD.replace('stated = "0.804"\nsource = "003_131398abeddd6634.txt:243"',
+                                               'stated = "about 0.804"\nsource = "003_131398abeddd6634.txt:243"'),
+                                  ["claims[3].stated: 'about 0.804' is not a number"]),
+    "claim_source_not_file_line": (GOOD.replace('source = "003_131398abeddd6634.txt:207"', 'source = "line 207"'),
+                                   ["claims[1].source: 'line 207': expected FILE:LINE"]),
+    "claim_unknown_key": (GOOD.replace('stated = "0.76"', 'stated = "0.76"\nsated = "0.76"'), ["claims[1].sated: unknown key"]),
 }
 
 

@@ -55,6 +55,11 @@ def test_a_back_edge_breaks_the_contract(linter, tmp_path):
     assert "BROKEN" in done.stdout and "- symbackprop.core.errors -> symbackprop.api" in done.stdout
 
 
+def test_no_module_is_long():
+    long = {str(p.relative_to(ROOT)): n for p in modules() if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert set(long) <= TABLES, f"modules over {MAX_LINES} lines: {long}"
+
+
 def test_imports_inside_functions_are_only_for_extras():
     """Function-local imports would hide edges from a reader (import-linter sees them, people do not)."""
     hidden = []

@@ -154,7 +154,7 @@ def test_seed001_adjustment_of_wb1_is_impossible(reports):
 
 
 def test_seed004_states_nothing(reports):
-    assert reports["seed004_pytorch"].results == []
+    assert reports["seed004_pytorch"].results == ()
 
 
 # -- rounding rules --------------------------------------------------------------------------

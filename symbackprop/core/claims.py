@@ -1,22 +1,27 @@
-"""Claims: the numbers and formulas a text states, parsed and validated (verifier/ checks them).
+"""Claims and readings: what a text states, parsed and validated when its file is loaded.
 
 A ``[[claims]]`` table (reference: docs/verify.md) names a quantity as trace.py does, the value
 the text states as text (``stated = "0.0784"``), where it stands (``source = "file:line"``,
 ``quote``) and optionally: ``note``; ``status = "unverifiable"`` with ``reason`` (the inputs are
 in a missing figure); ``local`` (the text's own stated inputs of this one step, to recompute it
 from them); ``solve`` (one quantity of that step the text leaves out, solved for); ``readings``
-(the readings of the file it belongs to; default: all).
+(the readings of the file it belongs to; default: all). A ``[readings.NAME]`` table overrides
+parameters or constants, for a text that can be read two ways.
+
+Everything a claim says that needs no trace is checked here, so a bad claim fails ``load``; that
+its quantity names resolve is checked by verifier/, which has the trace.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
 import sympy as sp
 
 from .errors import InputError
-from .model import Model, rational
+from .values import rational
 
 CLAIM_KEYS = {"quantity", "stated", "source", "quote", "note", "status", "reason", "local", "solve", "readings",
               "formula", "symbols"}
@@ -24,10 +29,13 @@ READING_KEYS = {"note", "source", "quote", "parameters", "constants"}
 NUMBER = re.compile(r"[-+]?(\d+)(\.(\d+))?\Z")
 SOURCE = re.compile(r"[^:\s]+:\d+\Z")
 CONSTANTS = {"e": sp.E, "pi": sp.pi}  # ``const:e``: a constant a text states (Euler's number)
+UNVERIFIABLE = "unverifiable"  # the only status a file may declare
 
 
-@dataclass
+@dataclass(frozen=True)
 class Claim:
+    """One claim of a file, as it stands there (stripped of surrounding blanks)."""
+
     index: int
     quantity: str
     stated: str
@@ -38,8 +46,8 @@ class Claim:
     reason: str = ""
     local: dict[str, str] = field(default_factory=dict)  # quantity -> the stated text
     solve: str | None = None
-    readings: list[str] | None = None
-    formula: str = ""  # a formula claim (formulas.py): the text's LaTeX, and its names -> quantities
+    readings: tuple[str, ...] | None = None  # None: every reading of the file
+    formula: str = ""  # a formula claim (formula_claims.py): the text's LaTeX, and its names -> quantities
     symbols: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -49,6 +57,25 @@ class Claim:
     @property
     def decimals(self) -> int:
         return len(self.stated.partition(".")[2])
+
+    @property
+    def where(self) -> str:
+        """The claim's key in its file, for located errors."""
+        return f"claims[{self.index}]"
+
+    def belongs_to(self, reading: str) -> bool:
+        return self.readings is None or reading in self.readings
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One reading of an ambiguous text: the values it gives differently, and where the text says so."""
+
+    note: str = ""
+    source: str = ""
+    quote: str = ""
+    parameters: dict[str, sp.Rational] = field(default_factory=dict)
+    constants: dict[str, sp.Rational] = field(default_factory=dict)
 
 
 def _text(raw: dict, name: str, key: str, required: bool = True) -> str:
@@ -61,45 +88,76 @@ def _text(raw: dict, name: str, key: str, required: bool = True) -> str:
     return value
 
 
-def parse(raw_claims: list[dict], readings: dict[str, Model]) -> list[Claim]:
+def _known(raw: dict, keys: set[str], key: str) -> None:
+    for k in raw:
+        if k not in keys:
+            raise InputError(f"unknown key; expected one of {', '.join(sorted(keys))}", key=f"{key}.{k}")
+
+
+def parse_readings(raw: object) -> dict[str, Reading]:
+    """The file's ``[readings.NAME]`` tables; that they override the file's own names Model checks."""
+    if not isinstance(raw, dict):
+        raise InputError("expected [readings.NAME] tables", key="readings")
+    readings = {}
+    for name, table in raw.items():
+        key = f"readings.{name}"
+        if not isinstance(table, dict):
+            raise InputError("expected a table", key=key)
+        _known(table, READING_KEYS, key)
+        overrides = {}
+        for kind in ("parameters", "constants"):
+            values = table.get(kind, {})
+            if not isinstance(values, dict):
+                raise InputError("expected a table of name = number", key=f"{key}.{kind}")
+            overrides[kind] = {p: rational(v, f"{key}.{kind}.{p}") for p, v in values.items()}
+        readings[name] = Reading(note=_text(table, "note", key, required=False),
+                                 source=_text(table, "source", key, required=False),
+                                 quote=_text(table, "quote", key, required=False), **overrides)
+    return readings
+
+
+def parse_claims(raw_claims: object, readings: Collection[str]) -> tuple[Claim, ...]:
     """The file's claim tables as Claims; every malformed key a located InputError."""
+    if not isinstance(raw_claims, list) or not all(isinstance(c, dict) for c in raw_claims):
+        raise InputError("expected [[claims]] tables", key="claims")
     claims = []
     for i, raw in enumerate(raw_claims):
         key = f"claims[{i}]"
-        for k in raw:
-            if k not in CLAIM_KEYS:
-                raise InputError(f"unknown key; expected one of {', '.join(sorted(CLAIM_KEYS))}", key=f"{key}.{k}")
-        if "formula" in raw:
-            claims.append(_formula_claim(i, raw, key, readings))
-            continue
-        stated = raw.get("stated")
-        if not isinstance(stated, str):
-            got = "nothing" if stated is None else f"{type(stated).__name__} {stated}"
-            raise InputError(f'expected the stated value as text, like stated = "0.0784"; got {got}', key=f"{key}.stated")
-        if not NUMBER.match(stated.strip()):
-            raise InputError(f"{stated!r} is not a number; expected a decimal like \"0.0784\" or \"-0.196\"",
-                             key=f"{key}.stated")
-        source, names = _source_and_readings(raw, key, readings)
-        declared = _text(raw, "status", key, required=False)
-        if declared and declared != "unverifiable":
-            raise InputError(f"{declared!r}: the only status a file may declare is \"unverifiable\"", key=f"{key}.status")
-        if declared and not raw.get("reason"):
-            raise InputError("an unverifiable claim needs a reason (which input the text leaves out)", key=f"{key}.reason")
-        local = raw.get("local", {})
-        if not isinstance(local, dict):
-            raise InputError("expected a table of quantity = \"stated value\"", key=f"{key}.local")
-        claim = Claim(
-            index=i, quantity=_text(raw, "quantity", key).strip(), stated=stated.strip(), source=source,
-            quote=_text(raw, "quote", key), note=_text(raw, "note", key, required=False), declared=declared,
-            reason=_text(raw, "reason", key, required=False),
-            local={k: _stated(v, f"{key}.local.{k}") for k, v in local.items()},
-            solve=_text(raw, "solve", key, required=False) or None, readings=names,
-        )
-        claims.append(claim)
-    return claims
+        _known(raw, CLAIM_KEYS, key)
+        claims.append(_formula_claim(i, raw, key, readings) if "formula" in raw else _number_claim(i, raw, key, readings))
+    return tuple(claims)
 
 
-def _source_and_readings(raw: dict, key: str, readings: dict) -> tuple[str, list | None]:
+def _number_claim(i: int, raw: dict, key: str, readings: Collection[str]) -> Claim:
+    stated = raw.get("stated")
+    if not isinstance(stated, str):
+        got = "nothing" if stated is None else f"{type(stated).__name__} {stated}"
+        raise InputError(f'expected the stated value as text, like stated = "0.0784"; got {got}', key=f"{key}.stated")
+    if not NUMBER.match(stated.strip()):
+        raise InputError(f"{stated!r} is not a number; expected a decimal like \"0.0784\" or \"-0.196\"",
+                         key=f"{key}.stated")
+    quantity = _text(raw, "quantity", key).strip()
+    if quantity.startswith("const:") and quantity[6:] not in CONSTANTS:
+        raise InputError(f"unknown constant {quantity[6:]!r}; expected one of {', '.join(CONSTANTS)}", key=f"{key}.quantity")
+    source, names = _source_and_readings(raw, key, readings)
+    declared = _text(raw, "status", key, required=False)
+    if declared and declared != UNVERIFIABLE:
+        raise InputError(f"{declared!r}: the only status a file may declare is \"unverifiable\"", key=f"{key}.status")
+    if declared and not raw.get("reason"):
+        raise InputError("an unverifiable claim needs a reason (which input the text leaves out)", key=f"{key}.reason")
+    local = raw.get("local", {})
+    if not isinstance(local, dict):
+        raise InputError("expected a table of quantity = \"stated value\"", key=f"{key}.local")
+    return Claim(
+        index=i, quantity=quantity, stated=stated.strip(), source=source,
+        quote=_text(raw, "quote", key), note=_text(raw, "note", key, required=False), declared=declared,
+        reason=_text(raw, "reason", key, required=False),
+        local={k: _stated(v, f"{key}.local.{k}") for k, v in local.items()},
+        solve=_text(raw, "solve", key, required=False) or None, readings=names,
+    )
+
+
+def _source_and_readings(raw: dict, key: str, readings: Collection[str]) -> tuple[str, tuple[str, ...] | None]:
     """Where in the text a claim stands (FILE:LINE), and which of the file's readings it belongs to."""
     source = _text(raw, "source", key)
     if not SOURCE.match(source):
@@ -108,10 +166,10 @@ def _source_and_readings(raw: dict, key: str, readings: dict) -> tuple[str, list
     if names is not None and (not isinstance(names, list) or not all(n in readings for n in names)):
         known = ", ".join(readings) if readings else "none: this file declares no readings"
         raise InputError(f"expected a list of the file's readings ({known})", key=f"{key}.readings")
-    return source, names
+    return source, None if names is None else tuple(names)
 
 
-def _formula_claim(i: int, raw: dict, key: str, readings: dict) -> Claim:
+def _formula_claim(i: int, raw: dict, key: str, readings: Collection[str]) -> Claim:
     """A ``formula = "..."`` claim: no stated number, a map of the text's names (docs/formulas.md)."""
     for k in ("stated", "local", "solve", "status", "reason"):
         if k in raw:
@@ -137,31 +195,3 @@ def _stated(value: object, key: str) -> str:
     if not isinstance(value, str) or not NUMBER.match(value.strip()):
         raise InputError(f"expected a stated value as text, like \"0.804\"; got {value!r}", key=key)
     return value.strip()
-
-
-def model_readings(model: Model) -> dict[str, Model]:
-    """The file's readings (``[readings.NAME]`` with parameter overrides), or just the model."""
-    raw = model.readings
-    if not raw:
-        return {"": model}
-    if not isinstance(raw, dict):
-        raise InputError("expected [readings.NAME] tables", key="readings")
-    out = {}
-    for name, table in raw.items():
-        key = f"readings.{name}"
-        if not isinstance(table, dict):
-            raise InputError("expected a table", key=key)
-        for k in table:
-            if k not in READING_KEYS:
-                raise InputError(f"unknown key; expected one of {', '.join(sorted(READING_KEYS))}", key=f"{key}.{k}")
-        params, consts = dict(model.parameters), dict(model.constants)
-        for target, kind, src in ((params, "parameters", model.parameters), (consts, "constants", model.constants)):
-            overrides = table.get(kind, {})
-            if not isinstance(overrides, dict):
-                raise InputError("expected a table of name = number", key=f"{key}.{kind}")
-            for p, v in overrides.items():
-                if p not in src:
-                    raise InputError(f"{p!r} is not one of the file's {kind}", key=f"{key}.{kind}.{p}")
-                target[p] = rational(v, f"{key}.{kind}.{p}")
-        out[name] = replace(model, parameters=params, constants=consts, readings={})
-    return out

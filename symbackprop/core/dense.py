@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import sympy as sp
 
 from .errors import InputError
-from .model import Example, Model, Neuron, rational
+from .model import Example, Model, Neuron
+from .values import rational
 
 
 def _rows(values: object, key: str) -> list[list[sp.Rational]]:

@@ -10,7 +10,7 @@ expressions are expansions of that, built on demand.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -21,6 +21,8 @@ from .display import Displayed
 from .errors import InputError
 from .model import Model, Neuron
 from .trace import Trace
+
+Derivative = Callable[[sp.Expr, sp.Expr], sp.Expr]  # f'(z) given (z, a), as the function table's rows
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,9 @@ class Use:
 class Derivation(Displayed):
     """The exact symbolic story of one Model, for a generic example (symbols for x and y)."""
 
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, derivatives: Mapping[str, Derivative] | None = None) -> None:
+        """``derivatives`` replaces the table's f'(z, a) of named activations (a convention at a
+        kink, e.g. ``{"relu": lambda z, a: sp.Heaviside(z, 1)}``) everywhere this derivation uses it."""
         self.model = model
         self.order: list[Neuron] = model.topological_order()
         names = list(model.inputs) + list(model.constants) + list(model.parameters)
@@ -61,6 +65,9 @@ class Derivation(Displayed):
         self.a = {n.name: sp.Symbol(n.name, real=True) for n in self.order}  # displayed as the neuron
         self.delta_symbol = {n.name: sp.Symbol(f"delta_{n.name}", real=True) for n in self.order}
         self.activation = {n.name: function_table.activation(n.activation) for n in self.order}
+        overrides = {function_table.activation(name, key="derivatives").name: f for name, f in (derivatives or {}).items()}
+        self.activation_derivative: dict[str, Derivative] = {
+            n: overrides.get(act.name, act.derivative) for n, act in self.activation.items()}  # neuron -> f'(z, a)
         self.loss_function = function_table.loss(model.loss)
         self.parameters: list[sp.Symbol] = [self.symbols[p] for p in model.parameters]
 
@@ -90,7 +97,7 @@ class Derivation(Displayed):
             for o, y, p in zip(model.outputs, ys, outs)
         }
         self.activation_factor = {
-            n: Factor(f"a_{n}", f"z_{n}", self.activation[n].derivative(self.z[n], self.a[n])) for n in self.z
+            n: Factor(f"a_{n}", f"z_{n}", self.activation_derivative[n](self.z[n], self.a[n])) for n in self.z
         }
         self.dE_da: dict[str, sp.Expr] = {}
         self.deltas: dict[str, sp.Expr] = {}
@@ -221,8 +228,8 @@ class Derivation(Displayed):
 
         The loss is flattened with every activation as an undefined function f_n, so that
         sympy.diff applies its own chain rule through the whole composition; each f_n'(u) it
-        leaves is then the table's derivative at u (every table row is itself proven equal to
-        diff of its SymPy form by the tests). Both sides become one polynomial in the same
+        leaves is then the table's derivative at u, or this derivation's override (every table
+        row is itself proven equal to diff of its SymPy form by the tests). Both sides become one polynomial in the same
         atoms, and their difference must expand to zero.
         """
         name = self._param(p)
@@ -231,7 +238,7 @@ class Derivation(Displayed):
 
         def table_derivative(derivative: sp.Derivative, at: sp.Expr) -> sp.Expr:
             f = derivative.expr.func
-            return self.activation[functions_of[f]].derivative(at, f(at))
+            return self.activation_derivative[functions_of[f]](at, f(at))
 
         mapping = {s: table_derivative(s.expr, s.point[0]) for s in by_diff.atoms(sp.Subs)}
         mapping |= {d: table_derivative(d, d.expr.args[0]) for d in by_diff.atoms(sp.Derivative)

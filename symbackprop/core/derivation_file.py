@@ -1,7 +1,8 @@
 """Derivation files (TOML): read with exact decimals, written back byte-for-byte deterministically.
 
 The reference is docs/format.md. Numbers are parsed with ``parse_float=Decimal`` and become
-Rationals; no file text ever reaches eval, exec or sympify.
+Rationals; no file text ever reaches eval, exec or sympify. Claims and readings are parsed here
+too (claims.py), so a malformed claim fails ``load``, not only ``verify``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from pathlib import Path
 
 import sympy as sp
 
+from .claims import parse_claims, parse_readings
 from .errors import InputError
-from .model import Example, Model, Neuron, check_name, rational
+from .model import Example, Model, Neuron
+from .values import check_name, rational
 
 TABLES = {
     "": {"title", "source", "network", "parameters", "loss", "training", "examples", "claims", "notes", "readings"},
@@ -150,9 +153,8 @@ def from_dict(data: dict) -> Model:
         _known(raw, "example", key)
         examples.append(Example(_numbers(raw.get("inputs", {}), f"{key}.inputs"), _numbers(raw.get("targets", {}), f"{key}.targets")))
 
-    claims = data.get("claims", [])
-    if not isinstance(claims, list) or not all(isinstance(c, dict) for c in claims):
-        raise InputError("expected [[claims]] tables", key="claims")
+    readings = parse_readings(data.get("readings", {}))
+    claims = parse_claims(data.get("claims", []), readings)
     iterations = training.get("iterations", 1)
     return Model(
         neurons=neurons,
@@ -170,5 +172,5 @@ def from_dict(data: dict) -> Model:
         title=_text(data.get("title", ""), "title"),
         source=_text(data.get("source", ""), "source"),
         claims=claims,
-        readings=data.get("readings", {}),
+        readings=readings,
     )

@@ -6,22 +6,18 @@ printing; ``validate`` is where every structural mistake becomes a located Input
 
 from __future__ import annotations
 
-import keyword
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal
-from fractions import Fraction
+from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
 from . import function_table
+from .claims import Claim, Reading
 from .display import Displayed
 from .errors import InputError
 from .toml_writer import dumps
+from .values import check_name
 
-IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
-RESERVED = {"E", "delta", "Delta"}
 UPDATE_RULES = {
     "subtract": "w <- w - lr * dE/dw",
     "add": "w <- w + lr * dE/dw  (the text's own sign of lr, e.g. lr = -0.6)",
@@ -62,8 +58,8 @@ class Model(Displayed):
     trained: list[str] | None = None  # None: every parameter
     title: str = ""
     source: str = ""
-    claims: list[dict] = field(default_factory=list)  # raw claim tables, checked by claims.py
-    readings: dict = field(default_factory=dict)  # raw [readings.NAME] tables, checked by claims.py
+    claims: tuple[Claim, ...] = ()  # what the text states, parsed and validated at load (claims.py)
+    readings: dict[str, Reading] = field(default_factory=dict)  # [readings.NAME]: values a reading gives differently
 
     def __post_init__(self) -> None:
         validate(self)
@@ -129,46 +125,20 @@ class Model(Displayed):
         """The derivation file for this Model: ``loads(m.to_toml())`` gives it back."""
         return dumps(self)
 
+    def under_readings(self) -> dict[str, Model]:
+        """The model under each of its readings (its own values overridden), or just the model."""
+        if not self.readings:
+            return {"": self}
+        return {name: replace(self, parameters={**self.parameters, **r.parameters},
+                              constants={**self.constants, **r.constants}, readings={})
+                for name, r in self.readings.items()}
+
     def check_parameters(self, names: Sequence[str] | None, key: str = "only") -> None:
         """Names the caller picked out (``only``) must be parameters."""
         for p in names or []:
             if p not in self.parameters:
                 first = ", ".join(list(self.parameters)[:8])
                 raise InputError(f"{p!r} is not a parameter; expected one of {first}...", key=key)
-
-
-def check_name(name: object, key: str) -> str:
-    """Names reach symbols and generated code, so they must be plain identifiers."""
-    if not isinstance(name, str):
-        raise InputError(f"expected a name (text), got {type(name).__name__} {name!r}", key=key)
-    if not IDENTIFIER.match(name) or keyword.iskeyword(name) or name in RESERVED:
-        raise InputError(
-            f"{name!r} is not a usable name; expected an identifier (a letter, then letters, digits, _),"
-            f" not a Python keyword nor one of {', '.join(sorted(RESERVED))}",
-            key=key,
-        )
-    return name
-
-
-def rational(value: object, key: str) -> sp.Rational:
-    """An exact number from a Decimal, int, or a decimal/fraction string; never through floats."""
-    if isinstance(value, bool):
-        raise InputError(f"expected a number, got {value!r}", key=key)
-    if isinstance(value, int):
-        return sp.Integer(value)
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InputError(f"expected a finite number, got {value}", key=key)
-        return sp.Rational(str(value))
-    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?(/\d+)?\s*", value):
-        try:
-            f = Fraction(value.strip())
-        except (ValueError, ZeroDivisionError):
-            raise InputError(f"expected a number, got {value!r}", key=key) from None
-        return sp.Rational(f.numerator, f.denominator)
-    if isinstance(value, sp.Rational):
-        return value
-    raise InputError(f"expected a number (like 0.2 or \"1/3\"), got {value!r}", key=key)
 
 
 def _topological_order(model: Model) -> list[Neuron]:
@@ -294,3 +264,10 @@ def validate(model: Model) -> None:
             if name not in model.outputs:
                 raise InputError(f"{name!r} is not an output neuron; expected one of {', '.join(model.outputs)}",
                                  key=f"{key}.targets.{name}")
+
+    for name, reading in model.readings.items():
+        for kind, own, overrides in (("parameters", model.parameters, reading.parameters),
+                                     ("constants", model.constants, reading.constants)):
+            for p in overrides:
+                if p not in own:
+                    raise InputError(f"{p!r} is not one of the file's {kind}", key=f"readings.{name}.{kind}.{p}")

@@ -1,11 +1,17 @@
 """Writing a Model back as a derivation file: deterministic, exact (decimals or quoted fractions).
 
 It reads the Model's plain fields only, so it sits below the model (which offers it as ``to_toml``).
+Claims and readings are written as the file states them, so ``loads(dumps(m)) == m``.
 """
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
+
+BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n"}
 
 
 def _num(value: sp.Rational) -> str:
@@ -28,19 +34,53 @@ def _num(value: sp.Rational) -> str:
 
 
 def _list(names) -> str:
-    return "[" + ", ".join(f'"{n}"' for n in names) + "]"
+    return "[" + ", ".join(_string(n) for n in names) + "]"
 
 
-def _inline(values: dict) -> str:
-    return "{ " + ", ".join(f"{k} = {_num(v)}" for k, v in values.items()) + " }"
+def _inline(values: dict, show=_num) -> str:
+    """An inline table of numbers, or of what ``show`` writes (a claim's stated text)."""
+    return "{ " + ", ".join(f"{_key(k)} = {show(v)}" for k, v in values.items()) + " }"
+
+
+def _key(name: str) -> str:
+    return name if BARE_KEY.match(name) else _string(name)
 
 
 def _string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    """A TOML basic string: quotes, backslashes and control characters (but tab) escaped."""
+    return '"' + "".join(_escaped(c) for c in text) + '"'
+
+
+def _escaped(c: str) -> str:
+    if c in ESCAPES:
+        return ESCAPES[c]
+    return f"\\u{ord(c):04x}" if (c < " " and c != "\t") or c == "\x7f" else c
+
+
+def _claim(c) -> list[str]:
+    out = ["", "[[claims]]"]
+    fields = [("quantity", c.quantity), ("stated", c.stated), ("formula", c.formula), ("source", c.source),
+              ("quote", c.quote), ("note", c.note), ("status", c.declared), ("reason", c.reason), ("solve", c.solve)]
+    out += [f"{name} = {_string(text)}" for name, text in fields if text]
+    if c.local:
+        out.append(f"local = {_inline(c.local, _string)}")
+    if c.symbols:
+        out.append(f"symbols = {_inline(c.symbols, _string)}")
+    if c.readings is not None:
+        out.append(f"readings = {_list(c.readings)}")
+    return out
+
+
+def _reading(name: str, r) -> list[str]:
+    out = ["", f"[readings.{_key(name)}]"]
+    out += [f"{k} = {_string(text)}" for k, text in (("note", r.note), ("source", r.source), ("quote", r.quote)) if text]
+    out += [f"{kind} = {_inline(values)}" for kind, values in (("parameters", r.parameters), ("constants", r.constants))
+            if values]
+    return out
 
 
 def dumps(model) -> str:
-    """The derivation file for a Model (claims are not written); ``loads(dumps(m))`` gives m back."""
+    """The derivation file for a Model, claims and readings included; ``loads(dumps(m))`` gives m back."""
     out = []
     if model.title:
         out.append(f"title = {_string(model.title)}")
@@ -63,4 +103,8 @@ def dumps(model) -> str:
         out.append(f"trained = {_list(model.trained)}")
     for ex in model.examples:
         out += ["", "[[examples]]", f"inputs = {_inline(ex.inputs)}", f"targets = {_inline(ex.targets)}"]
+    for name, reading in model.readings.items():
+        out += _reading(name, reading)
+    for claim in model.claims:
+        out += _claim(claim)
     return "\n".join(out) + "\n"

@@ -1,11 +1,13 @@
 """Checking what a text states: its numbers and formulas against the exact trace, explained.
 
+    status.py          Status: holds / truncated / mismatch / unverifiable / unparseable, as reports print them
     rounding.py        holds / truncated / mismatch at the text's own decimals
     local_check.py     one step recomputed from the text's own stated inputs
     diagnosis.py       the table of alternative conventions that may reproduce a wrong number
-    latex_reader.py    a text's LaTeX formula, normalised and parsed by latex2sympy2_extended
+    latex_names.py     a text's LaTeX vocabulary: unicode and names made plain, patterns, atoms
+    latex_reader.py    a text's LaTeX formula read through those atoms and parsed by latex2sympy2_extended
     formula_claims.py  a formula claim against the derivation
-    verifier.py        verify(path): every claim of a file, one result each
+    verifier.py        verify(path): every claim of a file, one frozen result each
     reports.py         the report as text, Markdown and JSON
     identity.py        the chain-rule gradients against sympy.diff of the flattened loss, as a report
 """

@@ -20,6 +20,7 @@ from ..core.derivation import Derivation
 from ..core.model import Model
 from ..core.trace import Key, Trace
 from .rounding import judge, rounded
+from .status import Status
 
 ROUNDING_DIGITS = (1, 2, 3, 4)
 
@@ -54,8 +55,8 @@ class Variant:
         return self.trace.values.get(Key(key.name, key.example, key.iteration + self.shift))
 
 
-def _trace(model: Model, extra: int = 0) -> Callable[[], Trace]:
-    return lambda: Derivation(model).trace(model.iterations + extra)
+def _trace(model: Model, extra: int = 0, derivatives: dict | None = None) -> Callable[[], Trace]:
+    return lambda: Derivation(model, derivatives).trace(model.iterations + extra)
 
 
 def _losses(m: Model, d, t) -> list[Variant]:
@@ -127,26 +128,14 @@ def _steps(m: Model, d, t) -> list[Variant]:
     ]
 
 
-def relu_right(model: Model) -> Derivation:
-    """The derivation with ReLU'(0) = 1 instead of PyTorch's 0."""
-    d = Derivation(model)
-    for n in d.order:
-        if n.activation == "relu":
-            f = d.activation_factor[n.name]
-            d.activation_factor[n.name] = replace(f, expr=sp.Heaviside(d.z[n.name], 1))
-    for n in reversed(d.order):
-        direct = [d.loss_factor[n.name].expr] if n.name in d.loss_factor else []
-        through = [d.delta_symbol[c] * w for c, w in d.consumers[n.name]]
-        d.dE_da[n.name] = sp.Add(*direct, *through)
-        d.deltas[n.name] = d.activation_factor[n.name].expr * d.dE_da[n.name]
-    return d
+RELU_RIGHT = {"relu": lambda z, a: sp.Heaviside(z, 1)}  # ReLU'(0) = 1 instead of PyTorch's 0
 
 
 def _relu_zero(m: Model, d, t) -> list[Variant]:
     relus = {f"z_{n.name}" for n in m.neurons if n.activation == "relu"}
     if not any(k.name in relus and v == 0 for k, v in t.values.items()):
         return []  # no ReLU meets z = 0: the convention cannot matter
-    return [Variant("ReLU'(0) = 1 instead of 0", lambda: Trace(relu_right(m), m.iterations))]
+    return [Variant("ReLU'(0) = 1 instead of 0", _trace(m, derivatives=RELU_RIGHT))]
 
 
 ALTERNATIVES: list[tuple[str, Callable]] = [
@@ -182,8 +171,8 @@ def explain(key: Key, stated: sp.Rational, decimals: int, candidates: list[Varia
             continue
         tried.append(v.label)
         verdict = judge(value, stated, decimals)
-        if verdict != "mismatch":
-            found.append(f"{v.label}: gives {_show(value)}" + (" (truncated)" if verdict == "truncated" else ""))
+        if verdict is not Status.MISMATCH:
+            found.append(f"{v.label}: gives {_show(value)}" + (" (truncated)" if verdict is Status.TRUNCATED else ""))
     return found, tried
 
 
@@ -195,7 +184,7 @@ def mislabelled(trace: Trace, key: Key, stated: sp.Rational, decimals: int, para
     hits = []
     for k, v in trace.values.items():
         if k != key and k.example == key.example and k.iteration == key.iteration and kind(k.name) == kind(key.name):
-            if judge(v, stated, decimals) == "holds":
+            if judge(v, stated, decimals) is Status.HOLDS:
                 hits.append(f"the value of {k.name} ({_show(v)}): a label mixed up")
     return hits
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy as sp
 
@@ -20,15 +20,16 @@ from ..core import function_table
 from ..core.errors import InputError
 from ..core.trace import NAME
 from .latex_reader import LOSS_NAMES, Atom, FormulaError, canonical_key, parse
+from .status import Status
 
 ETA = sp.Symbol("eta", real=True)
 RANDOM_POINTS = 12
 SIMPLIFY_OPS = 60  # beyond this sp.simplify takes minutes on nested exp/tanh; the random points stand
 
 
-@dataclass
+@dataclass(frozen=True)
 class FormulaResult:
-    status: str  # holds | mismatch | unparseable
+    status: Status  # holds | mismatch | unparseable
     message: str = ""  # the parser's message, for unparseable
     proof: str = ""  # "symbolic" or "at N random points"
     correct: str = ""  # the derived formula in the text's notation (LaTeX)
@@ -37,7 +38,6 @@ class FormulaResult:
     branches: str = ""  # those sides, e.g. "z_O5 > 0"
     text_value: sp.Expr | None = None  # the text's formula at the example's values
     exact: sp.Expr | None = None  # the quantity at the example's values
-    lines: list[str] = field(default_factory=list)
 
     @property
     def agrees(self) -> bool | None:
@@ -197,7 +197,7 @@ def check(formula: str, quantity: str | None, mapping: dict[str, str], derivatio
     try:
         parsed = parse(formula, tuple(mapping))
     except FormulaError as e:
-        return FormulaResult("unparseable", message=str(e))
+        return FormulaResult(Status.UNPARSEABLE, message=str(e))
     lookup = {canonical_key(k): v for k, v in mapping.items()}
     r = Resolver(derivation)
     values: dict[sp.Symbol, tuple[sp.Expr, sp.Expr]] = {}
@@ -221,31 +221,31 @@ def check(formula: str, quantity: str | None, mapping: dict[str, str], derivatio
         raise InputError("name the quantity the formula gives (quantity = ...) or write it as NAME = ...",
                          key=f"{where}.quantity")
     rhs_flat = parsed.rhs.xreplace({s: v[0] for s, v in values.items()})
-    difference = _plain(lhs_flat - rhs_flat)
-    result = FormulaResult("holds")
-    proof = _identity(difference)
-    if proof:
-        result.proof = proof
-    else:
-        result.status = "mismatch"
-    point, _ = _example_point(derivation, trace, quantity)
-    result.exact = _value(lhs_flat, point)
-    result.text_value = _value(rhs_flat, point)
+    proof = _identity(_plain(lhs_flat - rhs_flat))
+    point = _example_point(derivation, trace)
+    exact, text_value = _value(lhs_flat, point), _value(rhs_flat, point)
     names = _display_names(mapping, lookup, r)
-    if result.status == "mismatch":
-        shown = _plain(lhs_shown)
-        result.correct = _latex(shown, names)
-        local, branches = _region(shown, derivation, point, flat=False)
-        if local is not None and local != shown:
-            result.correct_in_region = _latex(local, names)
-            result.branches = " and ".join(branches)
-        lhs_p, rhs_p = _plain(lhs_flat), _plain(rhs_flat)
-        common = {a: sp.Dummy() for a in lhs_p.atoms(sp.Max, sp.Heaviside) & rhs_p.atoms(sp.Max, sp.Heaviside)}
-        at = {**point, **{dummy: _value(a, point) for a, dummy in common.items()}}
-        region, conditions = _region((lhs_p - rhs_p).xreplace(common), derivation, at, opaque=common)
-        if region is not None and conditions and _identity(region):
-            result.region = " and ".join(conditions)
-    return result
+    if proof:
+        return FormulaResult(Status.HOLDS, proof=proof, text_value=text_value, exact=exact)
+    return FormulaResult(Status.MISMATCH, text_value=text_value, exact=exact,
+                         **_correction(lhs_shown, lhs_flat, rhs_flat, names, derivation, point))
+
+
+def _correction(lhs_shown: sp.Expr, lhs_flat: sp.Expr, rhs_flat: sp.Expr, names: dict, derivation, point: dict) -> dict[str, str]:
+    """For a wrong formula: the right one in the text's notation, on the example's side of every
+    ReLU kink, and where the text's formula holds after all."""
+    shown = _plain(lhs_shown)
+    out = {"correct": _latex(shown, names)}
+    local, branches = _region(shown, derivation, point, flat=False)
+    if local is not None and local != shown:
+        out |= {"correct_in_region": _latex(local, names), "branches": " and ".join(branches)}
+    lhs_p, rhs_p = _plain(lhs_flat), _plain(rhs_flat)
+    common = {a: sp.Dummy() for a in lhs_p.atoms(sp.Max, sp.Heaviside) & rhs_p.atoms(sp.Max, sp.Heaviside)}
+    at = {**point, **{dummy: _value(a, point) for a, dummy in common.items()}}
+    region, conditions = _region((lhs_p - rhs_p).xreplace(common), derivation, at, opaque=common)
+    if region is not None and conditions and _identity(region):
+        out["region"] = " and ".join(conditions)
+    return out
 
 
 def _plain(expr: sp.Expr) -> sp.Expr:
@@ -273,16 +273,16 @@ def _identity(difference: sp.Expr) -> str:
     return f"at {RANDOM_POINTS} random points"
 
 
-def _example_point(derivation, trace, quantity: str | None) -> tuple[dict, int]:
+def _example_point(derivation, trace) -> dict:
+    """The leaves at the first example and iteration: where a formula's value is compared."""
     m = derivation.model
-    t = 1
     ex = m.examples[0]
-    point = {derivation.symbols[p]: trace[f"{p}@{t}"] for p in m.parameters}
+    point = {derivation.symbols[p]: trace[f"{p}@1"] for p in m.parameters}
     point.update({derivation.symbols[c]: v for c, v in m.constants.items()})
     point.update({derivation.symbols[x]: v for x, v in ex.inputs.items()})
     point.update({derivation.targets[o]: v for o, v in ex.targets.items()})
     point[ETA] = m.learning_rate
-    return point, t
+    return point
 
 
 def _value(expr: sp.Expr, point: dict) -> sp.Expr:

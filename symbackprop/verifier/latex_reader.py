@@ -7,6 +7,7 @@ call) and ``f'(z)`` (the prime silently dropped). So every name the text uses be
 *atom* here, replaced by a placeholder the parser cannot misread, products are made explicit,
 and latex2sympy2_extended parses only the arithmetic around them. Each atom comes back as a
 Symbol named by its canonical text (``W_53``, ``dL/dW_53``, ``f'(b)``), listed in ``atoms``.
+The patterns, names and plain-making this reading uses are in latex_names.py.
 """
 
 from __future__ import annotations
@@ -14,68 +15,43 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import sympy as sp
 from latex2sympy2_extended import latex2sympy
 from latex2sympy2_extended.latex2sympy2 import ConversionConfig
 from latex2sympy2_extended.math_normalization import NormalizationConfig
 
-from ..core.function_table import ACTIVATIONS, LOSSES
+from .latex_names import (
+    ANGLE_CMDS,
+    CASES,
+    CONDITION_WORD,
+    FUNCTIONS,
+    GREEK,
+    HOLES,
+    IDENT,
+    INLINE_LEIBNIZ,
+    LEIBNIZ,
+    LOSS_NAMES,
+    NAME_CMDS,
+    OTHERWISE,
+    PRIME,
+    RELATION,
+    RELATIONS,
+    SUBSCRIPT,
+    TOKEN,
+    Atom,
+    Atoms,
+    FormulaError,
+    canonical_name,
+    check_supported,
+    explicit_products,
+    prepare,
+    readable,
+    split_sides,
+)
 
-UNICODE = {
-    "−": "-", "–": "-", "—": "-", "⋅": r" \cdot ", "·": r" \cdot ", "∙": r" \cdot ", "×": r" \times ",
-    "∗": r" \cdot ", "η": r"\eta ", "∂": r"\partial ", "σ": r"\sigma ", "δ": r"\delta ", "Δ": r"\Delta ",
-    "θ": r"\theta ", "ŷ": r"\hat{y}", "’": "'", "′": "'", "ⅇ": "e", "²": "^2", "³": "^3", "\u00a0": " ",
-    "\u200b": "", "∑": r"\sum ", "≤": r" \leq ", "≥": r" \geq ", "≈": r" \approx ", "π": r"\pi ",
-}
-DROP = re.compile(r"\\left(?![a-zA-Z])|\\right(?![a-zA-Z])|\\[bB]igg?[lr]?(?![a-zA-Z])|(?<!\\)\\[,;:! ]|\\quad|\\qquad|\\displaystyle")
-GREEK = ("alpha beta gamma delta epsilon varepsilon eta theta lambda mu sigma tau phi psi omega "
-         "Delta Gamma Theta Lambda Sigma Phi Psi Omega").split()
-
-
-FUNCTIONS = {  # a name the text applies to arguments in parentheses -> what it reads as; activations from the table
-    **{name.lower(): act.form for act in ACTIVATIONS.values() for name in act.names}, "max": sp.Max,
-    "exp": sp.exp, "ln": sp.log, "log": sp.log, "theta": sp.Heaviside, "heaviside": sp.Heaviside,  # theta(z, c): H(0) = c
-}
-LOSS_NAMES = {"Loss", "loss", "L", "E", "e"} | {name for loss in LOSSES.values() for name in loss.names}
-ANGLE_CMDS = {r"\frac", r"\sqrt", r"\cdot", r"\times", r"\tanh", r"\exp", r"\ln", r"\log", r"\max", r"\pi"}
-UNSUPPORTED = {r"\int": "integrals", r"\sum": "sums", r"\prod": "products", r"\lim": "limits", r"\begin": "environments other than cases",
-               r"\leq": "inequalities", r"\geq": "inequalities", r"\approx": "approximations", r"\neq": "inequalities",
-               r"\in": "set membership", r"\nabla": "gradients (nabla)", r"\circ": "composition"}
-
-_NAME = (r"(?:\\(?:text|mathrm|operatorname|mathit|textrm|mathbf|mathsf)\s*\{\s*[A-Za-z][A-Za-z0-9 ]*\}"
-         r"|\\hat\s*\{?\s*[A-Za-z]\s*\}?|\\(?:" + "|".join(GREEK) + r")(?![A-Za-z])|[A-Za-z]+)")
-_SUB = r"(?:\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9]+)|(?<=[A-Za-z])\d+)?"
-IDENT = re.compile(rf"(?P<name>{_NAME})(?P<sub>{_SUB})")
-PRIME = re.compile(rf"(?P<ident>{_NAME}{_SUB})\s*(?:'|\^\s*'|\^\s*\{{\s*\\prime\s*\}}|\^\s*\\prime)(?P<more>')?"
-                   r"(?:\s*\((?P<arg>[^()]*)\))?")
-_BRACED = r"(?:[^{}]|\{[^{}]*\})*"
-LEIBNIZ = re.compile(rf"\\frac\s*\{{\s*(?P<d1>\\partial|d|\\mathrm\{{d\}})\s*(?P<num>{_BRACED})\}}\s*"
-                     rf"\{{\s*(?P<d2>\\partial|d|\\mathrm\{{d\}})\s*(?P<den>{_BRACED})\}}")
-INLINE_LEIBNIZ = re.compile(rf"\\partial\s*(?P<num>{_NAME}{_SUB})\s*/\s*\\partial\s*(?P<den>{_NAME}{_SUB})")
-TIMES_X = re.compile(r"(?<=[\w)}])\s+x\s+(?=[\w(\\])")
-DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
-HOLE = "\x00{}\x01"
-HOLES = re.compile("\x00(\\d+)\x01")
-
-
-MAX_EXPONENT = 1000
-
-
-class FormulaError(ValueError):
-    """A formula that cannot be read: the message says what and where."""
-
-
-@dataclass(frozen=True)
-class Atom:
-    """A name the text uses: ``symbol`` (W_53), ``leibniz`` (dL/dW_53), ``prime`` (f'(b)), ``key``;
-    internally also ``value``: a part read here, not by the parser (cases, a function applied)."""
-
-    kind: str
-    text: str  # canonical
-    parts: tuple[str, ...] = ()  # leibniz: (numerator, denominator); prime: (function, argument or "")
-    value: sp.Expr | None = None  # value: the SymPy it reads as
+__all__ = ["LOSS_NAMES", "Atom", "FormulaError", "Parsed", "canonical_key", "normalise", "parse"]  # what callers import
+MAX_EXPONENT = 1000  # file text must not make exact arithmetic run for ever
 
 
 @dataclass
@@ -87,80 +63,20 @@ class Parsed:
     atoms: dict[str, Atom] = field(default_factory=dict)
 
 
-def canonical_name(text: str) -> str:
-    """``W_{53}``, ``W_53`` and ``W53`` -> ``W_53``; ``\\text{MSE}`` -> ``MSE``; ``\\eta`` -> ``eta``."""
-    m = IDENT.fullmatch(text.strip())
-    if not m:
-        return " ".join(text.split())
-    name = re.sub(r"\\(?:text|mathrm|operatorname|mathit|textrm|mathbf|mathsf)\s*\{\s*(.*?)\s*\}", r"\1", m["name"])
-    name = re.sub(r"\\hat\s*\{?\s*([A-Za-z])\s*\}?", r"\1hat", name).lstrip("\\").replace(" ", "")
-    sub = re.sub(r"[\s_{}]", "", m["sub"] or "")
-    sub = re.sub(r"\\([A-Za-z]+)", r"\1", sub)
-    return f"{name}_{sub}" if sub else name
-
-
-def _prepare(text: str, times_x: bool) -> str:
-    for k, v in UNICODE.items():
-        text = text.replace(k, v)
-    text = re.sub(r"([A-Za-z])\u0302", r"\\hat{\1}", text)  # y + combining circumflex
-    text = DROP.sub(" ", text)
-    text = re.sub(r"\\[dt]frac", r"\\frac", text)
-    text = re.sub(r"\\log(?![A-Za-z])(?!_)", r"\\ln", text)  # natural, as SymPy prints it (the parser reads base 10)
-    text = re.sub(r"\\(?:operatorname|mathrm|text|textrm)\s*\{\s*([A-Za-z]+)\s*\}(?=\s*\()",
-                  lambda m: m[1] if m[1].lower() in FUNCTIONS else m[0], text)
-    if times_x:
-        text = TIMES_X.sub(r" \\times ", text)
-    text = DECIMAL.sub(lambda m: "\\frac{{{}}}{{{}}}".format(*Fraction(m[0]).as_integer_ratio()), text)
-    return " ".join(text.split()).rstrip(". ")
-
-
-class _Atoms:
-    def __init__(self, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> None:
-        self.atoms: list[Atom] = []
-        self.keys = keys
-        self.times_x = "x" not in {canonical_name(k) for k in keys}
-        self.names = {canonical_name(k) for k in keys}
-        self.functions = {canonical_name(f) for f in functions}
-
-    def hole(self, atom: Atom) -> str:
-        for i, a in enumerate(self.atoms):
-            if a.text == atom.text and a.kind == atom.kind:
-                return " " + HOLE.format(i) + " "
-        self.atoms.append(atom)
-        return " " + HOLE.format(len(self.atoms) - 1) + " "
-
-
-def _check_supported(text: str) -> None:
-    if text.count("{") != text.count("}"):
-        raise FormulaError("unbalanced braces { }")
-    if text.count("(") != text.count(")"):
-        raise FormulaError("unbalanced parentheses ( )")
-    if re.search(r"\\(?:begin|end)\s*\{cases\}", text):
-        raise FormulaError(r"\begin{cases} without its \end{cases}, or the reverse")
-    for cmd, what in UNSUPPORTED.items():
-        if re.search(re.escape(cmd) + r"(?![A-Za-z])", text):
-            raise FormulaError(f"{cmd}: {what} are not supported in formula claims")
-    if re.search(r"\\frac\s*\{\s*(\\partial|d)\s*\}", text):
-        raise FormulaError("a derivative operator d/dx applied to an expression is not supported; "
-                           "write the Leibniz fraction of a named quantity, like \\frac{\\partial L}{\\partial w}")
-    if re.search(r"''|\\prime\s*\\prime", text):
-        raise FormulaError("second derivatives (f'') are not supported")
-
-
 def normalise(text: str, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> tuple[str, list[Atom]]:
     """The formula as parser-ready LaTeX with holes ``\\x00N\\x01`` for its atoms, and the atoms."""
     if not isinstance(text, str) or not text.strip():
         raise FormulaError("empty formula")
-    found = _Atoms(tuple(keys), tuple(functions))
-    return _normalise(_prepare(text, found.times_x), found), found.atoms
+    found = Atoms(tuple(keys), tuple(functions))
+    return _normalise(prepare(text, found.times_x), found), found.atoms
 
 
-def _normalise(text: str, found: _Atoms) -> str:
+def _normalise(text: str, found: Atoms) -> str:
     text = _cases(text, found)
-    _check_supported(text)
+    check_supported(text)
     # map keys of several tokens (W53(old), f(b)) are taken literally first, longest first
     for key in sorted(found.keys, key=len, reverse=True):
-        k = _prepare(key, found.times_x)
+        k = prepare(key, found.times_x)
         if IDENT.fullmatch(k) or LEIBNIZ.fullmatch(k) or PRIME.fullmatch(k) or INLINE_LEIBNIZ.fullmatch(k):
             continue
         pattern = (r"(?<![A-Za-z\\])" if k[:1].isalpha() else "") + re.escape(k) + (r"(?![A-Za-z0-9])" if k[-1:].isalnum() else "")
@@ -190,16 +106,7 @@ def _normalise(text: str, found: _Atoms) -> str:
     return _identifiers(text, found)
 
 
-CASES = re.compile(r"\\begin\s*\{cases\}((?:(?!\\begin\s*\{cases\}).)*?)\\end\s*\{cases\}", re.S)
-_WORD = r"\s*,?\s*(?:\\(?:text|mathrm|textrm)\s*\{{\s*(?:{0})\s*[.,]?\s*\}}|(?:{0})(?![A-Za-z]))"
-CONDITION_WORD = re.compile(_WORD.format("for|if|when") + "?")
-OTHERWISE = re.compile(_WORD.format("otherwise|else") + r"\s*[.,]?\s*")
-RELATIONS = {r"\geq": sp.Ge, r"\ge": sp.Ge, r"\leq": sp.Le, r"\le": sp.Le, r"\gt": sp.Gt, r"\lt": sp.Lt, r"\neq": sp.Ne,
-             r"\ne": sp.Ne, ">=": sp.Ge, "<=": sp.Le, ">": sp.Gt, "<": sp.Lt, "=": sp.Eq}
-RELATION = re.compile("|".join(re.escape(r) + ("(?![A-Za-z])" if r[0] == "\\" else "") for r in RELATIONS))
-
-
-def _cases(text: str, found: _Atoms) -> str:
+def _cases(text: str, found: Atoms) -> str:
     """Each ``\\begin{cases} value & \\text{for} z > 0 \\\\ ... \\end{cases}``, innermost first, as a Piecewise atom."""
     while (m := CASES.search(text)) is not None:
         pieces = []
@@ -217,7 +124,7 @@ def _cases(text: str, found: _Atoms) -> str:
     return text
 
 
-def _condition(text: str, found: _Atoms) -> sp.Basic:
+def _condition(text: str, found: Atoms) -> sp.Basic:
     if OTHERWISE.fullmatch(text):
         return sp.true
     text = text[CONDITION_WORD.match(text).end():]
@@ -229,19 +136,14 @@ def _condition(text: str, found: _Atoms) -> sp.Basic:
     return relation(_expression(text[:op.start()], found), _expression(text[op.end():].rstrip(" .,"), found))
 
 
-def _expression(text: str, found: _Atoms) -> sp.Expr:
+def _expression(text: str, found: Atoms) -> sp.Expr:
     latex = _normalise(text, found)
-    if len(_split(latex)) != 1:
+    if len(split_sides(latex)) != 1:
         raise FormulaError(f"an equality inside cases or an argument: {text.strip()!r}")
     return _side(latex, found.atoms)
 
 
-SUBSCRIPT = re.compile(r"\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9]+)")
-TOKEN = re.compile(r"\\[A-Za-z]+|[A-Za-z]+\d*")
-NAME_CMDS = ("text", "mathrm", "operatorname", "mathit", "textrm", "mathbf", "mathsf")
-
-
-def _identifiers(text: str, found: _Atoms) -> str:
+def _identifiers(text: str, found: Atoms) -> str:
     """Every remaining name becomes an atom or a known function; implicit products made explicit."""
     out, pos = [], 0
     while (m := TOKEN.search(text, pos)) is not None:
@@ -292,10 +194,10 @@ def _identifiers(text: str, found: _Atoms) -> str:
         emitted, pos = _word(token, text, pos, found)
         out.append(emitted)
     out.append(text[pos:])
-    return _explicit_products("".join(out))
+    return explicit_products("".join(out))
 
 
-def _word(token: str, text: str, pos: int, found: _Atoms) -> tuple[str, int]:
+def _word(token: str, text: str, pos: int, found: Atoms) -> tuple[str, int]:
     follows = text[pos:].lstrip().startswith("(")
     word = re.match(r"[A-Za-z]+", token)[0]
     canonical = canonical_name(token)
@@ -317,7 +219,7 @@ def _word(token: str, text: str, pos: int, found: _Atoms) -> tuple[str, int]:
     return "".join(found.hole(Atom("symbol", c)) for c in head) + found.hole(Atom("symbol", canonical_name(last))), pos
 
 
-def _apply(function, name: str, text: str, start: int, found: _Atoms) -> tuple[str, int]:
+def _apply(function, name: str, text: str, start: int, found: Atoms) -> tuple[str, int]:
     """``name(arg, ...)`` at ``text[start] == "("``, its arguments read here one by one (the parser
     misreads a function applied to a function's value), as one atom; and where the text goes on."""
     depth, braces, args, begin = 0, 0, [], start + 1
@@ -330,36 +232,13 @@ def _apply(function, name: str, text: str, start: int, found: _Atoms) -> tuple[s
             begin = i + 1
         elif depth == 0:
             args.append(text[begin:i])
-            inner = ", ".join(_readable(" ".join(a.split()), found.atoms) for a in args)
+            inner = ", ".join(readable(" ".join(a.split()), found.atoms) for a in args)
             try:
                 value = function(*[_expression(a, found) for a in args])
             except (TypeError, ValueError):
                 raise FormulaError(f"{name} does not take these arguments: {name}({inner})") from None
             return found.hole(Atom("value", f"{name}({inner})", value=value)), i + 1
     raise FormulaError(f"{name}( is never closed")
-
-
-def _explicit_products(text: str) -> str:
-    """``2 W (a)`` is read by the parser as 2 * W(a): every adjacency becomes an explicit \\cdot."""
-    operand_end = r"(?:\x01|\d|\)|(?<![\^_])\}|\be\b|\\pi)"
-    operand_start = r"(?:\x00|\(|\\frac|\\sqrt|\\tanh|\\exp|\\ln|\\log|\\max|\be\b|\\pi|\d)"
-    prev = None
-    while prev != text:
-        prev = text
-        text = re.sub(rf"({operand_end})\s+(?={operand_start})", r"\1 \\cdot ", text)
-        text = re.sub(rf"(\x01|\))(?={operand_start})", r"\1 \\cdot ", text)
-    return " ".join(text.split())
-
-
-def _split(text: str) -> list[str]:
-    depth, parts, start = 0, [], 0
-    for i, ch in enumerate(text):
-        depth += ch in "({["
-        depth -= ch in ")}]"
-        if ch == "=" and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    return parts + [text[start:]]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -376,10 +255,6 @@ def _parser():
     return lambda text: latex2sympy(text, conversion_config=conversion, normalization_config=normalization)
 
 
-def _readable(text: str, atoms: list[Atom]) -> str:
-    return HOLES.sub(lambda m: atoms[int(m[1])].text, text)
-
-
 def _side(text: str, atoms: list[Atom]) -> sp.Expr:
     if not text.strip():
         raise FormulaError("an empty side of '='")
@@ -388,9 +263,9 @@ def _side(text: str, atoms: list[Atom]) -> sp.Expr:
         expr = _parsed(given)
     except Exception as e:  # the parser raises bare Exceptions with its own message
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise FormulaError(f"the parser (latex2sympy2_extended) stopped: {first}, in {_readable(text, atoms)!r}") from None
+        raise FormulaError(f"the parser (latex2sympy2_extended) stopped: {first}, in {readable(text, atoms)!r}") from None
     if not isinstance(expr, sp.Expr) or isinstance(expr, (sp.Derivative, sp.Integral)):
-        raise FormulaError(f"{_readable(text, atoms)!r} is not an arithmetic expression (parsed as {type(expr).__name__})")
+        raise FormulaError(f"{readable(text, atoms)!r} is not an arithmetic expression (parsed as {type(expr).__name__})")
     if expr.atoms(sp.core.function.AppliedUndef):  # every known function was read before the parser
         f = next(iter(expr.atoms(sp.core.function.AppliedUndef)))
         raise FormulaError(f"unknown function {f.func.__name__}({', '.join(map(str, f.args))})")
@@ -415,20 +290,20 @@ def canonical_key(key: str) -> str:
     try:
         latex, atoms = normalise(key)
     except FormulaError:
-        return _prepare(key, True)
+        return prepare(key, True)
     if len(atoms) == 1 and HOLES.fullmatch(latex.strip()):
         return atoms[0].text
-    return _prepare(key, True)
+    return prepare(key, True)
 
 
 def parse(text: str, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> Parsed:
     """``lhs = rhs`` (or just an expression) as SymPy, every name of the text an atom Symbol;
     a name in ``functions`` applied to parentheses, ``E(b(z_b))``, is an undefined function."""
     latex, atoms = normalise(text, tuple(keys), tuple(functions))
-    sides = _split(latex)
+    sides = split_sides(latex)
     if len(sides) > 2:
         raise FormulaError("a chain of equalities a = b = c: write one claim per equality")
     exprs = [_side(s, atoms) for s in sides]
     lhs, rhs = (exprs[0], exprs[1]) if len(exprs) == 2 else (None, exprs[0])
     named = {a.text: a for a in atoms if a.kind != "value"}
-    return Parsed(text, _readable(latex, atoms), lhs, rhs, named)
+    return Parsed(text, readable(latex, atoms), lhs, rhs, named)

@@ -8,6 +8,7 @@ import sympy as sp
 
 from ..core.claims import Claim
 from ..core.decimals import decimal
+from .status import Status
 from .verifier import FileReport, Result
 
 
@@ -24,6 +25,16 @@ def _exact(r: Result) -> str:
     return text
 
 
+def _status_text(status: Status) -> str:
+    """The terminal shouts only a mismatch."""
+    return status.upper() if status is Status.MISMATCH else status.value
+
+
+def _unexplained(r: Result) -> bool:
+    """A mismatch that no alternative convention reproduces, after some were tried."""
+    return r.status is Status.MISMATCH and bool(r.tried) and not r.explained
+
+
 def text(reports: list[FileReport]) -> str:
     out = []
     for rep in reports:
@@ -31,17 +42,17 @@ def text(reports: list[FileReport]) -> str:
         for r in rep.results:
             c = r.claim
             tag = f" [{r.reading}]" if r.reading else ""
-            out.append(f"  {r.status.upper() if r.status == 'mismatch' else r.status:<12} {_claim_text(c)}{tag}"
+            out.append(f"  {_status_text(r.status):<12} {_claim_text(c)}{tag}"
                        f"    ({c.source}: \"{c.quote}\")")
-            if r.exact is not None and r.status != "holds" and not c.formula:
+            if r.exact is not None and r.status is not Status.HOLDS and not c.formula:
                 out.append(f"               exact {_exact(r)}, difference {decimal(r.difference)}")
-            if r.status == "unverifiable":
+            if r.status is Status.UNVERIFIABLE:
                 out.append(f"               reason: {c.reason}")
             if r.local:
                 out.append(f"               local: {r.local}")
             for line in r.diagnosis:
                 out.append(f"               diagnosis: {line}")
-            if r.status == "mismatch" and r.tried and not r.explained:
+            if _unexplained(r):
                 out.append(f"               no convention reproduces it; tried: {'; '.join(r.tried)}")
         for reading in rep.readings or [None]:
             counts = rep.counts(reading)
@@ -59,13 +70,13 @@ def markdown(reports: list[FileReport]) -> str:
         for r in rep.results:
             c = r.claim
             notes = [f"reading: {r.reading}"] if r.reading else []
-            notes += [f"reason: {c.reason}"] if r.status == "unverifiable" else []
+            notes += [f"reason: {c.reason}"] if r.status is Status.UNVERIFIABLE else []
             notes += [f"local: {r.local}"] if r.local else []
             notes += [f"diagnosis: {d}" for d in r.diagnosis]
-            if r.status == "mismatch" and r.tried and not r.explained:
+            if _unexplained(r):
                 notes.append("no convention reproduces it; tried: " + "; ".join(r.tried))
             name = f"${c.formula}$" if c.formula else f"`{c.quantity}`"
-            cells = [name, c.stated, f"**{r.status}**" if r.status == "mismatch" else r.status,
+            cells = [name, c.stated, f"**{r.status}**" if r.status is Status.MISMATCH else r.status.value,
                      _exact(r), f"{c.source}: “{c.quote}”", "<br>".join(notes)]
             out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         out.append("")

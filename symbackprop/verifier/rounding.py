@@ -13,8 +13,7 @@ import sympy as sp
 
 from ..core.errors import InputError
 from ..core.trace import Key
-
-STATUSES = ("holds", "truncated", "mismatch", "unverifiable", "unparseable")
+from .status import Status
 
 
 def _decimal(value: sp.Expr, digits: int = 40) -> Decimal:
@@ -33,19 +32,20 @@ def rounded(value: sp.Expr, decimals: int, mode: str = ROUND_HALF_UP) -> sp.Rati
         return sp.Rational(str(_decimal(value).quantize(quantum, rounding=mode)))
 
 
-def judge(value: sp.Expr, stated: sp.Rational, decimals: int) -> str:
+def judge(value: sp.Expr, stated: sp.Rational, decimals: int) -> Status:
     """holds / truncated / mismatch for an exact value against a stated one with d decimals."""
     value = sp.sympify(value)
     half = sp.Rational(1, 2) / 10**decimals
     difference = abs(_decimal(value) - _decimal(stated))
     if difference < _decimal(half) or (value.is_Rational and abs(value - stated) == half):
-        return "holds"
+        return Status.HOLDS
     if rounded(value, decimals, ROUND_DOWN) == stated:
-        return "truncated"
-    return "mismatch"
+        return Status.TRUNCATED
+    return Status.MISMATCH
 
 
 def key_of(trace, quantity: str, where: str) -> Key:
+    """The trace's Key for a claim's quantity name; an unknown name is located at the claim's key."""
     try:
         return trace.key(quantity)
     except InputError as e:

@@ -1,37 +1,45 @@
 """``verify(path)``: every claim of a derivation file checked, located and explained.
 
-Per claim and per reading of the file: the status (holds, truncated, mismatch, unverifiable),
-the exact value, the difference, a local check from the text's own stated inputs, and for a
-mismatch the diagnosis (diagnose.py). Printers for text, Markdown and JSON are at the end.
+One way through, per reading of the file and per claim: the claim's trace key and its local
+check (from the text's own stated inputs) are computed once; the status and, for a mismatch, the
+diagnosis (diagnosis.py) follow from them; then one frozen Result is built. The claims arrive
+parsed and validated by ``load``; what needs the trace (a quantity name resolving) fails here,
+located. The printers for text, Markdown and JSON are in reports.py.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
 
-from ..core.claims import CONSTANTS, Claim, model_readings, parse
+from ..core.claims import CONSTANTS, Claim
 from ..core.decimals import decimal
 from ..core.derivation import Derivation
 from ..core.derivation_file import load
 from ..core.errors import InputError
+from ..core.model import Model
+from ..core.trace import Key
 from . import diagnosis, formula_claims
-from .local_check import Local
-from .rounding import STATUSES, judge, key_of
+from .local_check import Local, LocalResult
+from .rounding import judge, key_of
+from .status import Status
+
+STATED_INPUTS = "stated inputs"  # the basis of a result recomputed from the text's own numbers
 
 
-@dataclass
+@dataclass(frozen=True)
 class Result:
     claim: Claim
     reading: str
-    status: str
+    status: Status
     basis: str = "model"  # "model": the file's exact trace; "stated inputs": the text's own numbers
     exact: sp.Expr | None = None
     local: str = ""
-    diagnosis: list[str] = field(default_factory=list)
-    tried: list[str] = field(default_factory=list)
+    diagnosis: tuple[str, ...] = ()
+    tried: tuple[str, ...] = ()
     explained: bool = False  # some alternative convention reproduces the stated number
     formula: formula_claims.FormulaResult | None = None  # for a formula claim
 
@@ -49,10 +57,9 @@ class Result:
             "decimal": None if self.exact is None else decimal(self.exact),
             "difference": None if self.exact is None else decimal(self.difference),
             "source": c.source, "quote": c.quote, "note": c.note or None, "reason": c.reason or None,
-            "local": self.local or None, "diagnosis": self.diagnosis, "explained": self.explained,
-            "tried": self.tried,
+            "local": self.local or None, "diagnosis": list(self.diagnosis), "explained": self.explained,
+            "tried": list(self.tried),
         }
-
 
     def _formula_dict(self) -> dict:
         c, f = self.claim, self.formula
@@ -66,24 +73,24 @@ class Result:
             "correct": f.correct or None, "region": f.region or None, "correct_in_region": f.correct_in_region or None,
             "branches": f.branches or None,
             "text_value": value(f.text_value), "exact": value(f.exact), "agrees_at_example": f.agrees,
-            "source": c.source, "quote": c.quote, "note": c.note or None, "diagnosis": self.diagnosis,
+            "source": c.source, "quote": c.quote, "note": c.note or None, "diagnosis": list(self.diagnosis),
         }
 
 
-@dataclass
+@dataclass(frozen=True)
 class FileReport:
     path: str
     title: str
-    readings: list[str]
-    results: list[Result]
+    readings: tuple[str, ...]
+    results: tuple[Result, ...]
 
-    def counts(self, reading: str | None = None) -> dict[str, int]:
+    def counts(self, reading: str | None = None) -> dict[Status, int]:
         rs = [r for r in self.results if reading is None or r.reading == reading]
-        return {s: sum(r.status == s for r in rs) for s in STATUSES}
+        return {s: sum(r.status is s for r in rs) for s in Status}
 
     @property
     def failed(self) -> bool:
-        return any(r.status in ("mismatch", "unparseable") for r in self.results)
+        return any(r.status.failed for r in self.results)
 
 
 def verify(path: str | os.PathLike) -> FileReport:
@@ -94,102 +101,118 @@ def verify(path: str | os.PathLike) -> FileReport:
         raise e.located(str(path)) from None
 
 
-def _verify(model, path: str) -> FileReport:
-    readings = model_readings(model)
-    claims = parse(model.claims, readings)
+def _verify(model: Model, path: str) -> FileReport:
+    readings = model.under_readings()
     results = []
     for name, m in readings.items():
-        d = Derivation(m)
-        trace = d.trace()
-        cache: list | None = None
-        for c in claims:
-            if c.readings is not None and name not in c.readings:
-                continue
-            if c.formula:
-                results.append(_check_formula(c, name, d, trace))
-                continue
-            r, needs = _check(c, name, m, d, trace)
-            if needs:
-                if cache is None:
-                    cache = diagnosis.variants(m, d, trace, readings, name)
-                key = key_of(trace, c.quantity, f"claims[{c.index}].quantity")
-                found, r.tried = diagnosis.explain(key, c.value, c.decimals, cache)
-                r.diagnosis, r.explained = found + r.diagnosis, bool(found)
-                r.diagnosis += diagnosis.mislabelled(trace, key, c.value, c.decimals, m.parameters)
-            results.append(r)
-    return FileReport(path, model.title, [n for n in readings if n], results)
+        at = _Reading(name, m, readings)
+        results += [at.check(c) for c in model.claims if c.belongs_to(name)]
+    return FileReport(path, model.title, tuple(n for n in readings if n), tuple(results))
 
 
-def _check(c: Claim, reading: str, m, d, trace) -> tuple[Result, bool]:
-    """The result for one claim, and whether it needs a diagnosis."""
-    where = f"claims[{c.index}]"
-    if c.quantity.startswith("const:"):
-        name = c.quantity[6:]
-        if name not in CONSTANTS:
-            raise InputError(f"unknown constant {name!r}; expected one of {', '.join(CONSTANTS)}", key=f"{where}.quantity")
-        value = CONSTANTS[name]
-        return Result(c, reading, judge(value, c.value, c.decimals), exact=value), False
-    key = key_of(trace, c.quantity, f"{where}.quantity")
-    stated = {key_of(trace, k, f"{where}.local.{k}"): sp.Rational(v.strip().lstrip("+")) for k, v in c.local.items()}
-    free = key_of(trace, c.solve, f"{where}.solve") if c.solve else None
-    local = None
-    if stated or free:
-        local = Local(d, trace, stated, strict=bool(c.declared), free=free, free_name=c.solve or "").check(key, c.value)
-    inputs = ", ".join(f"{k} = {c.local[k].strip()}" for k in c.local)
+@dataclass(frozen=True)
+class _Check:
+    """A claim's local check: the step it recomputed (whose range a contradiction names) and what it gave."""
 
-    if c.declared:
-        r = Result(c, reading, "unverifiable", basis="stated inputs")
-        if local is None:
-            return r, False
-        if local.missing:
-            r.local = f"cannot recompute from the text alone: it does not state {local.missing}"
-        elif local.solved:
-            sols = ", ".join(decimal(s) for s in local.solutions) or "no value"
-            if local.possible:
-                r.local = f"from {inputs}: needs {local.solved} = {sols}, which the text does not state"
-            else:
-                rng = Local(d, trace, stated, True, free).describe_range()
-                r.status = "mismatch"
-                r.local = f"from {inputs}: needs {local.solved} = {sols}, outside {rng}"
-                r.diagnosis = ["the stated numbers contradict each other: no value of "
-                               f"{local.solved} the network can produce gives {c.stated}"]
-        else:
-            r.status, r.exact = judge(local.value, c.value, c.decimals), local.value
-            r.local = f"recomputed from the text's stated {inputs}"
-            if r.status == "mismatch":
-                r.diagnosis = [f"the step does not follow from the text's own stated {inputs}"]
-        return r, False
-
-    exact = trace.values[key]
-    status = judge(exact, c.value, c.decimals)
-    r = Result(c, reading, status, exact=exact)
-    if local is not None and local.value is not None:
-        verdict = judge(local.value, c.value, c.decimals)
-        r.local = f"from the text's stated {inputs}: {decimal(local.value)} ({verdict})"
-        if status == "mismatch" and verdict != "mismatch":
-            r.diagnosis.append("the step itself is right from the text's stated inputs: the error enters upstream")
-        elif verdict == "mismatch":
-            r.diagnosis.append(f"the stated numbers contradict each other: {inputs} gives "
-                               f"{decimal(local.value)}, not {c.stated}")
-    return r, status == "mismatch"
+    step: Local
+    result: LocalResult
 
 
-def _check_formula(c: Claim, reading: str, d, trace) -> Result:
-    where = f"claims[{c.index}]"
-    f = formula_claims.check(c.formula, c.quantity or None, c.symbols, d, trace, where)
-    r = Result(c, reading, f.status, exact=f.exact, formula=f)
-    if f.status == "unparseable":
-        r.diagnosis = [f.message]
-        return r
+class _Reading:
+    """One reading of the file: its derivation and trace, and the diagnosis variants (built at the first mismatch)."""
+
+    def __init__(self, name: str, model: Model, readings: dict[str, Model]) -> None:
+        self.name, self.model, self.readings = name, model, readings
+        self.derivation = Derivation(model)
+        self.trace = self.derivation.trace()
+
+    @cached_property
+    def variants(self) -> list[diagnosis.Variant]:
+        return diagnosis.variants(self.model, self.derivation, self.trace, self.readings, self.name)
+
+    def check(self, c: Claim) -> Result:
+        if c.formula:
+            return self._formula(c)
+        if c.quantity.startswith("const:"):
+            value = CONSTANTS[c.quantity[6:]]
+            return Result(c, self.name, judge(value, c.value, c.decimals), exact=value)
+        key = key_of(self.trace, c.quantity, f"{c.where}.quantity")
+        local = self._local(c, key)
+        return self._declared(c, local) if c.declared else self._number(c, key, local)
+
+    def _local(self, c: Claim, key: Key) -> _Check | None:
+        """The step recomputed from the text's stated inputs (or solved for its one free input), if the claim gives them."""
+        stated = {key_of(self.trace, k, f"{c.where}.local.{k}"): sp.Rational(v.lstrip("+")) for k, v in c.local.items()}
+        free = key_of(self.trace, c.solve, f"{c.where}.solve") if c.solve else None
+        if not stated and free is None:
+            return None
+        step = Local(self.derivation, self.trace, stated, strict=bool(c.declared), free=free, free_name=c.solve or "")
+        return _Check(step, step.check(key, c.value))
+
+    def _number(self, c: Claim, key: Key, check: _Check | None) -> Result:
+        exact = self.trace.values[key]
+        status = judge(exact, c.value, c.decimals)
+        local, notes = "", ()
+        if check is not None and check.result.value is not None:
+            value, inputs = check.result.value, _inputs(c)
+            verdict = judge(value, c.value, c.decimals)
+            local = f"from the text's stated {inputs}: {decimal(value)} ({verdict})"
+            if status is Status.MISMATCH and verdict is not Status.MISMATCH:
+                notes = ("the step itself is right from the text's stated inputs: the error enters upstream",)
+            elif verdict is Status.MISMATCH:
+                notes = (f"the stated numbers contradict each other: {inputs} gives {decimal(value)}, not {c.stated}",)
+        if status is not Status.MISMATCH:
+            return Result(c, self.name, status, exact=exact, local=local, diagnosis=notes)
+        found, tried = diagnosis.explain(key, c.value, c.decimals, self.variants)
+        labels = diagnosis.mislabelled(self.trace, key, c.value, c.decimals, self.model.parameters)
+        return Result(c, self.name, status, exact=exact, local=local, diagnosis=(*found, *notes, *labels),
+                      tried=tuple(tried), explained=bool(found))
+
+    def _declared(self, c: Claim, check: _Check | None) -> Result:
+        """A claim the file declares unverifiable from the model: judged, if at all, from the text's own numbers."""
+        if check is None:
+            return Result(c, self.name, Status.UNVERIFIABLE, basis=STATED_INPUTS)
+        got, inputs = check.result, _inputs(c)
+        if got.missing:
+            return Result(c, self.name, Status.UNVERIFIABLE, basis=STATED_INPUTS,
+                          local=f"cannot recompute from the text alone: it does not state {got.missing}")
+        if got.solved:
+            needs = f"from {inputs}: needs {got.solved} = {', '.join(decimal(s) for s in got.solutions) or 'no value'}"
+            if got.possible:
+                return Result(c, self.name, Status.UNVERIFIABLE, basis=STATED_INPUTS,
+                              local=f"{needs}, which the text does not state")
+            return Result(c, self.name, Status.MISMATCH, basis=STATED_INPUTS,
+                          local=f"{needs}, outside {check.step.describe_range()}",
+                          diagnosis=("the stated numbers contradict each other: no value of "
+                                     f"{got.solved} the network can produce gives {c.stated}",))
+        status = judge(got.value, c.value, c.decimals)
+        contradicted = (f"the step does not follow from the text's own stated {inputs}",) if status is Status.MISMATCH else ()
+        return Result(c, self.name, status, basis=STATED_INPUTS, exact=got.value,
+                      local=f"recomputed from the text's stated {inputs}", diagnosis=contradicted)
+
+    def _formula(self, c: Claim) -> Result:
+        f = formula_claims.check(c.formula, c.quantity or None, c.symbols, self.derivation, self.trace, c.where)
+        return Result(c, self.name, f.status, exact=f.exact, formula=f, diagnosis=tuple(_formula_diagnosis(f)))
+
+
+def _inputs(c: Claim) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in c.local.items())
+
+
+def _formula_diagnosis(f: formula_claims.FormulaResult) -> list[str]:
+    """What a formula's result says: the parser's message, how it was proven, or what is right instead."""
+    if f.status is Status.UNPARSEABLE:
+        return [f.message]
+    out = []
     if f.proof and f.proof != "symbolic":
-        r.diagnosis.append(f"equal {f.proof} (not proven symbolically)")
-    if f.status == "mismatch":
-        r.diagnosis.append(f"the derivation gives ${f.correct}$"
-                           + (f"; where {f.branches} (as at the example): ${f.correct_in_region}$" if f.correct_in_region else ""))
+        out.append(f"equal {f.proof} (not proven symbolically)")
+    if f.status is Status.MISMATCH:
+        out.append(f"the derivation gives ${f.correct}$"
+                   + (f"; where {f.branches} (as at the example): ${f.correct_in_region}$" if f.correct_in_region else ""))
         if f.region:
-            r.diagnosis.append(f"the text's formula holds only where {f.region} (as at the example)")
+            out.append(f"the text's formula holds only where {f.region} (as at the example)")
         if f.agrees is not None:
             at = f"{decimal(f.text_value)} against {decimal(f.exact)}"
-            r.diagnosis.append(("agrees at the example's values anyway (" + at + "): right number, wrong formula")
-                               if f.agrees else f"at the example's values the text's formula gives {at}")
-    return r
+            out.append(("agrees at the example's values anyway (" + at + "): right number, wrong formula")
+                       if f.agrees else f"at the example's values the text's formula gives {at}")
+    return out
