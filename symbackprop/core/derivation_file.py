@@ -65,6 +65,16 @@ def _known(table: dict, kind: str, key: str) -> None:
             raise InputError(f"unknown key; expected one of {', '.join(sorted(TABLES[kind]))}", key=where)
 
 
+def _tables(items: list, kind: str, key: str, expected: str):
+    """(key, table) for each entry of an array of tables, each a table with known keys only."""
+    for i, raw in enumerate(items):
+        where = f"{key}[{i}]"
+        if not isinstance(raw, dict):
+            raise InputError(expected, key=where)
+        _known(raw, kind, where)
+        yield where, raw
+
+
 def _table(data: dict, name: str, key: str, required: bool = True) -> dict:
     value = data.get(name)
     if value is None and not required:
@@ -101,11 +111,7 @@ def from_dict(data: dict) -> Model:
     if not isinstance(neurons_raw, list) or not neurons_raw:
         raise InputError("expected one or more [[network.neurons]] tables", key="network.neurons")
     neurons = []
-    for i, raw in enumerate(neurons_raw):
-        key = f"network.neurons[{i}]"
-        if not isinstance(raw, dict):
-            raise InputError("expected a table", key=key)
-        _known(raw, "neuron", key)
+    for key, raw in _tables(neurons_raw, "neuron", "network.neurons", "expected a table"):
         for required in ("name", "activation"):
             if required not in raw:
                 raise InputError(f"missing {required!r}", key=f"{key}.{required}")
@@ -146,11 +152,7 @@ def from_dict(data: dict) -> Model:
     if not isinstance(examples_raw, list):
         raise InputError("expected [[examples]] tables", key="examples")
     examples = []
-    for k, raw in enumerate(examples_raw):
-        key = f"examples[{k}]"
-        if not isinstance(raw, dict):
-            raise InputError("expected a table with inputs and targets", key=key)
-        _known(raw, "example", key)
+    for key, raw in _tables(examples_raw, "example", "examples", "expected a table with inputs and targets"):
         examples.append(Example(_numbers(raw.get("inputs", {}), f"{key}.inputs"), _numbers(raw.get("targets", {}), f"{key}.targets")))
 
     readings = parse_readings(data.get("readings", {}))

@@ -248,22 +248,17 @@ def validate(model: Model) -> None:
 
     if not model.examples:
         raise InputError("no training example; expected at least one [[examples]] table", key="examples")
+    sides = (("inputs", model.inputs, "value for input", "a network input"),
+             ("targets", model.outputs, "target for output", "an output neuron"))
     for k, ex in enumerate(model.examples):
-        key = f"examples[{k}]"
-        for name in model.inputs:
-            if name not in ex.inputs:
-                raise InputError(f"missing value for input {name!r}", key=f"{key}.inputs.{name}")
-        for name in ex.inputs:
-            if name not in model.inputs:
-                raise InputError(f"{name!r} is not a network input; expected one of {', '.join(model.inputs)}",
-                                 key=f"{key}.inputs.{name}")
-        for name in model.outputs:
-            if name not in ex.targets:
-                raise InputError(f"missing target for output {name!r}", key=f"{key}.targets.{name}")
-        for name in ex.targets:
-            if name not in model.outputs:
-                raise InputError(f"{name!r} is not an output neuron; expected one of {', '.join(model.outputs)}",
-                                 key=f"{key}.targets.{name}")
+        for side, names, missing, kind in sides:
+            given, key = getattr(ex, side), f"examples[{k}].{side}"
+            for name in names:
+                if name not in given:
+                    raise InputError(f"missing {missing} {name!r}", key=f"{key}.{name}")
+            for name in given:
+                if name not in names:
+                    raise InputError(f"{name!r} is not {kind}; expected one of {', '.join(names)}", key=f"{key}.{name}")
 
     for name, reading in model.readings.items():
         for kind, own, overrides in (("parameters", model.parameters, reading.parameters),
