@@ -68,3 +68,16 @@ def test_diagnosis_finds_relu_prime_zero_one(tmp_path, on_the_kink):
     (r,) = symbackprop.verify(path).results
     assert r.status is Status.MISMATCH and r.exact == R(1, 2) and r.explained
     assert "ReLU'(0) = 1 instead of 0: gives 0.7" in r.diagnosis
+
+
+@pytest.mark.parametrize("batch", [1, 40])  # one example: the float code; forty copies: the matrix form
+def test_compiled_code_follows_the_override(on_the_kink, batch):
+    """The compiled module of an overridden derivation takes ReLU'(0) = 1 too, in every code shape:
+    dE/dw = -2, dE/db = -1 (the hand-derived numbers above), where the default gives 0 and 0."""
+    import numpy as np
+
+    X, Y = np.full((batch, 1), 2.0), np.ones((batch, 1))
+    for derivatives, want in ((RELU_RIGHT, [-2.0, -1.0]), (None, [0.0, 0.0])):
+        compiled = symbackprop.compile(Derivation(on_the_kink, derivatives=derivatives), numba=False)
+        _, grad = compiled(compiled.initial, X, Y)
+        np.testing.assert_allclose(grad, want, rtol=1e-12, atol=1e-15)

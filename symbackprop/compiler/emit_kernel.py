@@ -54,7 +54,7 @@ def example(plan: Plan, d: Derivation) -> list[str]:
         layer = layers[l - 1]
         prev = "X[i, k]" if l == 1 else f"A{l - 1}[k]"
         lines += [f"for j in range({layer.width}):", f"    z = Z{l}[j]", f"    a = A{l}[j]", f"    u = U{l}[j]",
-                  f"    D{l}[j] = {pr(u * d.activation[layer.neurons[0]].derivative(z, a))}"]
+                  f"    D{l}[j] = {pr(u * d.activation_derivative[layer.neurons[0]](z, a))}"]
         if layer.bias:
             lines += [f"    GB{l}[j] += D{l}[j]"]
         lines += [f"    for k in range({layer.fan_in}):", f"        GW{l}[j, k] += D{l}[j] * {prev}"]

@@ -67,7 +67,7 @@ def backward(d: Derivation, layers: tuple[Layer, ...]) -> list[str]:
     for l in range(len(layers), 0, -1):
         layer = layers[l - 1]
         z, a = sp.Symbol(f"Z{l}", real=True), sp.Symbol(f"A{l}", real=True)
-        lines += [f"    D{l} = {expressions.batch(upstream * d.activation[layer.neurons[0]].derivative(z, a))}  # dE/dZ{l}"]
+        lines += [f"    D{l} = {expressions.batch(upstream * d.activation_derivative[layer.neurons[0]](z, a))}  # dE/dZ{l}"]
         if layer.block:
             start, stop = layer.block
             lines += [f"    numpy.matmul(D{l}, {_input(l, layer)}.T, out=grad[{start}:{stop}].reshape({layer.width}, {layer.columns}))"]
