@@ -19,9 +19,10 @@ from .core.derivation_file import load
 from .core.errors import InputError
 from .core.model import Model
 from .documents.builder import build
+from .documents.nodes import Walkthrough
 from .documents.printers import BINARY, PRINTERS
 from .documents.printers.figures import write_all
-from .parallel import walkthrough as parallel_walkthrough
+from .parallel import walkthrough as parallel_story
 from .parallel.checked_run import CheckedRun, checked_run
 from .parallel.distributed import RunFailed
 from .reference import torch_model
@@ -47,14 +48,25 @@ def document(d: Derivation, fmt: str = "terminal", iterations: int | None = None
     if plots is not None:
         write_all(doc.plots, plots)
         plots_href = str(plots) if plots_href is None else plots_href
+    return render(doc, fmt, plots_href)
+
+
+def parallel_walkthrough(model: Model, workers: int, shards: Sequence[int] | None = None,
+                         only: Sequence[str] | None = None) -> Walkthrough:
+    """The data-parallel story (each worker's gradient, the average, the identities) as document nodes."""
+    model.check_parameters(only)
+    return parallel_story.build(model, workers, shards, only)
+
+
+def render(doc: Walkthrough, fmt: str = "terminal", plots_href: str | None = None) -> str | bytes:
+    """Document nodes printed in one format (bytes for ``pdf``)."""
     return PRINTERS[fmt](doc, plots_href)
 
 
 def parallel_document(model: Model, workers: int, shards: Sequence[int] | None = None,
                       only: Sequence[str] | None = None, fmt: str = "terminal") -> str | bytes:
-    """The data-parallel walkthrough (each worker's gradient, the average, the identities) in one format."""
-    model.check_parameters(only)
-    return PRINTERS[fmt](parallel_walkthrough.build(model, workers, shards, only))
+    """The data-parallel walkthrough in one format."""
+    return render(parallel_walkthrough(model, workers, shards, only), fmt)
 
 
 def verify(path) -> FileReport:
@@ -99,4 +111,4 @@ def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:
 
 __all__ = ["BINARY", "FORMATS", "CheckedRun", "Compiled", "FileReport", "IdentityReport", "InputError", "RunFailed",
            "bench", "check", "checked_run", "compile", "dense", "derive", "document", "identity", "load", "module_source",
-           "parallel_document", "report", "verify", "write_atomic"]
+           "parallel_document", "parallel_walkthrough", "render", "report", "verify", "write_atomic"]

@@ -18,7 +18,8 @@ from . import api
 # the library's parameter names -> the flags that set them, so that an error names what the user typed
 FLAGS = {"only": "--only", "iterations": "--iterations", "workers": "--workers", "shards": "--shards",
          "against": "--against", "engine": "--run", "steps": "--steps", "every": "--every", "timeout": "--timeout",
-         "resume": "--resume", "fault": "--inject-fault", "section": "--parallel", "sizes": "SIZES"}
+         "resume": "--resume", "checkpoint": "--checkpoint", "fault": "--inject-fault", "section": "--parallel",
+         "sizes": "SIZES", "activation": "--activation", "output_activation": "--output-activation", "loss": "--loss"}
 
 
 def _only(args: argparse.Namespace) -> list[str] | None:

@@ -28,8 +28,9 @@ def documents(root: Path = ROOT) -> dict[Path, str]:
         for ext, fmt in FORMATS.items():
             out[root / "generated" / f"{source.stem}.{ext}"] = api.document(d, fmt)
         if source.stem in PARALLEL:
+            story = api.parallel_walkthrough(d.model, PARALLEL[source.stem])
             for ext, fmt in FORMATS.items():
-                out[root / "generated" / f"{source.stem}.parallel.{ext}"] = api.parallel_document(d.model, PARALLEL[source.stem], fmt=fmt)
+                out[root / "generated" / f"{source.stem}.parallel.{ext}"] = api.render(story, fmt)
     return out
 
 

@@ -68,3 +68,18 @@ def test_derive_cli_iterations_and_only(run_cli):
     assert "Iteration 2: updates" in r.stdout
     # w_b1 after one step is 0.489376, by hand: 0.4 + (-0.6)(-0.196)(0.76)
     assert "0.489376" in r.stdout
+
+
+@pytest.mark.parametrize("option, flag, message", [
+    ({"activation": "foo"}, "--activation", "unknown activation 'foo'"),
+    ({"output_activation": "foo"}, "--output-activation", "unknown activation 'foo'"),
+    ({"loss": "foo"}, "--loss", "unknown loss 'foo'"),
+])
+def test_dense_names_its_own_parameters_and_the_command_its_flags(option, flag, message, run_cli):
+    from symbackprop.core.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        symbackprop.dense([2, 2, 1], **option)
+    assert caught.value.key == next(iter(option)) and message in caught.value.what
+    done = run_cli("dense", "2,2,1", flag, "foo")
+    assert done.returncode == 2 and done.stderr == f"symbackprop: error: {flag}: {caught.value.what}\n"

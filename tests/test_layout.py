@@ -85,3 +85,12 @@ def test_every_subpackage_says_what_it_holds():
             f"{p.name}/" for p in init.parent.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
         missing = {name for name in listed if name not in doc}
         assert not missing, f"{init.relative_to(ROOT)} does not mention {sorted(missing)}"
+
+
+def test_importing_the_package_loads_no_extra():
+    """PyTorch alone costs a second of start-up and 200 MB: the extras load where they are used."""
+    code = "import sys, symbackprop; print(sorted(m for m in ('torch', 'numba', 'jax', 'matplotlib') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -24,7 +24,7 @@ from symbackprop.core import function_table as table
 from symbackprop.documents.builder import build
 from symbackprop.documents.formulas.latex import tex as latex_of
 from symbackprop.documents.formulas.latex import value_parts
-from symbackprop.documents.printers import latex as tex
+from symbackprop.documents.printers import latex_document as tex
 from symbackprop.documents.printers import markdown
 
 ACTIVATIONS = sorted(table.ACTIVATIONS)

@@ -192,3 +192,17 @@ def test_bad_claims_exit_2(run_cli, tmp_path, claim, expected):
     out = run_cli("verify", str(path))
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and expected in out.stderr and "bad.toml" in out.stderr
+
+
+@pytest.mark.parametrize("stated, status, solved", [("0.012", "mismatch", "-1.428571429"), ("-0.012", "unverifiable", "1.428571429")])
+def test_a_softplus_output_must_be_positive(stated, status, solved, tmp_path):
+    """Seed 001's adjustment of w_b1 with neuron a made softplus: Delta_w_b1 = -lr * delta_b * a_a = -0.0084 a_a
+    (lr = 0.012, delta_b = 0.7), so a stated 0.012 needs a_a = -1.43, below softplus's range (0, oo): the
+    numbers contradict each other. A stated -0.012 needs a_a = +1.43, which softplus can give."""
+    text = (DERIVATIONS / "seed001_sigmoid.toml").read_text().replace('activation = "sigmoid"', 'activation = "softplus"')
+    text = text.replace('stated = "-0.105"', f'stated = "{stated}"')
+    path = tmp_path / "softplus.toml"
+    path.write_text(text)
+    result = next(r for r in symbackprop.verify(path).results if r.claim.quantity == "Delta_w_b1")
+    assert result.status == status and f"needs a_a = {solved}" in result.local
+    assert ("outside softplus's range (0, oo)" in result.local) == (status == "mismatch")

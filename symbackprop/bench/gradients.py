@@ -35,7 +35,7 @@ PEERS = ("numpy", "torch", "jax", "lambdify")
 def _torch_peer(model, params, X, Y):
     if not torch_model.available():
         return None
-    torch = torch_model.torch
+    torch = torch_model.torch_module()
     tm = torch_model.TorchModel(model)
     p = torch.tensor(params, dtype=torch.float64, requires_grad=True)
     Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)

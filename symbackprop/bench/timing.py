@@ -35,7 +35,7 @@ def thread_settings() -> dict:
     names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "XLA_FLAGS")
     out = {name: os.environ.get(name) for name in names}
     out["cpu_count"] = os.cpu_count()
-    out["torch_threads"] = torch_model.torch.get_num_threads() if torch_model.available() else None
+    out["torch_threads"] = torch_model.torch_module().get_num_threads() if torch_model.available() else None
     return out
 
 

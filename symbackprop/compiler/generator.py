@@ -1,4 +1,4 @@
-"""Compiled gradients: a Derivation printed as a standalone NumPy module, and loaded as a callable.
+"""Compiled gradients: a Derivation printed as a standalone NumPy module (compiled.py loads it).
 
 One generator serves both ``symbackprop.compile`` and ``symbackprop compile FILE -o module.py``:
 the callable *is* the exported module, run in a fresh namespace. The code is shaped for the
@@ -28,8 +28,9 @@ EMITTERS = {Shape.FUSED: fused, Shape.STRAIGHT: straight, Shape.KERNEL: kernel, 
 def source(d: Derivation, numba: bool = False, workers: int = 1) -> str:
     """The standalone module's text; the same Derivation (and options) gives the same bytes.
 
-    ``numba=True`` adds a fused numba loop for batches of two or more (nets up to SCALAR_PARAMS
-    parameters) and makes the module import numba; without it the module needs numpy alone.
+    ``numba=True`` makes the module import numba: nets up to SCALAR_PARAMS parameters get one fused
+    numba loop for every batch, larger layered nets a numba loop kernel for small batches (any other
+    graph stays numpy); without it the module needs numpy alone.
     ``workers`` is only the default shard count of ``split()``: the averaged functions take any.
     """
     decided, names = plan(d, numba, workers), Names(d)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .errors import InputError
-from .values import rational
+from .values import known_keys, rational, tables
 
 CLAIM_KEYS = {"quantity", "stated", "source", "quote", "note", "status", "reason", "local", "solve", "readings",
               "formula", "symbols"}
@@ -88,12 +88,6 @@ def _text(raw: dict, name: str, key: str, required: bool = True) -> str:
     return value
 
 
-def _known(raw: dict, keys: set[str], key: str) -> None:
-    for k in raw:
-        if k not in keys:
-            raise InputError(f"unknown key; expected one of {', '.join(sorted(keys))}", key=f"{key}.{k}")
-
-
 def parse_readings(raw: object) -> dict[str, Reading]:
     """The file's ``[readings.NAME]`` tables; that they override the file's own names Model checks."""
     if not isinstance(raw, dict):
@@ -103,7 +97,7 @@ def parse_readings(raw: object) -> dict[str, Reading]:
         key = f"readings.{name}"
         if not isinstance(table, dict):
             raise InputError("expected a table", key=key)
-        _known(table, READING_KEYS, key)
+        known_keys(table, READING_KEYS, key)
         overrides = {}
         for kind in ("parameters", "constants"):
             values = table.get(kind, {})
@@ -121,9 +115,7 @@ def parse_claims(raw_claims: object, readings: Collection[str]) -> tuple[Claim, 
     if not isinstance(raw_claims, list) or not all(isinstance(c, dict) for c in raw_claims):
         raise InputError("expected [[claims]] tables", key="claims")
     claims = []
-    for i, raw in enumerate(raw_claims):
-        key = f"claims[{i}]"
-        _known(raw, CLAIM_KEYS, key)
+    for i, (key, raw) in enumerate(tables(raw_claims, CLAIM_KEYS, "claims", "expected a table")):
         claims.append(_formula_claim(i, raw, key, readings) if "formula" in raw else _number_claim(i, raw, key, readings))
     return tuple(claims)
 

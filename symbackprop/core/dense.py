@@ -15,8 +15,9 @@ from collections.abc import Sequence
 
 import sympy as sp
 
+from . import function_table
 from .errors import InputError
-from .model import Example, Model, Neuron
+from .model import BATCH_RULES, UPDATE_RULES, Example, Model, Neuron
 from .values import rational
 
 
@@ -47,6 +48,13 @@ def dense(
     if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
         raise InputError(f"expected at least two layer sizes >= 1, got {list(sizes)!r}", key="sizes")
     output_activation = output_activation or activation
+    for key, name in (("activation", activation), ("output_activation", output_activation)):
+        function_table.activation(name, key=key)  # named by this function's parameters, not by file keys
+    function_table.loss(loss, key="loss")
+    if batch not in BATCH_RULES:
+        raise InputError(f"unknown batch rule {batch!r}; expected {' or '.join(BATCH_RULES)}", key="batch")
+    if update not in UPDATE_RULES:
+        raise InputError(f"unknown update rule {update!r}; expected {' or '.join(UPDATE_RULES)}", key="update")
     rng = random.Random(seed)
     inputs = [f"x{i + 1}" for i in range(sizes[0])]
     previous, neurons, layers, params = inputs, [], [], {}

@@ -1,4 +1,4 @@
-"""Derivation files (TOML): read with exact decimals, written back byte-for-byte deterministically.
+"""Reading derivation files (TOML) with exact decimals; toml_writer.py writes them back.
 
 The reference is docs/format.md. Numbers are parsed with ``parse_float=Decimal`` and become
 Rationals; no file text ever reaches eval, exec or sympify. Claims and readings are parsed here
@@ -17,7 +17,7 @@ import sympy as sp
 from .claims import parse_claims, parse_readings
 from .errors import InputError
 from .model import Example, Model, Neuron
-from .values import check_name, rational
+from .values import check_name, known_keys, rational, tables
 
 TABLES = {
     "": {"title", "source", "network", "parameters", "loss", "training", "examples", "claims", "notes", "readings"},
@@ -59,20 +59,7 @@ def loads(text: str) -> Model:
 
 
 def _known(table: dict, kind: str, key: str) -> None:
-    for k in table:
-        if k not in TABLES[kind]:
-            where = f"{key}.{k}" if key else k
-            raise InputError(f"unknown key; expected one of {', '.join(sorted(TABLES[kind]))}", key=where)
-
-
-def _tables(items: list, kind: str, key: str, expected: str):
-    """(key, table) for each entry of an array of tables, each a table with known keys only."""
-    for i, raw in enumerate(items):
-        where = f"{key}[{i}]"
-        if not isinstance(raw, dict):
-            raise InputError(expected, key=where)
-        _known(raw, kind, where)
-        yield where, raw
+    known_keys(table, TABLES[kind], key)
 
 
 def _table(data: dict, name: str, key: str, required: bool = True) -> dict:
@@ -111,7 +98,7 @@ def from_dict(data: dict) -> Model:
     if not isinstance(neurons_raw, list) or not neurons_raw:
         raise InputError("expected one or more [[network.neurons]] tables", key="network.neurons")
     neurons = []
-    for key, raw in _tables(neurons_raw, "neuron", "network.neurons", "expected a table"):
+    for key, raw in tables(neurons_raw, TABLES["neuron"], "network.neurons", "expected a table"):
         for required in ("name", "activation"):
             if required not in raw:
                 raise InputError(f"missing {required!r}", key=f"{key}.{required}")
@@ -152,7 +139,7 @@ def from_dict(data: dict) -> Model:
     if not isinstance(examples_raw, list):
         raise InputError("expected [[examples]] tables", key="examples")
     examples = []
-    for key, raw in _tables(examples_raw, "example", "examples", "expected a table with inputs and targets"):
+    for key, raw in tables(examples_raw, TABLES["example"], "examples", "expected a table with inputs and targets"):
         examples.append(Example(_numbers(raw.get("inputs", {}), f"{key}.inputs"), _numbers(raw.get("targets", {}), f"{key}.targets")))
 
     readings = parse_readings(data.get("readings", {}))

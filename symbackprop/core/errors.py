@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class InputError(Exception):
     """Bad input, located: which file, which key or line, and what was expected."""
@@ -21,7 +23,9 @@ class InputError(Exception):
         return self if self.file else InputError(self.what, file=file, key=self.key)
 
     def flagged(self, flags: dict[str, str]) -> InputError:
-        """The same error with a library parameter's name replaced by the command-line flag that sets it."""
-        if self.file is None and self.key in flags:
-            return InputError(self.what, key=flags[self.key])
-        return self
+        """The same error in a command's words: the key, and each parameter a message names in
+        backquotes (```shards```), as the flag that sets it."""
+        if self.file is not None:
+            return self
+        what = re.sub(r"`(\w+)`", lambda m: flags.get(m[1], m[0]), self.what)
+        return InputError(what, key=flags.get(self.key, self.key))

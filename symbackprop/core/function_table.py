@@ -153,6 +153,14 @@ def loss(name: object, key: str | None = None) -> Loss:
     return _lookup(LOSSES, name, "loss", key)
 
 
+GENERIC_LOSS_NAMES = {"E", "e", "L", "Loss", "loss"}  # what texts call any loss
+
+
+def is_loss_name(text_name: str) -> bool:
+    """Whether a text's name stands for the loss (``MSE``, ``L``, ``E``)."""
+    return text_name in GENERIC_LOSS_NAMES or any(text_name in loss.names for loss in LOSSES.values())
+
+
 def activation_named(text_name: str) -> Activation | None:
     """The activation a text means by a function name (``ReLU``, ``\\sigma``), if any."""
     return next((a for a in ACTIVATIONS.values() if text_name in a.names), None)

@@ -1,13 +1,15 @@
-"""Names and exact numbers read from file text: the two checks every value passes before it is used.
+"""Values read from file text, checked before use: names, exact numbers, tables of known keys.
 
 Names reach symbols and generated code, so they must be plain identifiers; numbers become SymPy
-Rationals from their decimal text, never through floats.
+Rationals from their decimal text, never through floats; a table may hold only the keys its
+kind documents (a misspelt key is an error, not a silent default).
 """
 
 from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from fractions import Fraction
 
@@ -51,3 +53,21 @@ def rational(value: object, key: str) -> sp.Rational:
     if isinstance(value, sp.Rational):
         return value
     raise InputError(f"expected a number (like 0.2 or \"1/3\"), got {value!r}", key=key)
+
+
+def known_keys(table: dict, allowed: set[str], key: str) -> None:
+    """Every key of ``table`` is one of ``allowed``; else a located InputError naming it."""
+    for k in table:
+        if k not in allowed:
+            where = f"{key}.{k}" if key else k
+            raise InputError(f"unknown key; expected one of {', '.join(sorted(allowed))}", key=where)
+
+
+def tables(items: list, allowed: set[str], key: str, expected: str) -> Iterator[tuple[str, dict]]:
+    """(key, table) for each entry of an array of tables, each a table with known keys only."""
+    for i, raw in enumerate(items):
+        where = f"{key}[{i}]"
+        if not isinstance(raw, dict):
+            raise InputError(expected, key=where)
+        known_keys(raw, allowed, where)
+        yield where, raw

@@ -27,7 +27,7 @@ def shards(n_examples: int, workers: int, sizes: Sequence[int] | None = None) ->
     if sizes is None:
         if n_examples % workers:
             raise InputError(f"{n_examples} examples do not split into {workers} equal shards;"
-                             f" give the shard sizes", key="workers")
+                             f" give the sizes with `shards`", key="workers")
         sizes = [n_examples // workers] * workers
     if len(sizes) != workers or any(s < 1 for s in sizes) or sum(sizes) != n_examples:
         raise InputError(f"expected {workers} shard sizes >= 1 adding up to {n_examples}, got {list(sizes)}", key="shards")

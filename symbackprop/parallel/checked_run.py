@@ -10,7 +10,7 @@ from pathlib import Path
 from ..core.errors import InputError
 from ..core.model import Model
 from ..reference import torch_model
-from .distributed import TOLERANCE, Fault, compiled_reference, largest_relative_error, read_checkpoint, run
+from .distributed import TOLERANCE, Fault, check_settings, compiled_reference, largest_relative_error, read_checkpoint, run
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,13 @@ def checked_run(model: Model, workers: int, steps: int, shards: Sequence[int] | 
     """K processes for ``steps`` steps (or from a checkpoint on), then the comparison; a failed
     rank raises distributed.RunFailed naming it."""
     torch_model.require("engine")
-    for key, value, least in (("steps", steps, 1), ("every", every, 1), ("timeout", timeout, 1e-3)):
-        if value < least:
-            raise InputError(f"expected a value >= {least:g}, got {value:g}", key=key)
+    check_settings(steps, every, timeout, resume, checkpoint)
     fault = Fault.parse(fault) if isinstance(fault, str) else fault
     first, start = 0, None
     if resume:
-        if not checkpoint:
-            raise InputError("resuming needs a checkpoint file", key="resume")
         first, start = read_checkpoint(Path(checkpoint), model, workers)
         if first >= steps:
-            raise InputError(f"the checkpoint is at step {first} already; expected more steps than that", key="steps")
+            raise InputError(f"the checkpoint is at step {first} already; expected `steps` above it", key="steps")
     if progress is not None:
         progress(first)
     history = run(model, workers, steps, shards, timeout=timeout, checkpoint=checkpoint, every=every, resume=resume,

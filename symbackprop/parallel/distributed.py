@@ -169,6 +169,15 @@ def _write_checkpoint(path: Path, model: Model, workers: int, step: int, params:
     write_atomic(path, json.dumps(data, indent=1) + "\n")
 
 
+def check_settings(steps: int, every: int, timeout: float, resume: bool, checkpoint) -> None:
+    """A run's settings, each a located InputError naming the parameter when it cannot be."""
+    for key, value, least in (("steps", steps, 1), ("every", every, 1), ("timeout", timeout, 1e-3)):
+        if value < least:
+            raise InputError(f"expected a value >= {least:g}, got {value:g}", key=key)
+    if resume and not checkpoint:
+        raise InputError("`resume` needs `checkpoint`, the file to resume from", key="resume")
+
+
 def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = None, *, timeout: float = 30.0,
         checkpoint: str | os.PathLike | None = None, every: int = 1, resume: bool = False,
         fault: Fault | None = None, progress=None, timings: dict | None = None) -> list[np.ndarray]:
@@ -177,12 +186,9 @@ def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = No
     ``timings``, a dict, receives each rank's median seconds per step, timed inside its own loop after
     its first step (process start, rendezvous and warm-up excluded); None for a run of one step."""
     groups = make_shards(len(model.examples), workers, sizes)
-    if every < 1 or timeout <= 0:
-        raise InputError(f"expected every >= 1 and timeout > 0, got {every} and {timeout}", key="every" if every < 1 else "timeout")
+    check_settings(steps, every, timeout, resume, checkpoint)
     first, start = 0, [float(v) for v in model.parameters.values()]
     if resume:
-        if checkpoint is None:
-            raise InputError("resuming needs a checkpoint file", key="resume")
         first, start = read_checkpoint(Path(checkpoint), model, workers)
     ctx = multiprocessing.get_context("spawn")
     messages = ctx.Queue()

@@ -1,25 +1,26 @@
-"""PyTorch autograd (float64, CPU) on a Model: the third, independent opinion. An optional extra."""
+"""PyTorch autograd (float64, CPU) on a Model: the third, independent opinion. An optional extra.
+
+torch is imported when a TorchModel is first built, not with this module: ``import symbackprop``
+must not cost every user PyTorch's second of start-up and its memory.
+"""
 
 from __future__ import annotations
+
+import functools
+import importlib.util
 
 import numpy as np
 
 from ..core.errors import InputError
 from .numpy_runtime import matrix_layers  # the structure only; the arithmetic is torch's
 
-try:
-    import torch
-    import torch.nn.functional as F
-except ImportError:  # pragma: no cover - the extra is absent
-    torch = None
-
-ACTIVATIONS = {
-    "relu": lambda z: torch.relu(z),
-    "leaky_relu": lambda z: F.leaky_relu(z, 0.01),
-    "sigmoid": lambda z: torch.sigmoid(z),
-    "tanh": lambda z: torch.tanh(z),
-    "identity": lambda z: z,
-    "softplus": lambda z: F.softplus(z, beta=1.0, threshold=1e300),
+ACTIVATIONS = {  # name -> f(F, z), F being torch.nn.functional
+    "relu": lambda F, z: z.relu(),
+    "leaky_relu": lambda F, z: F.leaky_relu(z, 0.01),
+    "sigmoid": lambda F, z: z.sigmoid(),
+    "tanh": lambda F, z: z.tanh(),
+    "identity": lambda F, z: z,
+    "softplus": lambda F, z: F.softplus(z, beta=1.0, threshold=1e300),
 }
 LOSSES = {
     "half_sse": lambda Y, P: 0.5 * ((P - Y) ** 2).sum(dim=1),
@@ -29,12 +30,22 @@ LOSSES = {
 
 
 def available() -> bool:
-    return torch is not None
+    """Whether PyTorch is installed (found, not imported)."""
+    return importlib.util.find_spec("torch") is not None
+
+
+@functools.cache
+def torch_module():
+    """The torch module, imported on first use."""
+    import torch
+    import torch.nn.functional  # noqa: F401 - F, below
+
+    return torch
 
 
 def require(key: str) -> None:
     """PyTorch is an extra: its absence is bad input for the option that needs it (exit 2)."""
-    if torch is None:
+    if not available():
         raise InputError("PyTorch is not installed; expected the extra: pip install 'symbackprop[torch]'", key=key)
 
 
@@ -42,8 +53,10 @@ class TorchModel:
     """``TorchModel(model)(params, X, Y) -> (loss, grad)`` by autograd; layered nets as F.linear."""
 
     def __init__(self, model) -> None:
-        if torch is None:
+        if not available():
             raise ImportError("PyTorch is not installed; install the extra: pip install 'symbackprop[torch]'")
+        self.torch = torch = torch_module()
+        self.F = torch.nn.functional
         self.model = model
         self.index = {p: i for i, p in enumerate(model.parameters)}
         self.layers = matrix_layers(model)
@@ -52,6 +65,7 @@ class TorchModel:
             self.b = [torch.tensor([self.index[n.bias] for n in layer]) if layer[0].bias else None for layer in self.layers]
 
     def __call__(self, params, X, Y):
+        torch = self.torch
         p = torch.tensor(np.asarray(params, dtype=float), dtype=torch.float64, requires_grad=True)
         X = torch.as_tensor(np.asarray(X, dtype=float), dtype=torch.float64)
         Y = torch.as_tensor(np.asarray(Y, dtype=float), dtype=torch.float64)
@@ -61,11 +75,11 @@ class TorchModel:
         return float(value.detach()), p.grad.numpy().copy()
 
     def forward(self, p, X):
-        m = self.model
+        m, torch, F = self.model, self.torch, self.F
         if self.layers:
             A = X
             for layer, W, b in zip(self.layers, self.W, self.b):
-                A = ACTIVATIONS[layer[0].activation](F.linear(A, p[W], p[b] if b is not None else None))
+                A = ACTIVATIONS[layer[0].activation](F, F.linear(A, p[W], p[b] if b is not None else None))
             return A
         value_of = {x: X[:, i] for i, x in enumerate(m.inputs)}
         value_of |= {c: torch.full((X.shape[0],), float(v), dtype=torch.float64) for c, v in m.constants.items()}
@@ -76,6 +90,6 @@ class TorchModel:
                         torch.zeros(X.shape[0], dtype=torch.float64))
                 if n.bias:
                     z = z + p[self.index[n.bias]]
-                value_of[n.name] = ACTIVATIONS[n.activation](z)
+                value_of[n.name] = ACTIVATIONS[n.activation](F, z)
                 pending.remove(n)
         return torch.stack([value_of[o] for o in m.outputs], dim=1)

@@ -1,4 +1,5 @@
-"""Checking what a text states: its numbers and formulas against the exact trace, explained.
+"""Checking: what a text states (its numbers and formulas) against the exact trace, mismatches
+explained; and the derivation's own chain-rule gradients against sympy.diff (identity.py).
 
     status.py          Status: holds / truncated / mismatch / unverifiable / unparseable, as reports print them
     rounding.py        holds / truncated / mismatch at the text's own decimals

@@ -19,7 +19,7 @@ import sympy as sp
 from ..core import function_table
 from ..core.errors import InputError
 from ..core.trace import NAME
-from .latex_reader import LOSS_NAMES, Atom, FormulaError, canonical_key, parse
+from .latex_reader import Atom, FormulaError, canonical_key, parse
 from .status import Status
 
 ETA = sp.Symbol("eta", real=True)
@@ -160,14 +160,14 @@ def _atom_quantity(atom: Atom, mapping: dict[str, str], r: Resolver, d) -> tuple
         return None
     if atom.kind == "leibniz":
         num, den = (_name(p, mapping, r) for p in atom.parts)
-        num = "E" if num in LOSS_NAMES else num
+        num = "E" if function_table.is_loss_name(num) else num
         try:
             return r.derivative(num, den)
         except InputError:
             return None
     if atom.kind == "prime":
         f, arg = atom.parts
-        if f in LOSS_NAMES and not arg and len(d.model.outputs) == 1:
+        if function_table.is_loss_name(f) and not arg and len(d.model.outputs) == 1:
             return r.derivative("E", f"a_{d.model.outputs[0]}")
         act = function_table.activation_named(f)
         if act is not None and arg:

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from ..core.function_table import ACTIVATIONS, LOSSES
+from ..core.function_table import ACTIVATIONS
 
 UNICODE = {
     "−": "-", "–": "-", "—": "-", "⋅": r" \cdot ", "·": r" \cdot ", "∙": r" \cdot ", "×": r" \times ",
@@ -29,7 +29,6 @@ FUNCTIONS = {  # a name the text applies to arguments in parentheses -> what it 
     **{name.lower(): act.form for act in ACTIVATIONS.values() for name in act.names}, "max": sp.Max,
     "exp": sp.exp, "ln": sp.log, "log": sp.log, "theta": sp.Heaviside, "heaviside": sp.Heaviside,  # theta(z, c): H(0) = c
 }
-LOSS_NAMES = {"Loss", "loss", "L", "E", "e"} | {name for loss in LOSSES.values() for name in loss.names}
 ANGLE_CMDS = {r"\frac", r"\sqrt", r"\cdot", r"\times", r"\tanh", r"\exp", r"\ln", r"\log", r"\max", r"\pi"}
 UNSUPPORTED = {r"\int": "integrals", r"\sum": "sums", r"\prod": "products", r"\lim": "limits", r"\begin": "environments other than cases",
                r"\leq": "inequalities", r"\geq": "inequalities", r"\approx": "approximations", r"\neq": "inequalities",

@@ -21,6 +21,7 @@ from latex2sympy2_extended import latex2sympy
 from latex2sympy2_extended.latex2sympy2 import ConversionConfig
 from latex2sympy2_extended.math_normalization import NormalizationConfig
 
+from ..core.function_table import is_loss_name
 from .latex_names import (
     ANGLE_CMDS,
     CASES,
@@ -31,7 +32,6 @@ from .latex_names import (
     IDENT,
     INLINE_LEIBNIZ,
     LEIBNIZ,
-    LOSS_NAMES,
     NAME_CMDS,
     OTHERWISE,
     PRIME,
@@ -50,7 +50,7 @@ from .latex_names import (
     split_sides,
 )
 
-__all__ = ["LOSS_NAMES", "Atom", "FormulaError", "Parsed", "canonical_key", "normalise", "parse"]  # what callers import
+__all__ = ["Atom", "FormulaError", "Parsed", "canonical_key", "normalise", "parse"]  # what callers import
 MAX_EXPONENT = 1000  # file text must not make exact arithmetic run for ever
 
 
@@ -211,7 +211,7 @@ def _word(token: str, text: str, pos: int, found: Atoms) -> tuple[str, int]:
         return _apply(lambda z: sp.Heaviside(z, 0), "H", text, text.index("(", pos), found)
     if token in ("e", "pi"):
         return (r" \pi " if token == "pi" else " e "), pos
-    if len(word) == 1 or word in LOSS_NAMES:
+    if len(word) == 1 or is_loss_name(word):
         return found.hole(Atom("symbol", canonical)), pos
     # a run of letters that names nothing known: a product of one-letter names, as LaTeX reads it;
     # a subscript or digits belong to its last letter

@@ -11,8 +11,6 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 
 import sympy as sp
 
-from ..core.errors import InputError
-from ..core.trace import Key
 from .status import Status
 
 
@@ -42,11 +40,3 @@ def judge(value: sp.Expr, stated: sp.Rational, decimals: int) -> Status:
     if rounded(value, decimals, ROUND_DOWN) == stated:
         return Status.TRUNCATED
     return Status.MISMATCH
-
-
-def key_of(trace, quantity: str, where: str) -> Key:
-    """The trace's Key for a claim's quantity name; an unknown name is located at the claim's key."""
-    try:
-        return trace.key(quantity)
-    except InputError as e:
-        raise InputError(e.what, key=where) from None

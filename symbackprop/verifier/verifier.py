@@ -24,7 +24,7 @@ from ..core.model import Model
 from ..core.trace import Key
 from . import diagnosis, formula_claims
 from .local_check import Local, LocalResult
-from .rounding import judge, key_of
+from .rounding import judge
 from .status import Status
 
 STATED_INPUTS = "stated inputs"  # the basis of a result recomputed from the text's own numbers
@@ -216,3 +216,11 @@ def _formula_diagnosis(f: formula_claims.FormulaResult) -> list[str]:
             out.append(("agrees at the example's values anyway (" + at + "): right number, wrong formula")
                        if f.agrees else f"at the example's values the text's formula gives {at}")
     return out
+
+
+def key_of(trace, quantity: str, where: str) -> Key:
+    """The trace's Key for a claim's quantity name; an unknown name is located at the claim's key."""
+    try:
+        return trace.key(quantity)
+    except InputError as e:
+        raise InputError(e.what, key=where) from None

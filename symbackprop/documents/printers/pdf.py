@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ...core.errors import InputError
 from ..nodes import Walkthrough
-from . import latex
+from . import latex_document
 from .figures import write_all
 
 TIMEOUT = 300
@@ -32,7 +32,7 @@ def render(doc: Walkthrough, plots_href: str | None = None) -> bytes:
         work = Path(tmp)
         if doc.plots:
             write_all(doc.plots, work / "plots", formats=("pdf",))
-        (work / "doc.tex").write_text(latex.render(doc, "plots" if doc.plots else None, plot_ext="pdf"), encoding="utf-8")
+        (work / "doc.tex").write_text(latex_document.render(doc, "plots" if doc.plots else None, plot_ext="pdf"), encoding="utf-8")
         env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}
         runs = [command + ["doc.tex"]] if command else [["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"]] * 2
         for run in runs:
