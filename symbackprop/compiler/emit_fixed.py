@@ -54,7 +54,7 @@ def with_update_rule(lines: list[str], sign: str, masked: bool) -> list[str]:
 
 def fixed(plan: Plan, d: Derivation) -> list[str]:
     """_check, the entry points and the data-parallel functions, two blank lines before each."""
-    sign = "+" if d.model.update_sign > 0 else "-"
+    sign = d.model.update_operator
     if Shape.FUSED in plan.shapes:  # the fused loop takes every batch: no dispatch on its size
         entry = [copied(template.loss_and_grad_fused, "loss_and_grad"), copied(template.loss_fused, "loss")]
     else:

@@ -25,7 +25,7 @@ def code_sentence(plan: Plan) -> str:
 
 def header(plan: Plan, d: Derivation) -> list[str]:
     m, lf = d.model, d.loss_function
-    rule = f"w <- w {'+' if m.update_sign > 0 else '-'} lr * dE/dw"
+    rule = f"w <- w {m.update_operator} lr * dE/dw"
     neurons = ", ".join(f"{n.name} ({n.activation})" for n in m.neurons)
     used_in: dict[str, list[str]] = {}
     for n in m.neurons:

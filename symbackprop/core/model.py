@@ -88,6 +88,11 @@ class Model(Displayed):
         return 1 if self.update == "add" else -1
 
     @property
+    def update_operator(self) -> str:
+        """The update's sign as written in formulas and code: ``+`` or ``-``."""
+        return "+" if self.update_sign > 0 else "-"
+
+    @property
     def batch_mean(self) -> bool:
         """Whether the examples' losses are averaged (else summed)."""
         return self.batch == "mean"

@@ -43,7 +43,7 @@ def build(model: Model, workers: int, sizes: Sequence[int] | None = None, only: 
         avg_steps.append(Step(f"dE/d{p} (averaged)", Partial(sp.Symbol("E_avg"), sp.Symbol(p)), (form,), form, values,
                               step.averaged[p], note))
     sections.append(Section("The averaged gradient (G_w: worker w's gradient)", tuple(avg_steps)))
-    sign = "+" if model.update_sign > 0 else "-"
+    sign = model.update_operator
     sections.append(Section("The averaged update, the same on every worker", tuple(
         Step(f"{p}@2", sp.Symbol(p), (), None, {}, step.updated[p], note=f"{p} {sign} lr * averaged gradient")
         for p in shown)))
