@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import queue as queue_module
 import socket
@@ -69,13 +70,39 @@ def _arrays(model: Model, indices: Sequence[int]) -> tuple[np.ndarray, np.ndarra
 PEER_FAILED = 3  # a rank's exit code when a collective failed because of another rank
 
 
+class _Reports:
+    """The ranks' reports, one pipe each. A report is in the pipe before its rank goes on, so a rank
+    that dies right after a step has still reported it (a Queue's feeder thread would lose it, and
+    the failed step would be misnamed)."""
+
+    def __init__(self, ctx, workers: int):
+        pairs = [ctx.Pipe(duplex=False) for _ in range(workers)]
+        self.readers = [reader for reader, _ in pairs]
+        self.writers = [writer for _, writer in pairs]
+
+    def started(self) -> None:
+        """The children hold their ends now; ours are closed so that a dead rank reads as end of file."""
+        for writer in self.writers:
+            writer.close()
+
+    def get(self, timeout: float):
+        """The next report from any rank; ``queue.Empty`` when none comes within ``timeout``."""
+        for reader in multiprocessing.connection.wait(self.readers, timeout):
+            try:
+                return reader.recv()
+            except (EOFError, OSError):  # that rank has exited; its reports were all read
+                self.readers.remove(reader)
+        raise queue_module.Empty
+
+    def get_nowait(self):
+        return self.get(0)
+
+
 def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeout, fault, messages):
     """One worker: its shard's gradient by autograd, all-reduce mean, the step; reports each step."""
 
     def leave(kind: str, text: str, code: int) -> None:
-        messages.put((kind, rank, 0, text))
-        messages.close()
-        messages.join_thread()  # the message must leave before the process does
+        messages.send((kind, rank, 0, text))
         os._exit(code)
 
     try:
@@ -109,13 +136,12 @@ def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeou
         except Exception as e:  # a peer died or hung: the parent finds out which
             leave("peer", _one_line(e), PEER_FAILED)
         params = params + sign * rate * mask * (g.numpy() / world)
-        messages.put(("step", rank, step, params.tolist()))
+        messages.send(("step", rank, step, params.tolist()))
         ends.append(time.perf_counter())
     per_step = float(np.median(np.diff(ends))) if len(ends) > 1 else None  # the median: robust to other load
     dist.destroy_process_group()
-    messages.put(("done", rank, steps, per_step))
+    messages.send(("done", rank, steps, per_step))
     messages.close()
-    messages.join_thread()
 
 
 def _one_line(e: Exception) -> str:
@@ -191,13 +217,14 @@ def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = No
     if resume:
         first, start = read_checkpoint(Path(checkpoint), model, workers)
     ctx = multiprocessing.get_context("spawn")
-    messages = ctx.Queue()
+    messages = _Reports(ctx, workers)
     port = _free_port()
     procs = [ctx.Process(target=_rank_main, daemon=True,
-                         args=(r, workers, port, model, groups[r], start, first, steps, timeout, fault, messages))
+                         args=(r, workers, port, model, groups[r], start, first, steps, timeout, fault, messages.writers[r]))
              for r in range(workers)]
     for p in procs:
         p.start()
+    messages.started()
     history: list[np.ndarray] = []
     reported: dict[int, int] = {r: first for r in range(workers)}
     done: set[int] = set()
