@@ -17,6 +17,7 @@ from .core.dense import dense
 from .core.derivation import Derivation, derive
 from .core.derivation_file import load
 from .core.errors import InputError
+from .core.limits import check_document
 from .core.model import Model
 from .documents.builder import build
 from .documents.nodes import Walkthrough
@@ -37,13 +38,15 @@ REPORTS: dict[str, Callable[[list[FileReport]], str]] = {"text": reports.text, "
 
 def document(d: Derivation, fmt: str = "terminal", iterations: int | None = None,
              only: Sequence[str] | None = None, plots: str | os.PathLike | None = None,
-             plots_href: str | None = None) -> str | bytes:
+             plots_href: str | None = None, progress: Callable[[int, int], None] | None = None) -> str | bytes:
     """The walkthrough of a derivation in one format (bytes for ``pdf``).
 
     With ``plots`` a directory, the plots are written there (PNG and SVG) and embedded: inline in
     HTML and PDF, as links to ``plots_href`` (default: the directory as given) in Markdown and LaTeX.
+    ``progress(t, total)`` hears of each traced iteration.
     """
-    trace = d.trace(iterations)
+    check_document(d.model)
+    trace = d.trace(iterations, progress)
     doc = build(d, trace, only, plots=plots is not None)
     if plots is not None:
         write_all(doc.plots, plots)
@@ -55,6 +58,7 @@ def parallel_walkthrough(model: Model, workers: int, shards: Sequence[int] | Non
                          only: Sequence[str] | None = None) -> Walkthrough:
     """The data-parallel story (each worker's gradient, the average, the identities) as document nodes."""
     model.check_parameters(only)
+    check_document(model)
     return parallel_story.build(model, workers, shards, only)
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 
+from rich.console import Console
 from rich.progress import Progress
 
 from . import api
@@ -20,6 +21,11 @@ FLAGS = {"only": "--only", "iterations": "--iterations", "workers": "--workers",
          "against": "--against", "engine": "--run", "steps": "--steps", "every": "--every", "timeout": "--timeout",
          "resume": "--resume", "checkpoint": "--checkpoint", "fault": "--inject-fault", "section": "--parallel",
          "sizes": "SIZES", "activation": "--activation", "output_activation": "--output-activation", "loss": "--loss"}
+
+
+def _bar() -> Progress:
+    """A progress bar on standard error, only when it is a terminal (the output may be standard output)."""
+    return Progress(console=Console(stderr=True), transient=True, disable=not sys.stderr.isatty())
 
 
 def _only(args: argparse.Namespace) -> list[str] | None:
@@ -32,8 +38,11 @@ def _derive(args: argparse.Namespace) -> int:
     href = None
     if args.plots:
         href = os.path.relpath(args.plots, os.path.dirname(os.path.abspath(args.output)) if args.output else os.getcwd())
-    text = api.document(d, fmt=args.format, iterations=args.iterations, only=only, plots=args.plots,
-                        plots_href=href.replace(os.sep, "/") if href else None)
+    with _bar() as bar:  # a long trace shows its iterations
+        task = bar.add_task("trace", total=None)
+        text = api.document(d, fmt=args.format, iterations=args.iterations, only=only, plots=args.plots,
+                            plots_href=href.replace(os.sep, "/") if href else None,
+                            progress=lambda t, total: bar.update(task, completed=t, total=total))
     status = 0
     if args.check_identity:
         report = api.identity(d, only)
@@ -82,7 +91,7 @@ def _parallel(args: argparse.Namespace) -> int:
 
 def _parallel_run(args: argparse.Namespace, model, shards) -> int:
     """K torch.distributed processes against the compiled averaged update; exit 1 if they differ."""
-    with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+    with _bar() as bar:
         task = bar.add_task(f"{args.workers} workers", total=args.steps)
         try:
             run = api.checked_run(model, args.workers, args.steps, shards, timeout=args.timeout, checkpoint=args.checkpoint,
@@ -199,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except api.InputError as e:
-        print(f"symbackprop: error: {e.flagged(FLAGS).line()}", file=sys.stderr)
+        e = e.flagged(FLAGS)
+        if e.file is None and e.key and e.key[0].isalpha() and getattr(args, "file", None):
+            e = e.located(args.file)  # found after loading (the trace's cost, say): still the file's key
+        print(f"symbackprop: error: {e.line()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -1,6 +1,6 @@
 """Compiled gradients: a Derivation as a standalone NumPy (optionally numba) module, and its checks.
 
-    names.py          the one validated mapping of symbols to generated identifiers
+    names.py          the one collision-checked table of generated identifiers (long names shortened)
     expressions.py    SymPy printers for scalar (math) and batch (NumPy) code
     plan.py           the module decided once: its code shapes, batch limits and matrix layout (frozen)
     template.py       the fixed functions of every module (_check, loss_and_grad, split...), as real Python

@@ -51,6 +51,9 @@ class Report:
         out = [f"{'against':8} {'group':24} {'max rel. error':>15} {'tolerance':>10}  result"]
         out += [f"{r.reference:8} {r.group:24} {r.error:15.3e} {r.tolerance:10.0e}  {'ok' if r.ok else 'FAIL'}" for r in self.rows]
         out += [f"{name:8} {'(not installed: skipped)':24}" for name in self.absent]
+        if any(r.error == float("inf") for r in self.rows):
+            out.append("a value is not finite (inf or nan): float64 overflows at these values, which the exact"
+                       " derivation (derive, verify) does not")
         out.append("all agree" if self.ok else "some gradients disagree")
         return "\n".join(out) + "\n"
 
@@ -97,6 +100,10 @@ def finite_differences(loss, params, X, Y) -> tuple[float, np.ndarray]:
 
 
 def _error(got: np.ndarray, ref: np.ndarray, floor: float = FLOOR) -> float:
+    """The relative error; infinite when either side is not finite (nan compares as nothing, so it
+    must not pass as "no error")."""
+    if not (np.all(np.isfinite(got)) and np.all(np.isfinite(ref))):
+        return float("inf")
     return float(np.max(np.abs(got - ref)) / max(float(np.max(np.abs(ref))), floor))
 
 
@@ -122,6 +129,13 @@ def check(derivation: Derivation, against: str = "all", seed: int = 0) -> Report
         else:
             refs[name] = lambda p, X, Y: finite_differences(runtime.loss, p, X, Y)
     worst: dict[tuple[str, str], float] = {}
+    with np.errstate(all="ignore"):  # an overflow is reported below, as a row that is not finite
+        _compare(compiled, model, refs, worst, seed)
+    rows = [Row(name, g, e, TOLERANCE[name]) for (name, g), e in worst.items()]
+    return Report(rows, absent)
+
+
+def _compare(compiled, model, refs: dict, worst: dict, seed: int) -> None:
     by_group = groups(model)
     for params, X, Y in cases(compiled, model, seed):
         value, grad = compiled(params, X, Y)
@@ -132,5 +146,3 @@ def check(derivation: Derivation, against: str = "all", seed: int = 0) -> Report
             errors |= {g: _error(grad[idx], ref_grad[idx], floor) for g, idx in by_group.items()}
             for g, e in errors.items():
                 worst[(name, g)] = max(worst.get((name, g), 0.0), e)
-    rows = [Row(name, g, e, TOLERANCE[name]) for (name, g), e in worst.items()]
-    return Report(rows, absent)

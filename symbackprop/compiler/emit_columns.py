@@ -13,7 +13,7 @@ from .plan import Plan
 def columns(plan: Plan, d: Derivation, names: Names) -> list[str]:
     forward, loss, backward, grads = body(d, names, expressions.batch)
     m = d.model
-    arrays = {names.mapping[d.symbols[x]] for x in m.inputs}
+    arrays = names.inputs | names.activations  # what makes a z a column rather than one number
     lines = [
         "", "",
         "def _batch(p, X, Y, backward):",
@@ -26,7 +26,7 @@ def columns(plan: Plan, d: Derivation, names: Names) -> list[str]:
     ]
     for n, z_line, a_line in zip(d.order, forward[::2], forward[1::2]):
         free = names(d.z_expr[n.name]).free_symbols
-        constant = not (free & arrays) and not any(str(s).startswith("a_") for s in free)  # a sum of parameters alone
+        constant = not (free & arrays)  # a sum of parameters alone
         lines += [f"    {z_line}{' * ONES' if constant else ''}", f"    {a_line}"]
     scale = " / B" if m.batch_mean else ""
     return lines + [

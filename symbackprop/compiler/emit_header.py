@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from ..core.derivation import Derivation
+from .expressions import float_list, float_literal
 from .plan import Plan, Shape
 
 VERSION = "0.1.0"
@@ -60,9 +61,9 @@ def header(plan: Plan, d: Derivation) -> list[str]:
         "N_PARAMETERS = len(PARAMETERS)",
         f"INPUTS = {tuple(m.inputs)!r}",
         f"OUTPUTS = {tuple(m.outputs)!r}",
-        f"INITIAL = numpy.array({[float(v) for v in m.parameters.values()]!r})",
-        f"LEARNING_RATE = {float(m.learning_rate)!r}",
-        f"TRAINED = numpy.array({[float(p in trained) for p in m.parameters]!r})",
+        f"INITIAL = numpy.array({float_list(m.parameters.values(), 'numpy')})",
+        f"LEARNING_RATE = {float_literal(float(m.learning_rate), 'math')}",
+        f"TRAINED = numpy.array({float_list([p in trained for p in m.parameters], 'numpy')})",
         f"WORKERS = {plan.workers}  # split()'s default number of data-parallel workers",
         f"SCALAR_BATCH = {plan.scalar_batch}",
         *([f"FUSED_BATCH = {plan.fused_batch}"] if Shape.KERNEL in plan.shapes else []),

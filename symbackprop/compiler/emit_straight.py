@@ -30,9 +30,9 @@ def body(d: Derivation, names: Names, printer: Callable[[sp.Expr], str]) -> Body
     """Shared by the float code and the column code; ``printer`` makes it floats or arrays."""
     forward = []
     for n in d.order:
-        forward.append(f"{names(d.z[n.name])} = {printer(names(d.z_expr[n.name]))}")
-        forward.append(f"{names(d.a[n.name])} = {printer(names(d.a_expr[n.name]))}")
-    backward = [f"{names(d.delta_symbol[n.name])} = {printer(names(d.deltas[n.name]))}" for n in reversed(d.order)]
+        forward.append(f"{names.sum[n.name]} = {printer(names(d.z_expr[n.name]))}")
+        forward.append(f"{names.activation[n.name]} = {printer(names(d.a_expr[n.name]))}")
+    backward = [f"{names.error[n.name]} = {printer(names(d.deltas[n.name]))}" for n in reversed(d.order)]
     grads = [printer(names(d.gradient(p))) for p in d.model.parameters]
     return Body(forward, printer(names(d.loss)), backward, grads)
 

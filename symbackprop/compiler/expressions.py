@@ -1,17 +1,63 @@
 """Printing expressions as Python: scalar (``math``, Python floats) and batch (NumPy) code.
 
 The expressions reach these printers already renamed by names.Names, so every symbol they
-print is a validated, prefixed identifier.
+print is an identifier from its table.
+
+Exact numbers print as themselves while float64 holds them exactly (``2``, ``(1/2)``: the bytes
+of ordinary modules); any other, folded from a file's constants, prints as the float64 it rounds
+to, and one beyond float64's range as ``math.inf`` or ``numpy.inf`` (``float_literal``, the one
+place a float becomes code text, the module header's arrays included): never a bare ``inf``, which
+Python reads as an undefined name, nor an integer numba cannot type.
 """
 
 from __future__ import annotations
+
+import math
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
+EXACT = 2**53  # integers up to this, and fractions of them, print exactly; float64 holds them
 
-class ScalarPrinter(PythonCodePrinter):
+
+def float_literal(value: float, module: str) -> str:
+    """A float64 as Python text: its repr, or ``module.inf``/``-module.inf``/``module.nan``
+    (``module``: math or numpy, whichever the code imports)."""
+    if math.isnan(value):
+        return f"{module}.nan"
+    if math.isinf(value):
+        return f"-{module}.inf" if value < 0 else f"{module}.inf"
+    return repr(value)
+
+
+def float_list(values, module: str) -> str:
+    """A list of numbers as Python text: what ``repr`` writes for finite floats, else float_literal's words."""
+    return "[" + ", ".join(float_literal(float(v), module) for v in values) + "]"
+
+
+class _Numbers:
+    """Exact numbers that float64 cannot hold, printed as the float they round to (or its inf)."""
+
+    module = "math"
+
+    def _print_Integer(self, expr):
+        if abs(expr.p) <= EXACT:
+            return super()._print_Integer(expr)
+        return float_literal(float(expr), self.module)
+
+    def _print_Rational(self, expr):
+        if abs(expr.p) <= EXACT and expr.q <= EXACT:
+            return super()._print_Rational(expr)
+        return float_literal(float(expr), self.module)
+
+    def _print_Float(self, expr):
+        if math.isfinite(float(expr)):
+            return super()._print_Float(expr)
+        return float_literal(float(expr), self.module)
+
+
+class ScalarPrinter(_Numbers, PythonCodePrinter):
     """Python floats and ``math``: the straight-line code for small batches."""
 
     def _print_Heaviside(self, expr):
@@ -32,8 +78,10 @@ class ScalarPrinter(PythonCodePrinter):
         return f"({self._print(rest)} if {self._print(step.args[0])} > 0 else 0.0)"
 
 
-class BatchPrinter(NumPyPrinter):
+class BatchPrinter(_Numbers, NumPyPrinter):
     """NumPy elementwise code over whole columns or matrices."""
+
+    module = "numpy"
 
     def _print_Heaviside(self, expr):
         at0 = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)

@@ -37,4 +37,8 @@ def source(d: Derivation, numba: bool = False, workers: int = 1) -> str:
     lines = header(decided, d)
     for shape in decided.shapes:
         lines += EMITTERS[shape](decided, d, names)
-    return "\n".join(lines + fixed(decided, d)) + "\n"
+    text = "\n".join(lines + fixed(decided, d)) + "\n"
+    stray = names.undeclared(text)
+    if stray:  # an identifier built outside names.Names, or a helper missing from names.EMITTED
+        raise RuntimeError(f"generated code uses {', '.join(stray[:5])}, neither in names.Names nor a declared helper")
+    return text

@@ -20,6 +20,8 @@ SCALAR_PARAMS = 64  # straight-line float code only for nets this small (code si
 SCALAR_BATCH = 16  # ... and batches this small (measured: the float loop beats numpy below it)
 FUSED_WORK = 2**15  # numba loop kernel for layered nets while B * P is at most this (measured crossover: 2**15 to 2**16)
 SCALAR_WORK = 160  # ... and B * P at most this (bench: 2-2-1 breaks even near B = 20, 2-4-4-1 near B = 5)
+KERNEL_LAYERS = 8  # numba's compile time grows steeply with the kernel's layers: 70 took 106 s, and at 100
+# numba's SSA pass overflows Python's stack; deeper nets use the NumPy matrix form alone
 BLOCK_BYTES = 2**17  # matrix form: a layer's activations per block of rows stay within this (see chunk_rows)
 
 
@@ -113,7 +115,7 @@ def plan(derivation: Derivation, numba: bool, workers: int) -> Plan:
         shapes = (Shape.FUSED,)  # the fused loop beats both numpy forms at every batch size
     elif small:
         shapes = (Shape.STRAIGHT, large)
-    elif numba and matrix:
+    elif numba and matrix and len(matrix.widths) - 1 <= KERNEL_LAYERS:
         shapes = (Shape.KERNEL, large)
     else:
         shapes = (large,)

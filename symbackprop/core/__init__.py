@@ -3,6 +3,7 @@
     errors.py          InputError: bad input, located (file, key), one line, exit code 2
     function_table.py  the one table of activations and losses: every fact about each, in its row
     values.py          names and exact numbers from file text, checked (never through floats or eval)
+    limits.py          the bounds on every input (nesting, digits, size, work), each with its cost
     model.py           Model, Neuron, Example: the network as plain exact data, validated
     derivation_file.py load()/loads(): TOML with exact decimals; toml_writer.py writes it back
     claims.py          the [[claims]] and [readings] of a file, parsed and validated

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .errors import InputError
+from .limits import limit
 from .values import known_keys, rational, tables
 
 CLAIM_KEYS = {"quantity", "stated", "source", "quote", "note", "status", "reason", "local", "solve", "readings",
@@ -128,6 +129,7 @@ def _number_claim(i: int, raw: dict, key: str, readings: Collection[str]) -> Cla
     if not NUMBER.match(stated.strip()):
         raise InputError(f"{stated!r} is not a number; expected a decimal like \"0.0784\" or \"-0.196\"",
                          key=f"{key}.stated")
+    _bounded(stated, f"{key}.stated")
     quantity = _text(raw, "quantity", key).strip()
     if quantity.startswith("const:") and quantity[6:] not in CONSTANTS:
         raise InputError(f"unknown constant {quantity[6:]!r}; expected one of {', '.join(CONSTANTS)}", key=f"{key}.quantity")
@@ -186,4 +188,13 @@ def _formula_claim(i: int, raw: dict, key: str, readings: Collection[str]) -> Cl
 def _stated(value: object, key: str) -> str:
     if not isinstance(value, str) or not NUMBER.match(value.strip()):
         raise InputError(f"expected a stated value as text, like \"0.804\"; got {value!r}", key=key)
-    return value.strip()
+    return _bounded(value, key)
+
+
+def _bounded(stated: str, key: str) -> str:
+    """A stated value's digits are bounded as a file's numbers are (limits.py)."""
+    digits = sum(c.isdigit() for c in stated.strip().lstrip("+-").lstrip("0."))
+    if digits > limit("digits"):
+        raise InputError(f"a stated value of {digits} significant digits; expected at most {limit('digits')}",
+                         key=key)
+    return stated.strip()

@@ -248,8 +248,10 @@ class Derivation(Displayed):
         difference = by_diff - by_chain
         return difference == 0 or sp.expand(difference) == 0
 
-    def trace(self, iterations: int | None = None) -> Trace:
-        return Trace(self, self.model.iterations if iterations is None else iterations)
+    def trace(self, iterations: int | None = None, progress=None) -> Trace:
+        if iterations is None:
+            return Trace(self, self.model.iterations, key="training.iterations", progress=progress)
+        return Trace(self, iterations, progress=progress)
 
 
 def derive(model: Model) -> Derivation:

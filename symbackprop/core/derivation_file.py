@@ -16,6 +16,7 @@ import sympy as sp
 
 from .claims import parse_claims, parse_readings
 from .errors import InputError
+from .limits import scan
 from .model import Example, Model, Neuron
 from .values import check_name, known_keys, rational, tables
 
@@ -51,6 +52,7 @@ def load(path: str | os.PathLike) -> Model:
 def loads(text: str) -> Model:
     if not text.strip():
         raise InputError("the file is empty; expected a [network] table, [parameters] and [[examples]]")
+    scan(text)
     try:
         data = tomllib.loads(text, parse_float=Decimal)
     except tomllib.TOMLDecodeError as e:

@@ -15,6 +15,7 @@ from . import function_table
 from .claims import Claim, Reading
 from .display import Displayed
 from .errors import InputError
+from .limits import check_size
 from .toml_writer import dumps
 from .values import check_name
 
@@ -147,34 +148,44 @@ class Model(Displayed):
 
 
 def _topological_order(model: Model) -> list[Neuron]:
+    """Each neuron after the neurons it reads; walked with an explicit stack, so a chain of any
+    length is ordered (no recursion limit), and a cycle is named."""
     by_name = {n.name: n for n in model.neurons}
     order: list[Neuron] = []
     state: dict[str, int] = {}  # 1: on the stack, 2: done
-
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = " -> ".join(path[path.index(name):] + [name])
-            raise InputError(f"the neurons form a cycle ({cycle}); expected a feedforward network", key="network.neurons")
-        state[name] = 1
-        for source in by_name[name].inputs:
-            if source in by_name:
-                visit(source, path + [name])
-        state[name] = 2
-        order.append(by_name[name])
-
-    for neuron in model.neurons:
-        visit(neuron.name, [])
+    for root in model.neurons:
+        if root.name in state:
+            continue
+        state[root.name] = 1
+        stack = [(root.name, iter(root.inputs))]
+        while stack:
+            name, sources = stack[-1]
+            for source in sources:
+                if source not in by_name or state.get(source) == 2:
+                    continue
+                if state.get(source) == 1:
+                    path = [n for n, _ in stack]
+                    cycle = " -> ".join(path[path.index(source):] + [source])
+                    raise InputError(f"the neurons form a cycle ({cycle}); expected a feedforward network",
+                                     key="network.neurons")
+                state[source] = 1
+                stack.append((source, iter(by_name[source].inputs)))
+                break
+            else:
+                stack.pop()
+                state[name] = 2
+                order.append(by_name[name])
     return order
 
 
-def derived_names(model: Model) -> set[str]:
-    """Symbol names the derivation creates; a file's own names must not collide with them."""
-    names = {"E"}
+def derived_names(model: Model) -> dict[str, str]:
+    """Symbol names the derivation creates, and what each is; a file's own names must not collide
+    with them (a weight called ``delta_b`` would be neuron b's error term in every formula)."""
+    names = {"E": "the loss"}
     for n in model.neurons:
-        names |= {f"z_{n.name}", f"a_{n.name}", f"delta_{n.name}"}
-    names |= {model.target_name(o) for o in model.outputs}
+        names |= {f"z_{n.name}": f"neuron {n.name}'s weighted sum", f"a_{n.name}": f"neuron {n.name}'s activation",
+                  f"delta_{n.name}": f"neuron {n.name}'s error term"}
+    names |= {model.target_name(o): f"output {o}'s target" for o in model.outputs}
     return names
 
 
@@ -194,7 +205,8 @@ def validate(model: Model) -> None:
         declare(name, f"network.constants.{name}")
     for i, n in enumerate(model.neurons):
         declare(n.name, f"network.neurons[{i}].name")
-    for name in derived_names(model):
+    derived = derived_names(model)
+    for name in derived:
         if name in seen:
             raise InputError(f"{name!r} is a name symbackprop derives; choose another name", key=seen[name])
 
@@ -223,8 +235,11 @@ def validate(model: Model) -> None:
         for p in model.parameters_of(n):
             if p in seen:
                 raise InputError(f"parameter {p!r} has the name of {seen[p]}; expected a distinct name", key=key)
+            if p in derived:
+                raise InputError(f"parameter {p!r} is a name symbackprop derives ({derived[p]}); choose another name",
+                                 key=key)
             used_params.add(p)
-    _topological_order(model)
+    check_size(model, _topological_order(model))
 
     for p in used_params:
         if p not in model.parameters:

@@ -15,9 +15,15 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .errors import InputError
+from .limits import check_work
 
 NAME = re.compile(r"(?P<name>[^\[\]@\s]+)(\[(?P<example>\d+)\])?(@(?P<iteration>\d+))?\Z")
 MAX_EXACT_OPS = 80  # beyond this a closed form (nested exp/tanh) is carried as a 50-digit Float
+MAX_EXACT_BITS = 1024  # beyond this (about 300 digits) a Rational is carried as a 50-digit Float too
+MAX_EXACT_NESTING = 2  # sigmoid of a sigmoid stays exact; deeper, SymPy's own assumption queries on the
+# next step grow exponentially with the nesting (a chain of 10 sigmoids: 88 s), so it is carried as a Float
+PRECISION = 50  # digits of a value carried as a Float
+EXTREME = sp.Float("1e300")  # a power inside a closed form beyond this magnitude: carried as a Float
 
 
 @dataclass(frozen=True)
@@ -31,12 +37,36 @@ class Key:
         return f"{self.name}{ex}@{self.iteration}"
 
 
+def _nesting(value: sp.Expr) -> int:
+    """How deep functions nest in a closed form (exp(-1/(1 + exp(-x))) is 2), walked without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        depth += bool(node.is_Function)
+        deepest = max(deepest, depth)
+        stack.extend((arg, depth) for arg in node.args)
+    return deepest
+
+
+def _extreme(value: sp.Expr) -> bool:
+    """A closed form holding a power beyond float range (exp(1000), (1 + e^1000)^1000): SymPy's own
+    simplification of such forms on the next step can run for minutes, so it is carried as a Float."""
+    for node in sp.preorder_traversal(value):
+        if isinstance(node, (sp.exp, sp.Pow)):
+            size = abs(node.evalf(5))
+            if not size.is_finite or size > EXTREME or (size != 0 and size < 1 / EXTREME):
+                return True
+    return False
+
+
 class Trace:
     """Runs the derivation on the model's numbers; ``trace[name]`` gives an exact value."""
 
-    def __init__(self, derivation, iterations: int) -> None:
+    def __init__(self, derivation, iterations: int, key: str = "iterations", progress=None) -> None:
+        """``progress(t, total)``, if given, is called after each iteration (a long trace on a TTY)."""
         if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
             raise InputError(f"expected a whole number of iterations >= 0, got {iterations!r}", key="iterations")
+        check_work(derivation.model, iterations, key)
         self.derivation = derivation
         self.model = derivation.model
         self.iterations = iterations
@@ -49,6 +79,8 @@ class Trace:
             gradients = self._iteration(t, params, backward=t <= iterations)
             if t <= iterations:
                 params = self._update(t, params, gradients)
+            if progress is not None:
+                progress(t, iterations + 1)
 
     # -- one iteration ------------------------------------------------------------------------
     def _iteration(self, t: int, params: dict, backward: bool) -> dict[str, sp.Expr]:
@@ -103,11 +135,15 @@ class Trace:
 
     def _bounded(self, value: sp.Expr) -> sp.Expr:
         """Rationals stay exact; a closed form too large to read becomes a 50-digit Float."""
+        if value.is_Rational and value.p.bit_length() + value.q.bit_length() > MAX_EXACT_BITS:
+            self.exact = False  # each iteration multiplies the digits: carried at 50 digits from here
+            return sp.Float(value, PRECISION)
         if value.is_Rational or value.is_Float:
             return value
-        if value.has(sp.Float) or sp.count_ops(value) > MAX_EXACT_OPS:
+        if (value.has(sp.Float) or sp.count_ops(value) > MAX_EXACT_OPS or _nesting(value) > MAX_EXACT_NESTING
+                or _extreme(value)):
             self.exact = False
-            return sp.Float(value.evalf(50), 50)
+            return sp.Float(value.evalf(PRECISION), PRECISION)
         return value
 
     # -- lookup -------------------------------------------------------------------------------

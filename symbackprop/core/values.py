@@ -11,20 +11,24 @@ import keyword
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from fractions import Fraction
 
 import sympy as sp
 
 from .errors import InputError
+from .limits import check_decimal, check_integer, limit
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 RESERVED = {"E", "delta", "Delta"}
+NUMBER = re.compile(r"(?P<decimal>[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)(/(?P<denominator>\d+))?")
 
 
 def check_name(name: object, key: str) -> str:
     """Names reach symbols and generated code, so they must be plain identifiers."""
     if not isinstance(name, str):
         raise InputError(f"expected a name (text), got {type(name).__name__} {name!r}", key=key)
+    if len(name) > limit("name"):
+        raise InputError(f"a name of {len(name)} characters ({name[:20]}...); expected at most {limit('name')}",
+                         key=key)
     if not IDENTIFIER.match(name) or keyword.iskeyword(name) or name in RESERVED:
         raise InputError(
             f"{name!r} is not a usable name; expected an identifier (a letter, then letters, digits, _),"
@@ -35,24 +39,31 @@ def check_name(name: object, key: str) -> str:
 
 
 def rational(value: object, key: str) -> sp.Rational:
-    """An exact number from a Decimal, int, or a decimal/fraction string; never through floats."""
+    """An exact number from a Decimal, int, or a decimal/fraction string; never through floats.
+
+    Its digits and magnitude are bounded first (limits.py): ``1e99999999`` is refused, not built."""
     if isinstance(value, bool):
         raise InputError(f"expected a number, got {value!r}", key=key)
     if isinstance(value, int):
-        return sp.Integer(value)
+        return sp.Integer(check_integer(value, key))
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise InputError(f"expected a finite number, got {value}", key=key)
-        return sp.Rational(str(value))
-    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?(/\d+)?\s*", value):
-        try:
-            f = Fraction(value.strip())
-        except (ValueError, ZeroDivisionError):
-            raise InputError(f"expected a number, got {value!r}", key=key) from None
-        return sp.Rational(f.numerator, f.denominator)
+        return sp.Rational(str(check_decimal(value, key)))
+    if isinstance(value, str) and (m := NUMBER.fullmatch(value.strip())):
+        numerator = check_decimal(Decimal(m["decimal"]), key)
+        if m["denominator"] is None:
+            return sp.Rational(str(numerator))
+        denominator = check_decimal(Decimal(m["denominator"]), key)
+        if denominator.is_zero():
+            raise InputError(f"expected a number, got {value!r} (division by zero)", key=key)
+        return sp.Rational(str(numerator)) / sp.Rational(str(denominator))
     if isinstance(value, sp.Rational):
         return value
-    raise InputError(f"expected a number (like 0.2 or \"1/3\"), got {value!r}", key=key)
+    raise InputError(f"expected a number (like 0.2 or \"1/3\"), got {_shown(value)}", key=key)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:40] + "..." + text[-10:]
 
 
 def known_keys(table: dict, allowed: set[str], key: str) -> None:

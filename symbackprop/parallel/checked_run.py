@@ -29,6 +29,9 @@ class CheckedRun:
         lines = [f"torch.distributed (gloo, {self.workers} processes), steps {self.first + 1}..{self.steps}: largest relative"
                  f" difference from the compiled averaged update {self.error:.3g}"
                  f" ({'within' if self.ok else 'ABOVE'} {TOLERANCE:g})"]
+        if self.error == float("inf"):
+            lines.append("  a parameter is not finite (inf or nan): float64 overflows at these values, which the exact"
+                         " derivation (parallel without --run) does not")
         lines += [f"  {name} = {value!r}" for name, value in self.final.items()]
         return "\n".join(lines) + "\n"
 

@@ -24,6 +24,7 @@ from ..compiler.compiled import compile as compile_gradients
 from ..core.atomic import write_atomic
 from ..core.derivation import derive
 from ..core.errors import InputError
+from ..core.limits import LIMITS, limit
 from ..core.model import Model
 from ..reference.torch_model import TorchModel
 from .averaging import shards as make_shards
@@ -200,6 +201,9 @@ def check_settings(steps: int, every: int, timeout: float, resume: bool, checkpo
     for key, value, least in (("steps", steps, 1), ("every", every, 1), ("timeout", timeout, 1e-3)):
         if value < least:
             raise InputError(f"expected a value >= {least:g}, got {value:g}", key=key)
+    if steps > limit("steps"):
+        raise InputError(f"{steps:,} steps; a run takes at most {limit('steps'):,} ({LIMITS['steps'].why})",
+                         key="steps")
     if resume and not checkpoint:
         raise InputError("`resume` needs `checkpoint`, the file to resume from", key="resume")
 
@@ -281,7 +285,10 @@ def compiled_reference(model: Model, workers: int, steps: int, sizes: Sequence[i
 
 
 def largest_relative_error(run_history: Sequence[np.ndarray], reference: Sequence[np.ndarray]) -> float:
+    """Infinite when a parameter is not finite on either side: nan must not read as agreement."""
     worst = 0.0
     for a, b in zip(run_history, reference, strict=True):
+        if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+            return float("inf")
         worst = max(worst, float(np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b)))))
     return worst

@@ -7,6 +7,7 @@ explained; and the derivation's own chain-rule gradients against sympy.diff (ide
     diagnosis.py       the table of alternative conventions that may reproduce a wrong number
     latex_names.py     a text's LaTeX vocabulary: unicode and names made plain, patterns, atoms
     latex_reader.py    a text's LaTeX formula read through those atoms and parsed by latex2sympy2_extended
+    formula_limits.py  the reader's bounds (size, nesting, towers, numbers) and values computed within them
     formula_claims.py  a formula claim against the derivation
     verifier.py        verify(path): every claim of a file, one frozen result each
     reports.py         the report as text, Markdown and JSON

@@ -19,6 +19,7 @@ import sympy as sp
 from ..core import function_table
 from ..core.errors import InputError
 from ..core.trace import NAME
+from .formula_limits import MAX_DIGITS, MAX_EXPAND_TERMS, Undefined, exact_at, expand_terms, value_at, zero_at
 from .latex_reader import Atom, FormulaError, canonical_key, parse
 from .status import Status
 
@@ -30,7 +31,7 @@ SIMPLIFY_OPS = 60  # beyond this sp.simplify takes minutes on nested exp/tanh; t
 @dataclass(frozen=True)
 class FormulaResult:
     status: Status  # holds | mismatch | unparseable
-    message: str = ""  # the parser's message, for unparseable
+    message: str = ""  # the parser's message, for unparseable; for a mismatch, why the text's formula has no value
     proof: str = ""  # "symbolic" or "at N random points"
     correct: str = ""  # the derived formula in the text's notation (LaTeX)
     region: str = ""  # where the text's formula holds after all, e.g. "z_O5 > 0"
@@ -220,29 +221,51 @@ def check(formula: str, quantity: str | None, mapping: dict[str, str], derivatio
     else:
         raise InputError("name the quantity the formula gives (quantity = ...) or write it as NAME = ...",
                          key=f"{where}.quantity")
-    rhs_flat = parsed.rhs.xreplace({s: v[0] for s, v in values.items()})
-    proof = _identity(_plain(lhs_flat - rhs_flat))
-    point = _example_point(derivation, trace)
-    exact, text_value = _value(lhs_flat, point), _value(rhs_flat, point)
     names = _display_names(mapping, lookup, r)
+    point = _example_point(derivation, trace)
+    exact, _ = _defined(lhs_flat, point)
+    try:  # SymPy evaluates as it substitutes, and refuses some values: Max(0, sqrt(-1 - w**2))
+        rhs_flat = parsed.rhs.xreplace({s: v[0] for s, v in values.items()})
+    except (ValueError, TypeError, ArithmeticError) as e:
+        why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        return FormulaResult(Status.MISMATCH, message=f"the text's formula is undefined on the network's values: {why}",
+                             exact=exact, **_correction(lhs_shown, lhs_flat, None, names, derivation, point))
+    proof = _identity(_plain(lhs_flat - rhs_flat))
+    text_value, undefined = _defined(rhs_flat, point)
+    message = f"at the example's values the text's formula is undefined: {undefined}" if undefined else ""
     if proof:
-        return FormulaResult(Status.HOLDS, proof=proof, text_value=text_value, exact=exact)
-    return FormulaResult(Status.MISMATCH, text_value=text_value, exact=exact,
+        return FormulaResult(Status.HOLDS, message=message, proof=proof, text_value=text_value, exact=exact)
+    return FormulaResult(Status.MISMATCH, message=message, text_value=text_value, exact=exact,
                          **_correction(lhs_shown, lhs_flat, rhs_flat, names, derivation, point))
 
 
-def _correction(lhs_shown: sp.Expr, lhs_flat: sp.Expr, rhs_flat: sp.Expr, names: dict, derivation, point: dict) -> dict[str, str]:
+def _defined(expr: sp.Expr, point: dict) -> tuple[sp.Expr | None, str]:
+    """``expr`` at the example's values, or None and why it has none there (overflow, a division by
+    zero, a log of 0, not a real number)."""
+    try:
+        return _value(expr, point, real=True), ""
+    except (Undefined, ValueError, TypeError) as e:
+        return None, str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+def _correction(lhs_shown: sp.Expr, lhs_flat: sp.Expr, rhs_flat: sp.Expr | None, names: dict, derivation,
+                point: dict) -> dict[str, str]:
     """For a wrong formula: the right one in the text's notation, on the example's side of every
-    ReLU kink, and where the text's formula holds after all."""
+    ReLU kink, and where the text's formula holds after all (none where it has no value)."""
     shown = _plain(lhs_shown)
     out = {"correct": _latex(shown, names)}
     local, branches = _region(shown, derivation, point, flat=False)
     if local is not None and local != shown:
         out |= {"correct_in_region": _latex(local, names), "branches": " and ".join(branches)}
+    if rhs_flat is None:
+        return out
     lhs_p, rhs_p = _plain(lhs_flat), _plain(rhs_flat)
     common = {a: sp.Dummy() for a in lhs_p.atoms(sp.Max, sp.Heaviside) & rhs_p.atoms(sp.Max, sp.Heaviside)}
-    at = {**point, **{dummy: _value(a, point) for a, dummy in common.items()}}
-    region, conditions = _region((lhs_p - rhs_p).xreplace(common), derivation, at, opaque=common)
+    try:  # the text's kinks at values that are no real numbers have no side
+        at = {**point, **{dummy: _value(a, point) for a, dummy in common.items()}}
+        region, conditions = _region((lhs_p - rhs_p).xreplace(common), derivation, at, opaque=common)
+    except (Undefined, ValueError, TypeError):
+        return out
     if region is not None and conditions and _identity(region):
         out["region"] = " and ".join(conditions)
     return out
@@ -255,14 +278,19 @@ def _plain(expr: sp.Expr) -> sp.Expr:
 
 def _identity(difference: sp.Expr) -> str:
     """How ``difference == 0`` was established, or "" when it is not an identity."""
-    if difference == 0 or sp.expand(difference) == 0:
+    if difference == 0 or (expand_terms(difference) <= MAX_EXPAND_TERMS and sp.expand(difference) == 0):
         return "symbolic"
     free = sorted(difference.free_symbols, key=lambda s: s.name)
     rng = random.Random(8)
     for _ in range(RANDOM_POINTS):
         point = {s: sp.Rational(rng.randint(-300, 300), rng.choice([7, 11, 13, 17])) or sp.Rational(1, 3) for s in free}
-        value = difference.xreplace(point)
-        if not _zero(value):
+        try:  # within bounds: an overflow or no value here is not shown to be 0
+            zero = zero_at(difference, point)
+            if zero is None:  # a function computed only by SymPy
+                zero = _zero(difference.xreplace(point))
+        except (Undefined, ValueError, TypeError):
+            return ""
+        if not zero:
             return ""
     if sp.count_ops(difference) <= SIMPLIFY_OPS:
         try:
@@ -285,12 +313,18 @@ def _example_point(derivation, trace) -> dict:
     return point
 
 
-def _value(expr: sp.Expr, point: dict) -> sp.Expr:
-    value = expr.xreplace(point)
-    value = value.xreplace({h: sp.Heaviside(h.args[0], 0) for h in value.atoms(sp.Heaviside)})
-    if value.is_Rational or value.free_symbols:
-        return value
-    return sp.N(value, 40)  # a closed form in exp/tanh: its 40-digit value
+def _value(expr: sp.Expr, point: dict, real: bool = False) -> sp.Expr:
+    """``expr`` at ``point``: exact where it is rational, else its 40-digit value, both computed
+    within bounds (formula_limits): a value beyond them raises Undefined instead of running on."""
+    exact = exact_at(expr, point)
+    if exact is not None:  # exact, unless too long to print
+        return exact if max(abs(exact.p), exact.q).bit_length() <= 3.33 * MAX_DIGITS else sp.N(exact, 40)
+    value = value_at(expr, point, real=real, digits=40)
+    if value is None:  # a symbol not valued here, or a function computed only by SymPy
+        value = expr.xreplace(point)
+        value = value.xreplace({h: sp.Heaviside(h.args[0], 0) for h in value.atoms(sp.Heaviside)})
+        return value if value.free_symbols or value.is_Rational else sp.N(value, 40)
+    return sp.Float(value.real, 40) + sp.I * sp.Float(value.imag, 40) if value.imag else sp.Float(value.real, 40)
 
 
 def _region(expr: sp.Expr, derivation, point: dict, flat: bool = True,
@@ -308,8 +342,7 @@ def _region(expr: sp.Expr, derivation, point: dict, flat: bool = True,
             u = atom.args[-1] if isinstance(atom, sp.Max) else atom.args[0]
             if isinstance(atom, sp.Max) and (len(atom.args) != 2 or 0 not in atom.args):
                 return None, []
-            value = u.xreplace(local_point)
-            value = _value(value, {})
+            value = _value(u, local_point)
             if not value.is_number or value == 0:
                 return None, []
             positive = bool(value > 0)

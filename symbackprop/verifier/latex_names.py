@@ -7,7 +7,7 @@ latex_reader.py uses it to read a formula; nothing here calls the parser.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import sympy as sp
@@ -38,7 +38,8 @@ _NAME = (r"(?:\\(?:text|mathrm|operatorname|mathit|textrm|mathbf|mathsf)\s*\{\s*
          r"|\\hat\s*\{?\s*[A-Za-z]\s*\}?|\\(?:" + "|".join(GREEK) + r")(?![A-Za-z])|[A-Za-z]+)")
 _SUB = r"(?:\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9]+)|(?<=[A-Za-z])\d+)?"
 IDENT = re.compile(rf"(?P<name>{_NAME})(?P<sub>{_SUB})")
-PRIME = re.compile(rf"(?P<ident>{_NAME}{_SUB})\s*(?:'|\^\s*'|\^\s*\{{\s*\\prime\s*\}}|\^\s*\\prime)(?P<more>')?"
+_RUN = _NAME.replace("|[A-Za-z]+)", "|(?<![A-Za-z])[A-Za-z]+)")  # a name's letters from their start: searched in linear time
+PRIME = re.compile(rf"(?P<ident>{_RUN}{_SUB})\s*(?:'|\^\s*'|\^\s*\{{\s*\\prime\s*\}}|\^\s*\\prime)(?P<more>')?"
                    r"(?:\s*\((?P<arg>[^()]*)\))?")
 _BRACED = r"(?:[^{}]|\{[^{}]*\})*"
 LEIBNIZ = re.compile(rf"\\frac\s*\{{\s*(?P<d1>\\partial|d|\\mathrm\{{d\}})\s*(?P<num>{_BRACED})\}}\s*"
@@ -112,17 +113,22 @@ class Atoms:
 
     def __init__(self, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> None:
         self.atoms: list[Atom] = []
+        self.index: dict[tuple[str, str], int] = {}  # (kind, text) -> its hole
         self.keys = keys
         self.times_x = "x" not in {canonical_name(k) for k in keys}
         self.names = {canonical_name(k) for k in keys}
         self.functions = {canonical_name(f) for f in functions}
 
     def hole(self, atom: Atom) -> str:
-        for i, a in enumerate(self.atoms):
-            if a.text == atom.text and a.kind == atom.kind:
-                return " " + HOLE.format(i) + " "
-        self.atoms.append(atom)
-        return " " + HOLE.format(len(self.atoms) - 1) + " "
+        if any(c in atom.text or any(c in p for p in atom.parts) for c in "\x00\x01"):  # a name around a hole: its text
+            def plain(t: str) -> str:
+                return readable(t, self.atoms).replace("\x00", "").replace("\x01", "")
+
+            atom = replace(atom, text=plain(atom.text), parts=tuple(plain(p) for p in atom.parts))
+        i = self.index.setdefault((atom.kind, atom.text), len(self.atoms))
+        if i == len(self.atoms):
+            self.atoms.append(atom)
+        return " " + HOLE.format(i) + " "
 
 
 def check_supported(text: str) -> None:

@@ -22,6 +22,7 @@ from latex2sympy2_extended.latex2sympy2 import ConversionConfig
 from latex2sympy2_extended.math_normalization import NormalizationConfig
 
 from ..core.function_table import is_loss_name
+from . import formula_limits as limits
 from .latex_names import (
     ANGLE_CMDS,
     CASES,
@@ -51,7 +52,9 @@ from .latex_names import (
 )
 
 __all__ = ["Atom", "FormulaError", "Parsed", "canonical_key", "normalise", "parse"]  # what callers import
-MAX_EXPONENT = 1000  # file text must not make exact arithmetic run for ever
+PLACEHOLDER = "\\text{{v{}}}"  # what the parser is given for hole N: antlr reads v_{N} 25 times slower
+PLACEHOLDER_NAME = re.compile(r"v(\d+)")
+PARSER_FUNCTIONS = (sp.exp, sp.log, sp.tanh, sp.Abs, sp.Max, sp.Min)  # what the parser may make (the rest is read here)
 
 
 @dataclass
@@ -63,12 +66,28 @@ class Parsed:
     atoms: dict[str, Atom] = field(default_factory=dict)
 
 
+class _Found(Atoms):
+    """The atoms of one formula, and how much of the parser's budget its pieces have used."""
+
+    def __init__(self, keys: tuple[str, ...], functions: tuple[str, ...]) -> None:
+        super().__init__(keys, functions)
+        self.tokens = 0
+
+
 def normalise(text: str, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> tuple[str, list[Atom]]:
     """The formula as parser-ready LaTeX with holes ``\\x00N\\x01`` for its atoms, and the atoms."""
+    latex, found = _read_formula(text, keys, functions)
+    return latex, found.atoms
+
+
+def _read_formula(text: str, keys: tuple[str, ...], functions: tuple[str, ...]) -> tuple[str, _Found]:
     if not isinstance(text, str) or not text.strip():
         raise FormulaError("empty formula")
-    found = Atoms(tuple(keys), tuple(functions))
-    return _normalise(prepare(text, found.times_x), found), found.atoms
+    limits.check_text(text)  # before any pass over it
+    found = _Found(tuple(keys), tuple(functions))
+    text = prepare(text, found.times_x)
+    limits.check_shape(text)
+    return _normalise(text, found), found
 
 
 def _normalise(text: str, found: Atoms) -> str:
@@ -79,8 +98,10 @@ def _normalise(text: str, found: Atoms) -> str:
         k = prepare(key, found.times_x)
         if IDENT.fullmatch(k) or LEIBNIZ.fullmatch(k) or PRIME.fullmatch(k) or INLINE_LEIBNIZ.fullmatch(k):
             continue
-        pattern = (r"(?<![A-Za-z\\])" if k[:1].isalpha() else "") + re.escape(k) + (r"(?![A-Za-z0-9])" if k[-1:].isalnum() else "")
-        text = re.sub(pattern, lambda m, k=k: found.hole(Atom("key", k)), text)
+        lead = r"(?<![A-Za-z\\])" if k[:1].isalpha() else r"(?<![\w.{])" if k[:1].isdigit() else ""  # a digit key: no name's
+        pattern = re.compile(lead + re.escape(k) + (r"(?![A-Za-z0-9])" if k[-1:].isalnum() else ""))
+        parts = re.split("(\x00\\d+\x01)", text)  # never inside a hole: its number is digits too
+        text = "".join(p if i % 2 else pattern.sub(lambda m, k=k: found.hole(Atom("key", k)), p) for i, p in enumerate(parts))
 
     def leibniz(m: re.Match) -> str:
         num, den = canonical_name(m["num"]), canonical_name(m["den"])
@@ -140,7 +161,7 @@ def _expression(text: str, found: Atoms) -> sp.Expr:
     latex = _normalise(text, found)
     if len(split_sides(latex)) != 1:
         raise FormulaError(f"an equality inside cases or an argument: {text.strip()!r}")
-    return _side(latex, found.atoms)
+    return _side(latex, found)
 
 
 def _identifiers(text: str, found: Atoms) -> str:
@@ -255,34 +276,91 @@ def _parser():
     return lambda text: latex2sympy(text, conversion_config=conversion, normalization_config=normalization)
 
 
-def _side(text: str, atoms: list[Atom]) -> sp.Expr:
+def _side(text: str, found: _Found) -> sp.Expr:
     if not text.strip():
         raise FormulaError("an empty side of '='")
-    given = HOLES.sub(lambda m: f"v_{{{m[1]}}}", text)
+    return _read(_groups(text, found), found)
+
+
+def _groups(text: str, found: _Found) -> str:
+    """Each bracket's content read on its own, innermost first, and left in its brackets as one atom:
+    antlr reads ahead to the closing bracket at every opening one, so read whole, a bracket's content
+    costs once per bracket around it (bare braces more: antlr weighs a set against a group). Left
+    as they are: subscripts, a command's own braces (``\\frac{a}{b}``, ``\\sqrt[3]{x}``), contents
+    with a comma (a tuple, an interval), empty ones, and short ones, which cost less than a call."""
+    frames: list[list[str]] = [[]]  # the text of each open bracket so far
+    opened: list[tuple[str, bool]] = []  # each open bracket, and whether its content is read on its own
+    closer = {"(": ")", "[": "]", "{": "}"}
+    for ch in text:
+        if ch in closer:
+            before = "".join(frames[-1][-24:]).rstrip()
+            alone = ch == "(" or not (before.endswith(("_", "}", "]", "\\")) or re.search(r"\\[A-Za-z]+$", before))
+            opened.append((ch, alone))
+            frames.append([])
+        elif opened and ch == closer[opened[-1][0]]:
+            opener, alone = opened.pop()
+            inner = "".join(frames.pop())
+            if alone and inner.strip() and not _comma(inner) and (opener == "{" or len(limits.PARSER_TOKEN.findall(inner)) > 24):
+                shown = opener + " ".join(readable(inner, found.atoms).split()) + ch
+                inner = found.hole(Atom("value", shown, value=_read(inner, found)))
+            frames[-1].append(opener + inner + ch)
+        else:
+            frames[-1].append(ch)
+    while opened:  # never closed: left for the parser to refuse
+        inner = "".join(frames.pop())
+        frames[-1].append(opened.pop()[0] + inner)
+    return "".join(frames[0])
+
+
+def _comma(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += (ch in "([{") - (ch in ")]}")
+        if ch == "," and depth == 0:
+            return True
+    return False
+
+
+def _read(text: str, found: _Found) -> sp.Expr:
+    """One piece of placeholder text through the parser, checked before SymPy evaluates it, its atoms put back."""
+    atoms = found.atoms
+    one = HOLES.fullmatch(text.strip())
+    if one:  # a name or a part read already: no call to the parser
+        atom = atoms[int(one[1])]
+        return atom.value if atom.kind == "value" else sp.Symbol(atom.text)
+    if text.strip().isdigit() and len(text.strip()) <= 20:
+        return sp.Integer(text.strip())
+    given = HOLES.sub(lambda m: PLACEHOLDER.format(m[1]), text)
+    found.tokens = limits.parser_tokens(found.tokens, given)
     try:
         expr = _parsed(given)
     except Exception as e:  # the parser raises bare Exceptions with its own message
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise FormulaError(f"the parser (latex2sympy2_extended) stopped: {first}, in {readable(text, atoms)!r}") from None
+        raise FormulaError(f"the parser (latex2sympy2_extended) stopped: {first}, in {_quoted(text, atoms)}") from None
     if not isinstance(expr, sp.Expr) or isinstance(expr, (sp.Derivative, sp.Integral)):
-        raise FormulaError(f"{readable(text, atoms)!r} is not an arithmetic expression (parsed as {type(expr).__name__})")
-    if expr.atoms(sp.core.function.AppliedUndef):  # every known function was read before the parser
-        f = next(iter(expr.atoms(sp.core.function.AppliedUndef)))
-        raise FormulaError(f"unknown function {f.func.__name__}({', '.join(map(str, f.args))})")
-    names = {}
+        raise FormulaError(f"{_quoted(text, atoms)} is not an arithmetic expression (parsed as {type(expr).__name__})")
+    holes = {}
     for s in expr.free_symbols:
-        m = re.fullmatch(r"v_\{?(\d+)\}?", s.name)
-        if not m:
+        m = PLACEHOLDER_NAME.fullmatch(s.name)
+        if not m or int(m[1]) >= len(atoms):
             raise FormulaError(f"the parser produced an unexpected name {s.name!r}")
-        atom = atoms[int(m[1])]
-        names[s] = atom.value if atom.kind == "value" else sp.Symbol(atom.text)
-    expr = expr.xreplace(names)
-    for power in expr.atoms(sp.Pow):  # file text must not make exact arithmetic run for ever
-        if power.exp.is_Number and abs(power.exp) > MAX_EXPONENT:
-            raise FormulaError(f"the exponent {power.exp} is beyond what a text's formula needs (at most {MAX_EXPONENT})")
+        holes[s] = atoms[int(m[1])]
+    for f in limits.applications(expr):
+        if not isinstance(f, PARSER_FUNCTIONS):
+            what = "unknown function" if isinstance(f, sp.core.function.AppliedUndef) else "formula claims do not read"
+            shown = re.sub(r"\bv(\d+)\b", lambda m: atoms[int(m[1])].text if int(m[1]) < len(atoms) else m[0], sp.sstr(f))
+            raise FormulaError(f"{what} {shown}")
+    limits.check_numbers(expr, {s: a.value for s, a in holes.items() if a.kind == "value" and not a.value.free_symbols})
+    expr = expr.xreplace({s: a.value if a.kind == "value" else sp.Symbol(a.text) for s, a in holes.items()})
     if expr.has(sp.Float):
         expr = expr.xreplace({x: sp.Rational(str(x)) for x in expr.atoms(sp.Float)})
     return expr
+
+
+def _quoted(text: str, atoms: list[Atom]) -> str:
+    """A piece of the formula for a message: its names written back, at most 80 characters."""
+    text = " ".join(readable(text, atoms).split())
+    return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
 def canonical_key(key: str) -> str:
@@ -299,11 +377,12 @@ def canonical_key(key: str) -> str:
 def parse(text: str, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> Parsed:
     """``lhs = rhs`` (or just an expression) as SymPy, every name of the text an atom Symbol;
     a name in ``functions`` applied to parentheses, ``E(b(z_b))``, is an undefined function."""
-    latex, atoms = normalise(text, tuple(keys), tuple(functions))
+    latex, found = _read_formula(text, tuple(keys), tuple(functions))
+    atoms = found.atoms
     sides = split_sides(latex)
     if len(sides) > 2:
         raise FormulaError("a chain of equalities a = b = c: write one claim per equality")
-    exprs = [_side(s, atoms) for s in sides]
+    exprs = [_side(s, found) for s in sides]
     lhs, rhs = (exprs[0], exprs[1]) if len(exprs) == 2 else (None, exprs[0])
     named = {a.text: a for a in atoms if a.kind != "value"}
     return Parsed(text, readable(latex, atoms), lhs, rhs, named)

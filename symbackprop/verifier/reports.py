@@ -11,9 +11,15 @@ from ..core.decimals import decimal
 from .status import Status
 from .verifier import FileReport, Result
 
+SHOWN = 200  # characters of a formula a report line shows: a 1 MB formula is named, not reprinted
+
+
+def _shown(formula: str) -> str:
+    return formula if len(formula) <= SHOWN else f"{formula[:SHOWN - 40]} ... ({len(formula):,} characters)"
+
 
 def _claim_text(c: Claim) -> str:
-    return f"formula {c.formula}" if c.formula else f"{c.quantity} = {c.stated}"
+    return f"formula {_shown(c.formula)}" if c.formula else f"{c.quantity} = {c.stated}"
 
 
 def _exact(r: Result) -> str:
@@ -75,7 +81,7 @@ def markdown(reports: list[FileReport]) -> str:
             notes += [f"diagnosis: {d}" for d in r.diagnosis]
             if _unexplained(r):
                 notes.append("no convention reproduces it; tried: " + "; ".join(r.tried))
-            name = f"${c.formula}$" if c.formula else f"`{c.quantity}`"
+            name = f"${_shown(c.formula)}$" if c.formula else f"`{c.quantity}`"
             cells = [name, c.stated, f"**{r.status}**" if r.status is Status.MISMATCH else r.status.value,
                      _exact(r), f"{c.source}: “{c.quote}”", "<br>".join(notes)]
             out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")

@@ -2,41 +2,54 @@
 
 A stated value with d decimals *holds* when the exact value rounds to it at d decimals (half up,
 either side of a tie), is *truncated* when it only agrees cut off at d decimals, and is a
-*mismatch* otherwise.
+*mismatch* otherwise. All of it in exact Rationals: a value that is not one is first evaluated
+to 30 digits past the stated decimals, so a text's 85 decimals are judged as surely as its 3.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
 
 import sympy as sp
 
 from .status import Status
 
+GUARD_DIGITS = 30  # digits evaluated past the stated ones, for a value that is not a Rational
 
-def _decimal(value: sp.Expr, digits: int = 40) -> Decimal:
+
+def _rational(value: sp.Expr, decimals: int) -> sp.Rational:
+    """The value itself when it is a Rational; else its value to ``decimals`` + GUARD_DIGITS
+    places (a Float of 1e-260000 becomes 0 at those places, not a 260000-digit fraction)."""
     value = sp.sympify(value)
     if value.is_Rational:
-        with localcontext() as ctx:
-            ctx.prec = 60
-            return Decimal(int(value.p)) / Decimal(int(value.q))
-    return Decimal(str(sp.N(value, digits)))
-
-
-def rounded(value: sp.Expr, decimals: int, mode: str = ROUND_HALF_UP) -> sp.Rational:
-    quantum = Decimal(1).scaleb(-decimals)
+        return value
+    magnitude = sp.N(abs(value), 15)
+    whole_digits = max(0, int(sp.floor(sp.log(magnitude, 10))) + 1) if magnitude > 1 else 0
+    places = decimals + GUARD_DIGITS
     with localcontext() as ctx:
-        ctx.prec = 80
-        return sp.Rational(str(_decimal(value).quantize(quantum, rounding=mode)))
+        ctx.prec, ctx.Emax, ctx.Emin = whole_digits + places + 10, MAX_EMAX, MIN_EMIN
+        text = str(value if value.is_Float else sp.N(value, whole_digits + places))
+        return sp.Rational(str(Decimal(text).quantize(Decimal(1).scaleb(-places))))
+
+
+def rounded(value: sp.Expr, decimals: int, mode: str = "half_up") -> sp.Rational:
+    """``value`` at ``decimals`` places: half away from zero, or cut toward zero (``"down"``)."""
+    scaled = abs(_rational(value, decimals)) * 10**decimals
+    whole = sp.floor(scaled + sp.Rational(1, 2)) if mode == "half_up" else sp.floor(scaled)
+    sign = -1 if _rational(value, decimals) < 0 else 1
+    return sp.Rational(sign * whole, 10**decimals)
 
 
 def judge(value: sp.Expr, stated: sp.Rational, decimals: int) -> Status:
     """holds / truncated / mismatch for an exact value against a stated one with d decimals."""
-    value = sp.sympify(value)
-    half = sp.Rational(1, 2) / 10**decimals
-    difference = abs(_decimal(value) - _decimal(stated))
-    if difference < _decimal(half) or (value.is_Rational and abs(value - stated) == half):
+    approximate = sp.N(value, 15)
+    if not (approximate.is_real and approximate.is_finite) or abs(approximate - stated) > 1:
+        return Status.MISMATCH  # not even the whole part agrees: no exact rounding needed
+    exact = sp.sympify(value).is_Rational
+    half = sp.Rational(1, 2 * 10**decimals)
+    difference = abs(_rational(value, decimals) - stated)
+    if difference < half or (exact and difference == half):
         return Status.HOLDS
-    if rounded(value, decimals, ROUND_DOWN) == stated:
+    if rounded(value, decimals, "down") == stated:
         return Status.TRUNCATED
     return Status.MISMATCH

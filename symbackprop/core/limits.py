@@ -1,0 +1,160 @@
+"""The bounds every input is held to, each with the cost that drives it (docs/format.md "Limits").
+
+A file past a bound is refused up front, in one line naming the key or line and the bound, before
+any work that could run long: the text is scanned (without recursion) before the TOML reader
+walks it, numbers are measured before they become exact Rationals, and a network's size and
+training length are priced before the derivation or the trace starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .errors import InputError
+
+SECONDS_PER_VALUE = 30e-6  # one traced value, measured on the bundled files (about 18-37 microseconds)
+
+
+@dataclass(frozen=True)
+class Limit:
+    value: int
+    unit: str
+    why: str
+
+
+LIMITS: dict[str, Limit] = {
+    "nesting": Limit(32, "levels of [ ] and { }",
+                     "the TOML reader recurses once per level; a derivation file needs 3"),
+    "digits": Limit(100, "significant digits in a number",
+                    "exact arithmetic grows with the digits of every value; 100 is beyond any text"),
+    "exponent": Limit(300, "as a decimal exponent (1e-300 to 1e300)",
+                      "compiled code, checks and runs use float64, whose range ends near 1e308"),
+    "name": Limit(64, "characters in a name", "names reach every document line and generated identifier"),
+    "neurons": Limit(1000, "neurons", "the derivation holds one symbolic expression per neuron and edge"),
+    "depth": Limit(100, "neurons on the longest path",
+                   "the composed error function nests once per layer of the path"),
+    "edges": Limit(20_000, "weights (edges)", "every edge is a Leibniz chain in the derivation"),
+    "examples": Limit(10_000, "examples", "every example is traced quantity by quantity"),
+    "document_neurons": Limit(400, "neurons in a document",
+                              "each neuron is a section of chains and passes: 400 take about 6 s and 1 MB of Markdown, "
+                              "1,000 take 2 minutes"),
+    "document_examples": Limit(50, "examples in a document",
+                               "each example is a page of forward and backward passes"),
+    "workers": Limit(64, "data-parallel workers", "a real run starts one process per worker"),
+    "steps": Limit(100_000, "steps of a real run",
+                   "every step is checked against the compiled averaged update and kept in memory"),
+    "work": Limit(1_000_000, "traced values (iterations x examples x quantities)",
+                  "the trace evaluates every quantity of every example at every iteration, "
+                  f"about {SECONDS_PER_VALUE * 1e6:.0f} microseconds each"),
+}
+
+
+def limit(name: str) -> int:
+    return LIMITS[name].value
+
+
+# strings and comments first, so brackets and digits inside them are not counted
+_TOKEN = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*'
+                    r"|[\[\]{}]|\d[\d_]*", re.S)
+
+
+def scan(text: str) -> None:
+    """Refuse text nested deeper, or holding a bare number longer, than the reader may take."""
+    depth, deepest = 0, limit("nesting")
+    most_digits = limit("digits") + 40  # a bare number's digits; the exact check follows on its value
+    for m in _TOKEN.finditer(text):
+        token = m[0]
+        if token in "[{":
+            depth += 1
+            if depth > deepest:
+                raise InputError(f"nesting deeper than {deepest} levels of [ ] and {{ }}; "
+                                 f"a derivation file needs 3", key=f"line {_line(text, m.start())}")
+        elif token in "]}":
+            depth = max(depth - 1, 0)
+        elif token[0].isdigit() and len(token) > most_digits:
+            raise InputError(f"a number of {len(token.replace('_', ''))} digits; expected at most "
+                             f"{limit('digits')} significant digits", key=f"line {_line(text, m.start())}")
+
+
+def _line(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def check_decimal(value: Decimal, key: str) -> Decimal:
+    """A finite decimal within the digits and exponent bounds (cheap: no big integers are made)."""
+    if not value.is_finite():
+        raise InputError(f"expected a finite number, got {value}", key=key)
+    if value.is_zero():
+        return value
+    digits = len(value.as_tuple().digits)
+    if digits > limit("digits"):
+        raise InputError(f"a number of {digits} significant digits; expected at most {limit('digits')}", key=key)
+    exponent, bound = value.adjusted(), limit("exponent")
+    if not -bound <= exponent < bound:
+        raise InputError(f"{_short(value)} is beyond the range read exactly; expected a magnitude between "
+                         f"1e-{bound} and 1e{bound}", key=key)
+    return value
+
+
+def check_integer(value: int, key: str) -> int:
+    bound = limit("exponent")
+    if abs(value) >= 10**bound:
+        raise InputError(f"an integer of more than {bound} digits; expected a magnitude below 1e{bound}", key=key)
+    return value
+
+
+def _short(value: Decimal) -> str:
+    text = f"{value:e}" if len(str(value)) > 30 else str(value)
+    return text if len(text) <= 30 else text[:12] + "..." + text[-12:]
+
+
+def check_size(model, order) -> None:
+    """The network's size and data, priced before any derivation starts (``order``: topological)."""
+    depth: dict[str, int] = {}
+    for n in order:
+        depth[n.name] = 1 + max((depth[s] for s in n.inputs if s in depth), default=0)
+    edges = sum(len(n.inputs) + (n.bias is not None) for n in order)
+    sizes = (("neurons", len(order), "network.neurons"), ("edges", edges, "network.neurons"),
+             ("depth", max(depth.values(), default=0), "network.neurons"),
+             ("examples", len(model.examples), "examples"))
+    for name, size, key in sizes:
+        bound = LIMITS[name]
+        if size > bound.value:
+            raise InputError(f"{size:,} {bound.unit}; symbackprop takes at most {bound.value:,} ({bound.why})",
+                             key=key)
+
+
+def check_work(model, iterations: int, key: str) -> None:
+    """The trace's cost, estimated from the network's size before it starts."""
+    per_example = sum(5 + len(n.inputs) + 2 * len(model.parameters_of(n)) for n in model.neurons)
+    values = (iterations + 1) * (len(model.examples) * per_example + 3 * len(model.parameters))
+    bound = limit("work")
+    if values > bound:
+        raise InputError(f"{iterations:,} iterations of {_count(len(model.examples), 'example')} are {values:,} traced values, "
+                         f"about {_duration(values * SECONDS_PER_VALUE)}; the trace takes at most {bound:,} "
+                         f"(about {_duration(bound * SECONDS_PER_VALUE)}): "
+                         f"at most {bound // max(1, values // (iterations + 1)) - 1:,} iterations here",
+                         key=key)
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n:,} {thing}" + ("" if n == 1 else "s")
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("years", 365 * 86400), ("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def check_document(model) -> None:
+    """A document is read by a person: its size is bounded tighter than the computations'."""
+    for name, size, key in (("document_neurons", len(model.neurons), "network.neurons"),
+                            ("document_examples", len(model.examples), "examples")):
+        bound = LIMITS[name]
+        if size > bound.value:
+            raise InputError(f"{size:,} {bound.unit.split(' in ')[0]}; a document takes at most {bound.value:,} "
+                             f"({bound.why}); verify, compile and check take more", key=key)

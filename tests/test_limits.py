@@ -1,0 +1,172 @@
+"""The bounds of core/limits.py and the trace's precision rules, against independent arithmetic:
+Python's fractions for a ReLU chain trained ten steps, NumPy for a chain of sigmoids, hand-written
+roundings at 85 decimals."""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+from hostile import chain, seed
+
+import symbackprop
+from symbackprop.core.derivation_file import loads
+from symbackprop.core.errors import InputError
+from symbackprop.core.limits import LIMITS, check_work
+from symbackprop.core.trace import Key
+from symbackprop.verifier.rounding import judge
+from symbackprop.verifier.status import Status
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_limit_is_documented():
+    text = (ROOT / "docs" / "format.md").read_text().split("## Limits")[1]
+    for name, bound in LIMITS.items():
+        assert f"{bound.value:,}" in text or f"±{bound.value}" in text, name
+
+
+@pytest.mark.parametrize("depth,ok", [(32, True), (33, False)])
+def test_nesting_bound(depth, ok):
+    text = seed(('title = "', "title = " + "[" * depth + '"t"' + "]" * depth + '\nt0 = "'))
+    with pytest.raises(InputError) as e:  # read or not, a title that is a list is refused
+        loads(text)
+    assert ("nesting deeper than 32" in str(e.value) and "line 1" in str(e.value)) is not ok
+
+
+@pytest.mark.parametrize("value,fragment", [("1e300", "beyond the range"), ("1e-301", "beyond the range"),
+                                            ('"1e99999999"', "beyond the range"), ("0." + "1" * 101, "101 significant"),
+                                            ('"1/' + "3" * 101 + '"', "101 significant")])
+def test_numbers_past_their_bounds(value, fragment):
+    with pytest.raises(InputError, match=fragment) as e:
+        loads(seed(("w_a1 = 0.1", f"w_a1 = {value}")))
+    assert e.value.key == "parameters.w_a1"
+
+
+def test_numbers_at_their_bounds_are_exact():
+    m = loads(seed(("w_a1 = 0.1", "w_a1 = 9.99e299"), ("w_a2 = 0.2", "w_a2 = 0." + "1" * 100)))
+    assert m.parameters["w_a1"] == sp.Rational(999, 100) * 10**299
+    assert m.parameters["w_a2"] == sp.Rational(int("1" * 100), 10**100)
+
+
+@pytest.mark.parametrize("length,ok", [(64, True), (65, False)])
+def test_name_length(length, ok):
+    name = "w" * length
+    text = seed(('"w_a1"', f'"{name}"'), ("w_a1 = 0.1", f"{name} = 0.1"))
+    if ok:
+        assert name in loads(text).parameters
+    else:
+        with pytest.raises(InputError, match="a name of 65 characters"):
+            loads(text)
+
+
+def test_the_iteration_bound_is_the_estimate():
+    m = symbackprop.load(ROOT / "derivations" / "seed003_chain.toml")
+    with pytest.raises(InputError) as e:
+        check_work(m, 10**9, "training.iterations")
+    most = int(str(e.value).split("at most ")[-1].split(" iterations")[0].replace(",", ""))
+    check_work(m, most, "training.iterations")  # the number it names is accepted ...
+    with pytest.raises(InputError):
+        check_work(m, most + 2, "training.iterations")  # ... and little more
+    assert "16 days" in str(e.value) and e.value.key == "training.iterations"
+
+
+def test_a_long_relu_run_agrees_with_fractions():
+    """Ten steps of the seed chain: exact digits triple each step, so the trace carries 50 digits
+    from the step past 1,024 bits; Python's Fractions carry every digit."""
+    m = symbackprop.load(ROOT / "derivations" / "seed003_chain.toml")
+    trace = symbackprop.derive(m).trace(10)
+    w = {p: Fraction(str(v)) for p, v in m.parameters.items()}
+    x = {k: Fraction(str(v)) for k, v in m.examples[0].inputs.items()}
+    y, rate = Fraction(str(m.examples[0].targets["b"])), Fraction(str(m.learning_rate))
+    for _ in range(10):  # relu a -> relu b, E = 1/2 (y - b)^2, w <- w + rate * delta * input (the file's rule)
+        z_a = w["w_a0"] + w["w_a1"] * x["x1"] + w["w_a2"] * x["x2"] + w["w_a3"] * x["x3"]
+        a = max(z_a, 0)
+        z_b = w["w_b0"] + w["w_b1"] * a
+        b = max(z_b, 0)
+        delta_b = (b - y) * (z_b > 0)
+        delta_a = delta_b * w["w_b1"] * (z_a > 0)
+        grads = {"w_a0": delta_a, "w_a1": delta_a * x["x1"], "w_a2": delta_a * x["x2"], "w_a3": delta_a * x["x3"],
+                 "w_b0": delta_b, "w_b1": delta_b * a}
+        w = {p: w[p] + rate * g for p, g in grads.items()}
+    assert not trace.exact
+    for p, v in w.items():
+        carried = trace.values[Key(p, None, 11)]
+        assert abs(Fraction(str(carried)) - v) <= abs(v) * Fraction(1, 10**40), p
+
+
+def test_a_chain_of_sigmoids_traces_quickly_and_agrees_with_numpy():
+    depth = 40
+    m = loads(chain(depth, "sigmoid"))
+    start = time.monotonic()
+    trace = symbackprop.derive(m).trace()
+    assert time.monotonic() - start < 20
+    a = 0.5
+    for _ in range(depth):
+        a = 1 / (1 + np.exp(-0.5 * a))
+    assert float(trace[f"a_n{depth}"]) == pytest.approx(a, rel=1e-14)
+
+
+@pytest.mark.parametrize("value,stated,decimals,status", [
+    (sp.Rational(1, 3), "0." + "3" * 85, 85, Status.HOLDS),
+    (sp.Rational(2, 3), "0." + "6" * 84 + "7", 85, Status.HOLDS),
+    (sp.Rational(2, 3), "0." + "6" * 85, 85, Status.TRUNCATED),
+    (sp.Rational(1, 2 * 10**85), "0." + "0" * 84 + "1", 85, Status.HOLDS),  # a tie: either side holds
+    (sp.Rational(1, 2 * 10**85), "0." + "0" * 85, 85, Status.HOLDS),
+    (sp.Rational(1, 2 * 10**85) + sp.Rational(1, 10**200), "0." + "0" * 85, 85, Status.TRUNCATED),
+    (sp.Rational(1, 2 * 10**85) + sp.Rational(1, 10**200), "0." + "0" * 84 + "2", 85, Status.MISMATCH),
+    (sp.Float("1e-260000", 50), "0.000", 3, Status.HOLDS),
+    (sp.exp(-sp.Integer(600000)), "0.000", 3, Status.HOLDS),
+    (sp.exp(sp.Integer(600000)), "0.000", 3, Status.MISMATCH),
+])
+def test_rounding_at_any_precision(value, stated, decimals, status):
+    start = time.monotonic()
+    assert judge(value, sp.Rational(stated), decimals) is status
+    assert time.monotonic() - start < 5
+
+
+def test_a_long_trace_shows_progress_on_a_tty(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
+    out = tmp_path / "long.md"
+    proc = subprocess.Popen([sys.executable, "-m", "symbackprop", "derive",
+                             str(ROOT / "derivations" / "seed003_chain.toml"), "--iterations", "300", "--format", "md",
+                             "-o", str(out)], stderr=slave, stdout=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    seen = b""
+    while True:  # read while it runs: a pty drops what nobody read once its last writer closes
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    r = proc
+    r.wait(timeout=300)
+    assert r.returncode == 0 and out.read_text().startswith("#")
+    assert b"trace" in seen and b"100%" in seen  # the bar, drawn on the terminal and cleared at the end
+
+
+def test_an_overflow_in_float64_fails_the_check():
+    """Softplus of 1000 x: exact in the derivation, inf/nan in float64. nan compares as nothing, so
+    a check that took the largest difference would have said "all agree"."""
+    text = seed(*[('activation = "relu"', 'activation = "softplus"')] * 2, ("w_a0 = 0.6", "w_a0 = 1000"),
+                ("w_b1 = 0.4", "w_b1 = 1000"))
+    d = symbackprop.derive(loads(text))
+    with np.errstate(all="ignore"):
+        value, _ = symbackprop.compile(d)(np.array([float(v) for v in d.model.parameters.values()]),
+                                          np.array([[0.2, 0.1, 0.4]]), np.array([[1.0]]))
+    assert not np.isfinite(value)  # the premise: float64 overflows here
+    report = symbackprop.api.check(d, against="numpy")
+    assert not report.ok and "not finite" in report.text()
