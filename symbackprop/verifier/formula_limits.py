@@ -51,7 +51,7 @@ MAX_VALUE_DIGITS = 10**7
 # needs them. Cost: mpmath's time per operation grows with it
 PRECISION_BITS = 160
 # an exact rational of more bits is computed in floating point instead. Cost: exact powers and
-# products of long integers (x^1000 at 300/7 has 5500 bits)
+# products of long integers (x^1000 at 300/7 has 8230 bits)
 MAX_EXACT_BITS = 100_000
 # the terms sp.expand would build (a product of sums multiplies their terms); the printers' need
 # 185. Cost: 0.1-0.2 ms a term; beyond it the identity is tested at the random points alone

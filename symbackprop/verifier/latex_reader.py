@@ -7,7 +7,8 @@ call) and ``f'(z)`` (the prime silently dropped). So every name the text uses be
 *atom* here, replaced by a placeholder the parser cannot misread, products are made explicit,
 and latex2sympy2_extended parses only the arithmetic around them. Each atom comes back as a
 Symbol named by its canonical text (``W_53``, ``dL/dW_53``, ``f'(b)``), listed in ``atoms``.
-The patterns, names and plain-making this reading uses are in latex_names.py.
+The patterns, names and plain-making this reading uses are in latex_names.py; its bounds (size,
+nesting, towers, numbers), checked before each step, in formula_limits.py.
 """
 
 from __future__ import annotations
@@ -328,7 +329,7 @@ def _read(text: str, found: _Found) -> sp.Expr:
     if one:  # a name or a part read already: no call to the parser
         atom = atoms[int(one[1])]
         return atom.value if atom.kind == "value" else sp.Symbol(atom.text)
-    if text.strip().isdigit() and len(text.strip()) <= 20:
+    if re.fullmatch(r"[0-9]{1,20}", text.strip()):
         return sp.Integer(text.strip())
     given = HOLES.sub(lambda m: PLACEHOLDER.format(m[1]), text)
     found.tokens = limits.parser_tokens(found.tokens, given)

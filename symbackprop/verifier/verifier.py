@@ -207,6 +207,8 @@ def _formula_diagnosis(f: formula_claims.FormulaResult) -> list[str]:
     if f.proof and f.proof != "symbolic":
         out.append(f"equal {f.proof} (not proven symbolically)")
     if f.status is Status.MISMATCH:
+        if f.message:  # the text's formula is undefined or not real at the example, say
+            out.append(f.message)
         out.append(f"the derivation gives ${f.correct}$"
                    + (f"; where {f.branches} (as at the example): ${f.correct_in_region}$" if f.correct_in_region else ""))
         if f.region:
