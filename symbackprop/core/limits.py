@@ -40,6 +40,9 @@ LIMITS: dict[str, Limit] = {
     "document_neurons": Limit(400, "neurons in a document",
                               "each neuron is a section of chains and passes: 400 take about 6 s and 1 MB of Markdown, "
                               "1,000 take 2 minutes"),
+    "document_parameters": Limit(2000, "parameters in a document",
+                                 "each parameter's chain is a paragraph: 1,508 (dense 8-32-32-4) take 5 s and 8 MB of "
+                                 "Markdown, 17,000 took 200 s and 110 MB"),
     "document_examples": Limit(50, "examples in a document",
                                "each example is a page of forward and backward passes"),
     "workers": Limit(64, "data-parallel workers", "a real run starts one process per worker"),
@@ -153,6 +156,7 @@ def _duration(seconds: float) -> str:
 def check_document(model) -> None:
     """A document is read by a person: its size is bounded tighter than the computations'."""
     for name, size, key in (("document_neurons", len(model.neurons), "network.neurons"),
+                            ("document_parameters", len(model.parameters), "parameters"),
                             ("document_examples", len(model.examples), "examples")):
         bound = LIMITS[name]
         if size > bound.value:
