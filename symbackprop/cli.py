@@ -17,10 +17,17 @@ from rich.progress import Progress
 from . import api
 
 # the library's parameter names -> the flags that set them, so that an error names what the user typed
-FLAGS = {"only": "--only", "iterations": "--iterations", "workers": "--workers", "shards": "--shards",
+FLAGS = {"only": "--only", "output": "-o", "iterations": "--iterations", "workers": "--workers", "shards": "--shards",
          "against": "--against", "engine": "--run", "steps": "--steps", "every": "--every", "timeout": "--timeout",
          "resume": "--resume", "checkpoint": "--checkpoint", "fault": "--inject-fault", "section": "--parallel",
          "sizes": "SIZES", "activation": "--activation", "output_activation": "--output-activation", "loss": "--loss"}
+
+
+def _not_an_input(path: str | None, inputs, key: str) -> None:
+    for source in inputs:
+        if path and os.path.exists(path) and os.path.exists(source) and os.path.samefile(path, source):
+            raise api.InputError(f"{path!r} is the input file {source!r}; expected another path, so that the input survives",
+                                 key=key)
 
 
 def _bar() -> Progress:
@@ -51,12 +58,13 @@ def _derive(args: argparse.Namespace) -> int:
         else:
             text += report.text()
         status = 0 if report.ok else 1
-    _emit(args.output, text)
+    _emit(args.output, text, [args.file])
     return status
 
 
-def _emit(output: str | None, text: str | bytes) -> None:
-    """Write to OUT atomically, or to standard output."""
+def _emit(output: str | None, text: str | bytes, inputs: list[str] = ()) -> None:
+    """Write to OUT atomically, or to standard output; never over one of the command's inputs."""
+    _not_an_input(output, inputs, "output")
     if output:
         api.write_atomic(output, text)
     elif isinstance(text, bytes):
@@ -66,15 +74,18 @@ def _emit(output: str | None, text: str | bytes) -> None:
 
 
 def _dense(args: argparse.Namespace) -> int:
-    model = api.dense(_sizes(args.sizes, "sizes"), activation=args.activation, output_activation=args.output_activation,
-                      loss=args.loss, bias=not args.no_bias, seed=args.seed)
+    try:
+        model = api.dense(_sizes(args.sizes, "sizes"), activation=args.activation,
+                          output_activation=args.output_activation, loss=args.loss, bias=not args.no_bias, seed=args.seed)
+    except api.InputError as e:  # the network it would build is too large: that is the sizes' doing
+        raise e if e.key in FLAGS else api.InputError(e.what, key="sizes") from None
     _emit(args.output, model.to_toml())
     return 0
 
 
 def _verify(args: argparse.Namespace) -> int:
     reports = [api.verify(f) for f in args.files]
-    _emit(args.output, api.report(reports, "json" if args.json else args.format))
+    _emit(args.output, api.report(reports, "json" if args.json else args.format), args.files)
     return 1 if any(r.failed for r in reports) else 0
 
 
@@ -85,12 +96,13 @@ def _parallel(args: argparse.Namespace) -> int:
     if args.engine:
         model.check_parameters(only)  # --only shows nothing in a run, but a wrong name is still a mistake
         return _parallel_run(args, model, shards)
-    _emit(args.output, api.parallel_document(model, args.workers, shards, only, args.format))
+    _emit(args.output, api.parallel_document(model, args.workers, shards, only, args.format), [args.file])
     return 0
 
 
 def _parallel_run(args: argparse.Namespace, model, shards) -> int:
     """K torch.distributed processes against the compiled averaged update; exit 1 if they differ."""
+    _not_an_input(args.checkpoint, [args.file], "checkpoint")
     with _bar() as bar:
         task = bar.add_task(f"{args.workers} workers", total=args.steps)
         try:
@@ -105,7 +117,8 @@ def _parallel_run(args: argparse.Namespace, model, shards) -> int:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    _emit(args.output, api.module_source(api.derive(api.load(args.file)), numba=args.numba, workers=args.workers))
+    _emit(args.output, api.module_source(api.derive(api.load(args.file)), numba=args.numba, workers=args.workers),
+          [args.file])
     return 0
 
 
@@ -129,9 +142,16 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the contract for every bad input), pointing at --help."""
+
+    def error(self, message: str):
+        self.exit(2, f"symbackprop: error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="symbackprop", description="Exact, checked backpropagation derivations.")
-    sub = top.add_subparsers(dest="command", required=True)
+    top = _Parser(prog="symbackprop", description="Exact, checked backpropagation derivations.")
+    sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("derive", help="show the step-by-step derivation of a derivation file")
     p.add_argument("file")

@@ -98,3 +98,4 @@ def test_hostile_option(tmp_path, name, template, fragment):
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in stderr, stderr[-2000:]
     assert fragment.replace("DIR", str(tmp_path / "DIR")) in lines[0], lines[0]
+    assert path.read_text() == SEED  # the input survives every refusal, even one aimed at it

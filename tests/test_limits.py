@@ -170,3 +170,20 @@ def test_an_overflow_in_float64_fails_the_check():
     assert not np.isfinite(value)  # the premise: float64 overflows here
     report = symbackprop.api.check(d, against="numpy")
     assert not report.ok and "not finite" in report.text()
+
+
+def test_diagnosis_within_the_budget(tmp_path):
+    """Each convention the diagnosis tries re-runs the whole trace: on 3,000 examples that is past the
+    budget, so none is tried and the report says why, instead of running for minutes."""
+    body = seed().split("\n[[claims]]")[0]
+    rows = "".join(f"\n[[examples]]\ninputs = {{ x1 = {k % 10 / 10}, x2 = 0.1, x3 = 0.4 }}\ntargets = {{ b = 1.0 }}\n"
+                   for k in range(2999))
+    claim = '\n[[claims]]\nquantity = "z_a[1]"\nstated = "0.75"\nsource = "t.txt:1"\nquote = "0.75"\n'
+    path = tmp_path / "many.toml"
+    path.write_text(body + "\n" + rows + claim)
+    start = time.monotonic()
+    report = symbackprop.verify(path)
+    assert time.monotonic() - start < 60
+    (result,) = report.results
+    assert result.status is Status.MISMATCH and result.exact == sp.Rational(76, 100)  # 0.6 + 0.02 + 0.02 + 0.12
+    assert any("no other convention tried" in d and "past the budget of 1,000,000" in d for d in result.diagnosis)

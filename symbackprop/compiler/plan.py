@@ -15,6 +15,7 @@ import sympy as sp
 
 from ..core.derivation import Derivation
 from ..core.errors import InputError
+from ..core.limits import LIMITS, limit
 
 SCALAR_PARAMS = 64  # straight-line float code only for nets this small (code size grows with P)
 SCALAR_BATCH = 16  # ... and batches this small (measured: the float loop beats numpy below it)
@@ -106,6 +107,9 @@ class Plan:
 def plan(derivation: Derivation, numba: bool, workers: int) -> Plan:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InputError(f"expected a number of workers >= 1, got {workers!r}", key="workers")
+    if workers > limit("workers"):
+        raise InputError(f"{workers:,} workers; expected at most {limit('workers')} ({LIMITS['workers'].why})",
+                         key="workers")
     m = derivation.model
     P = len(m.parameters)
     matrix = matrix_plan(derivation)

@@ -129,10 +129,15 @@ def check_size(model, order) -> None:
                              key=key)
 
 
+def traced_values(model, iterations: int) -> int:
+    """About how many values a trace of ``iterations`` iterations evaluates (limits' "work")."""
+    per_example = sum(5 + len(n.inputs) + 2 * len(model.parameters_of(n)) for n in model.neurons)
+    return (iterations + 1) * (len(model.examples) * per_example + 3 * len(model.parameters))
+
+
 def check_work(model, iterations: int, key: str) -> None:
     """The trace's cost, estimated from the network's size before it starts."""
-    per_example = sum(5 + len(n.inputs) + 2 * len(model.parameters_of(n)) for n in model.neurons)
-    values = (iterations + 1) * (len(model.examples) * per_example + 3 * len(model.parameters))
+    values = traced_values(model, iterations)
     bound = limit("work")
     if values > bound:
         raise InputError(f"{iterations:,} iterations of {_count(len(model.examples), 'example')} are {values:,} traced values, "

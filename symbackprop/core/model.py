@@ -255,6 +255,8 @@ def validate(model: Model) -> None:
     if not model.outputs:
         raise InputError("no output neuron; expected at least one", key="network.outputs")
     for i, o in enumerate(model.outputs):
+        if o in model.outputs[:i]:
+            raise InputError(f"output {o!r} is listed twice; expected each output once", key=f"network.outputs[{i}]")
         if o not in {n.name for n in model.neurons}:
             raise InputError(f"output {o!r} is not a neuron", key=f"network.outputs[{i}]")
 

@@ -54,7 +54,7 @@ def rational(value: object, key: str) -> sp.Rational:
             return sp.Rational(str(numerator))
         denominator = check_decimal(Decimal(m["denominator"]), key)
         if denominator.is_zero():
-            raise InputError(f"expected a number, got {value!r} (division by zero)", key=key)
+            raise InputError(f"expected a number, got {_shown(value)} (division by zero)", key=key)
         return sp.Rational(str(numerator)) / sp.Rational(str(denominator))
     if isinstance(value, sp.Rational):
         return value

@@ -29,6 +29,7 @@ from ..core.model import Model
 from ..reference.torch_model import TorchModel
 from .averaging import shards as make_shards
 
+MAX_TIMEOUT = 86400.0  # seconds a rank may take per step: torch.distributed takes whole seconds as a C int
 TOLERANCE = 1e-12  # relative, float64: the run against the compiled averaged update
 
 
@@ -201,6 +202,8 @@ def check_settings(steps: int, every: int, timeout: float, resume: bool, checkpo
     for key, value, least in (("steps", steps, 1), ("every", every, 1), ("timeout", timeout, 1e-3)):
         if value < least:
             raise InputError(f"expected a value >= {least:g}, got {value:g}", key=key)
+    if not timeout <= MAX_TIMEOUT:  # also nan
+        raise InputError(f"expected a number of seconds up to {MAX_TIMEOUT:g} (a day), got {timeout:g}", key="timeout")
     if steps > limit("steps"):
         raise InputError(f"{steps:,} steps; a run takes at most {limit('steps'):,} ({LIMITS['steps'].why})",
                          key="steps")

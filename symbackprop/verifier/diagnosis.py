@@ -17,6 +17,7 @@ import sympy as sp
 from ..core import function_table
 from ..core.decimals import decimal
 from ..core.derivation import Derivation
+from ..core.limits import limit, traced_values
 from ..core.model import Model
 from ..core.trace import Key, Trace
 from .rounding import judge, rounded
@@ -160,6 +161,15 @@ def variants(model: Model, derivation, trace, readings: dict[str, Model] | None 
         if name != reading and other.parameters != model.parameters:
             out.append(Variant(f"the {name!r} reading of the text", _trace(other)))
     return out
+
+
+def over_budget(model: Model, count: int) -> str | None:
+    """Why no variant was tried, when re-running the trace ``count`` times would pass the budget."""
+    values = count * traced_values(model, model.iterations)
+    if values <= limit("work"):
+        return None
+    return (f"no other convention tried: {count} re-runs of this file's trace would be {values:,} traced values,"
+            f" past the budget of {limit('work'):,}")
 
 
 def explain(key: Key, stated: sp.Rational, decimals: int, candidates: list[Variant]) -> tuple[list[str], list[str]]:

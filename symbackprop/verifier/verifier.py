@@ -163,7 +163,9 @@ class _Reading:
                 notes = (f"the stated numbers contradict each other: {inputs} gives {decimal(value)}, not {c.stated}",)
         if status is not Status.MISMATCH:
             return Result(c, self.name, status, exact=exact, local=local, diagnosis=notes)
-        found, tried = diagnosis.explain(key, c.value, c.decimals, self.variants)
+        budget = diagnosis.over_budget(self.model, len(self.variants))  # each variant re-runs the whole trace
+        found, tried = ([], []) if budget else diagnosis.explain(key, c.value, c.decimals, self.variants)
+        notes = (*notes, budget) if budget else notes
         labels = diagnosis.mislabelled(self.trace, key, c.value, c.decimals, self.model.parameters)
         return Result(c, self.name, status, exact=exact, local=local, diagnosis=(*found, *notes, *labels),
                       tried=tuple(tried), explained=bool(found))
