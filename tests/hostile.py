@@ -143,6 +143,8 @@ CASES: list[Case] = [
                                   ("w_a1 = 0.1", f"{LONG_NAME}1 = 0.1")), 2, "network.neurons[0].weights[1]"),
     case("weight_named_error_term", seed(('"w_a1"', '"delta_b"'), ("w_a1 = 0.1", "delta_b = 0.1")), 2,
          "delta_b"),
+    case("title_with_ansi_escape", seed(('title = "', 'title = "\\u001b[2J\\u001b]0;evil\\u0007')), 2,
+         "title: the text holds the control character U+001B"),
     case("outputs_twice", seed(('outputs = ["b"]', 'outputs = ["b", "b"]')), 2, "network.outputs[1]: output 'b' is listed twice"),
     case("weight_named_sum", seed(('"w_a1"', '"z_a"'), ("w_a1 = 0.1", "z_a = 0.1")), 2, "z_a"),
     # size of the network and of its data

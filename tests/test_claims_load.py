@@ -140,20 +140,28 @@ def test_the_round_trip_keeps_what_the_files_state(rewritten):
 
 
 def test_awkward_text_round_trips():
-    """Quotes, backslashes, newlines, tabs and control characters; keys that need quoting; an empty readings list."""
+    """Quotes, backslashes, newlines and tabs; keys that need quoting; an empty readings list. (Other control
+    characters are refused: test_control_characters_are_refused.)"""
     text = claims_file(
-        'quantity = "z_a"\nstated = "+0.760"\nsource = "x.txt:1"\nquote = "he said \\"0.76\\"\\n\\tthen \\\\ and \\u0007"\n'
+        'quantity = "z_a"\nstated = "+0.760"\nsource = "x.txt:1"\nquote = "he said \\"0.76\\"\\n\\tthen \\\\ and ∂"\n'
         'note = "ünïcödé ∂L/∂w"\nreadings = []\nlocal = { "dz_a/dw_a1" = "0.2" }\n',
         'formula = "\\\\frac{\\\\partial L}{\\\\partial w_{a1}} = 1"\nsource = "x.txt:2"\nquote = "q"\n'
         'symbols = { "\\\\text{MSE}\'" = "E", "W53 (new)" = "w_a1@2" }\n',
         readings="[readings.\"two words\"]\nconstants = { b0 = 2 }\nquote = \"a 'quoted' reading\"\n")
     m = loads(text)
-    assert m.claims[0].quote == 'he said "0.76"\n\tthen \\ and \x07' and m.claims[0].readings == ()
+    assert m.claims[0].quote == 'he said "0.76"\n\tthen \\ and ∂' and m.claims[0].readings == ()
     assert m.claims[0].value == sp.Rational("0.76") and m.claims[0].decimals == 3
     assert m.claims[1].symbols == {"\\text{MSE}'": "E", "W53 (new)": "w_a1@2"}
     assert m.readings == {"two words": Reading(quote="a 'quoted' reading", constants={"b0": sp.Integer(2)})}
     assert loads(m.to_toml()) == m
-    assert 'quote = "he said \\"0.76\\"\\n\tthen \\\\ and \\u0007"' in m.to_toml()
+    assert 'quote = "he said \\"0.76\\"\\n\tthen \\\\ and ∂"' in m.to_toml()
+
+
+def test_control_characters_are_refused():
+    """A terminal would run them (an ANSI escape clears the screen); a report prints quotes as they are."""
+    text = claims_file('quantity = "z_a"\nstated = "0.76"\nsource = "x.txt:1"\nquote = "bell \\u0007"\n')
+    with pytest.raises(InputError, match=r"claims\[0\]\.quote: the text holds the control character U\+0007"):
+        loads(text)
 
 
 def test_a_model_without_claims_writes_no_claims():

@@ -187,3 +187,12 @@ def test_diagnosis_within_the_budget(tmp_path):
     (result,) = report.results
     assert result.status is Status.MISMATCH and result.exact == sp.Rational(76, 100)  # 0.6 + 0.02 + 0.02 + 0.12
     assert any("no other convention tried" in d and "past the budget of 1,000,000" in d for d in result.diagnosis)
+
+
+def test_a_quote_is_shown_not_run_in_the_markdown_report(tmp_path):
+    path = tmp_path / "inject.toml"
+    path.write_text(seed(('quote = "In our example, the weighted sum za is 0.76"',
+                          "quote = '<script>alert(1)</script> <img src=x onerror=alert(2)>'")))
+    text = symbackprop.api.report([symbackprop.verify(path)], "md")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(2)&gt;" in text
+    assert "<script>" not in text and "<img" not in text

@@ -22,7 +22,7 @@ import sympy as sp
 
 from .errors import InputError
 from .limits import limit
-from .values import known_keys, rational, tables
+from .values import check_text, known_keys, rational, tables
 
 CLAIM_KEYS = {"quantity", "stated", "source", "quote", "note", "status", "reason", "local", "solve", "readings",
               "formula", "symbols"}
@@ -86,7 +86,7 @@ def _text(raw: dict, name: str, key: str, required: bool = True) -> str:
     if not isinstance(value, str) or not value.strip():
         got = "nothing" if value is None else repr(value)
         raise InputError(f"expected text, got {got}", key=f"{key}.{name}")
-    return value
+    return check_text(value, f"{key}.{name}")
 
 
 def parse_readings(raw: object) -> dict[str, Reading]:

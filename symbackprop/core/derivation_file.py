@@ -18,7 +18,7 @@ from .claims import parse_claims, parse_readings
 from .errors import InputError
 from .limits import scan
 from .model import Example, Model, Neuron
-from .values import check_name, known_keys, rational, tables
+from .values import check_name, check_text, known_keys, rational, tables
 
 TABLES = {
     "": {"title", "source", "network", "parameters", "loss", "training", "examples", "claims", "notes", "readings"},
@@ -83,7 +83,7 @@ def _names(value: object, key: str) -> list[str]:
 def _text(value: object, key: str) -> str:
     if not isinstance(value, str):
         raise InputError(f"expected text, got {type(value).__name__} {value!r}", key=key)
-    return value
+    return check_text(value, key)
 
 
 def _numbers(table: object, key: str) -> dict[str, sp.Rational]:

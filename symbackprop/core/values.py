@@ -38,6 +38,17 @@ def check_name(name: object, key: str) -> str:
     return name
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls, tab and newlines aside
+
+
+def check_text(value: str, key: str) -> str:
+    """Text a document or report prints as it is: no control characters, which would reach a
+    terminal as commands (an ANSI escape clears the screen or retitles the window)."""
+    if m := CONTROL.search(value):
+        raise InputError(f"the text holds the control character U+{ord(m[0]):04X}; expected printable text", key=key)
+    return value
+
+
 def rational(value: object, key: str) -> sp.Rational:
     """An exact number from a Decimal, int, or a decimal/fraction string; never through floats.
 

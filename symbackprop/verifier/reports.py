@@ -18,6 +18,11 @@ def _shown(formula: str) -> str:
     return formula if len(formula) <= SHOWN else f"{formula[:SHOWN - 40]} ... ({len(formula):,} characters)"
 
 
+def _html(text: str) -> str:
+    """A text's own < > & shown, not read as HTML, in a Markdown report."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _claim_text(c: Claim) -> str:
     return f"formula {_shown(c.formula)}" if c.formula else f"{c.quantity} = {c.stated}"
 
@@ -83,7 +88,7 @@ def markdown(reports: list[FileReport]) -> str:
                 notes.append("no convention reproduces it; tried: " + "; ".join(r.tried))
             name = f"${_shown(c.formula)}$" if c.formula else f"`{c.quantity}`"
             cells = [name, c.stated, f"**{r.status}**" if r.status is Status.MISMATCH else r.status.value,
-                     _exact(r), f"{c.source}: “{c.quote}”", "<br>".join(notes)]
+                     _exact(r), _html(f"{c.source}: “{c.quote}”"), "<br>".join(map(_html, notes))]
             out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         out.append("")
         for reading in rep.readings or [None]:
