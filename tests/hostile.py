@@ -170,7 +170,9 @@ CASES: list[Case] = [
     case("formula_nested_max", formula(nested(2_000, "\\max(0, ", ")", "x_1")), {1}, commands=VERIFY),
     case("formula_symbol_tower", formula("x_1^{x_1^{x_1^{x_1^{x_1}}}}"), {1}, commands=VERIFY),
     case("formula_exp_tower", formula("\\exp(\\exp(\\exp(\\exp(100 w_{a1}))))"), {1}, commands=VERIFY),
-    case("formula_placeholder_bytes", formula("\x00 9 \x01"), {1}, commands=VERIFY),
+    case("formula_placeholder_bytes", formula("\x00 9 \x01"), 2, "not valid TOML: Found invalid character", commands=VERIFY),
+    case("formula_placeholder_escapes", seed() + '\n[[claims]]\nquantity = "dE/dw_b1"\nformula = "\\u0000 9 \\u0001"\n'
+         'source = "t.txt:1"\nquote = "q"\n', 1, commands=VERIFY),
     case("formula_sqrt_negative", formula("\\max(0, \\sqrt{-1 - x_1})"), {1}, commands=VERIFY),
     case("formula_divide_by_zero", formula("\\frac{1}{0}"), {1}, commands=VERIFY),
 ]

@@ -8,6 +8,7 @@ import sympy as sp
 
 from ..core.claims import Claim
 from ..core.decimals import decimal
+from ..core.values import CONTROL
 from .status import Status
 from .verifier import FileReport, Result
 
@@ -15,6 +16,9 @@ SHOWN = 200  # characters of a formula a report line shows: a 1 MB formula is na
 
 
 def _shown(formula: str) -> str:
+    """A formula as a report line shows it: its control characters written out (the reader reports
+    them as unparseable; a terminal must not run them), a long one cut."""
+    formula = CONTROL.sub(lambda m: f"\\u{ord(m[0]):04x}", formula)
     return formula if len(formula) <= SHOWN else f"{formula[:SHOWN - 40]} ... ({len(formula):,} characters)"
 
 
