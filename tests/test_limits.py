@@ -196,3 +196,14 @@ def test_a_quote_is_shown_not_run_in_the_markdown_report(tmp_path):
     text = symbackprop.api.report([symbackprop.verify(path)], "md")
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(2)&gt;" in text
     assert "<script>" not in text and "<img" not in text
+
+
+def test_a_crlf_file_passes_the_text_checks():
+    """Carriage returns are refused in text (a terminal would overwrite the line), but a file saved with
+    Windows line endings holds none once read: TOML reads CRLF in a multi-line string as a newline."""
+    text = seed(('quote = "In our example, the weighted sum za is 0.76"',
+                 "quote = '''In our example,\nthe weighted sum za is 0.76'''")).replace("\n", "\r\n")
+    quotes = [c.quote for c in loads(text).claims]
+    assert "In our example,\nthe weighted sum za is 0.76" in quotes
+    with pytest.raises(InputError, match="U\\+000D"):
+        loads(seed(('title = "', 'title = "\\r')))
