@@ -132,6 +132,10 @@ CASES: list[Case] = [
     case("beyond_float64", seed(("w_a1 = 0.1", "w_a1 = 1e400")), 2, "parameters.w_a1"),
     case("long_integer", seed(("w_a1 = 0.1", "w_a1 = " + "7" * 5_000)), 2, "line 32: a number of 5000 digits"),
     case("stated_5000_digits", stated("1" * 5_000), 2, "a stated value of 5000 significant digits"),
+    case("quantity_index_5000_digits", stated("0.76", "z_a[" + "9" * 5_000 + "]"), 2, "is not a quantity name",
+         commands=VERIFY),
+    case("quantity_iteration_5000_digits", stated("0.76", "z_a@" + "9" * 5_000), 2, "is not a quantity name",
+         commands=VERIFY),
     case("stated_85_decimals", stated("0." + "5" * 85), {1}, commands=VERIFY),
     case("stated_85_decimals_tie", stated("0.76" + "0" * 83), {0, 1}, commands=VERIFY),
     # training length

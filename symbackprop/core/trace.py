@@ -17,7 +17,8 @@ import sympy as sp
 from .errors import InputError
 from .limits import check_work
 
-NAME = re.compile(r"(?P<name>[^\[\]@\s]+)(\[(?P<example>\d+)\])?(@(?P<iteration>\d+))?\Z")
+# an index of at most 9 digits: any longer is past every bound, and would not become an int within one
+NAME = re.compile(r"(?P<name>[^\[\]@\s]+)(\[(?P<example>\d{1,9})\])?(@(?P<iteration>\d{1,9}))?\Z")
 MAX_EXACT_OPS = 80  # beyond this a closed form (nested exp/tanh) is carried as a 50-digit Float
 MAX_EXACT_BITS = 1024  # beyond this (about 300 digits) a Rational is carried as a 50-digit Float too
 MAX_EXACT_NESTING = 2  # sigmoid of a sigmoid stays exact; deeper, SymPy's own assumption queries on the
