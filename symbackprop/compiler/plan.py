@@ -15,7 +15,7 @@ import sympy as sp
 
 from ..core.derivation import Derivation
 from ..core.errors import InputError
-from ..core.limits import LIMITS, limit
+from ..core.limits import check_workers
 
 SCALAR_PARAMS = 64  # straight-line float code only for nets this small (code size grows with P)
 SCALAR_BATCH = 16  # ... and batches this small (measured: the float loop beats numpy below it)
@@ -107,9 +107,7 @@ class Plan:
 def plan(derivation: Derivation, numba: bool, workers: int) -> Plan:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InputError(f"expected a number of workers >= 1, got {workers!r}", key="workers")
-    if workers > limit("workers"):
-        raise InputError(f"{workers:,} workers; expected at most {limit('workers')} ({LIMITS['workers'].why})",
-                         key="workers")
+    check_workers(workers)
     m = derivation.model
     P = len(m.parameters)
     matrix = matrix_plan(derivation)

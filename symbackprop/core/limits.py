@@ -167,3 +167,10 @@ def check_document(model) -> None:
         if size > bound.value:
             raise InputError(f"{size:,} {bound.unit.split(' in ')[0]}; a document takes at most {bound.value:,} "
                              f"({bound.why}); verify, compile and check take more", key=key)
+
+
+def check_workers(workers: int) -> None:
+    """One bound for every place that takes a number of workers (a run, a module's split)."""
+    if workers > limit("workers"):
+        raise InputError(f"{workers:,} workers; expected at most {limit('workers')} ({LIMITS['workers'].why})",
+                         key="workers")

@@ -17,7 +17,7 @@ import sympy as sp
 
 from ..core.derivation import Derivation, derive
 from ..core.errors import InputError
-from ..core.limits import LIMITS, limit
+from ..core.limits import check_workers
 from ..core.model import Model
 
 
@@ -25,9 +25,7 @@ def shards(n_examples: int, workers: int, sizes: Sequence[int] | None = None) ->
     """Contiguous shards of example indices (1-based): equal by default, or the given sizes."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InputError(f"expected a number of workers >= 1, got {workers!r}", key="workers")
-    if workers > limit("workers"):
-        raise InputError(f"{workers:,} workers; expected at most {limit('workers')} ({LIMITS['workers'].why})",
-                         key="workers")
+    check_workers(workers)
     if sizes is None:
         if n_examples % workers:
             raise InputError(f"{n_examples} examples do not split into {workers} equal shards;"
