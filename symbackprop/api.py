@@ -16,7 +16,7 @@ from .core.atomic import write_atomic
 from .core.dense import dense
 from .core.derivation import Derivation, derive
 from .core.derivation_file import load
-from .core.errors import InputError
+from .core.errors import InputError, printable
 from .core.limits import check_document
 from .core.model import Model
 from .documents.builder import build
@@ -115,4 +115,4 @@ def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:
 
 __all__ = ["BINARY", "FORMATS", "CheckedRun", "Compiled", "FileReport", "IdentityReport", "InputError", "RunFailed",
            "bench", "check", "checked_run", "compile", "dense", "derive", "document", "identity", "load", "module_source",
-           "parallel_document", "parallel_walkthrough", "render", "report", "verify", "write_atomic"]
+           "parallel_document", "parallel_walkthrough", "printable", "render", "report", "verify", "write_atomic"]

@@ -20,7 +20,8 @@ from . import api
 FLAGS = {"only": "--only", "output": "-o", "iterations": "--iterations", "workers": "--workers", "shards": "--shards",
          "against": "--against", "engine": "--run", "steps": "--steps", "every": "--every", "timeout": "--timeout",
          "resume": "--resume", "checkpoint": "--checkpoint", "fault": "--inject-fault", "section": "--parallel",
-         "sizes": "SIZES", "activation": "--activation", "output_activation": "--output-activation", "loss": "--loss"}
+         "sizes": "SIZES", "activation": "--activation", "output_activation": "--output-activation", "loss": "--loss",
+         "check_identity": "--check-identity"}
 
 
 def _not_an_input(path: str | None, inputs, key: str) -> None:
@@ -45,14 +46,15 @@ def _derive(args: argparse.Namespace) -> int:
     href = None
     if args.plots:
         href = os.path.relpath(args.plots, os.path.dirname(os.path.abspath(args.output)) if args.output else os.getcwd())
+    identity = api.identity(d, only) if args.check_identity else None  # priced first: it may be refused
     with _bar() as bar:  # a long trace shows its iterations
         task = bar.add_task("trace", total=None)
         text = api.document(d, fmt=args.format, iterations=args.iterations, only=only, plots=args.plots,
                             plots_href=href.replace(os.sep, "/") if href else None,
                             progress=lambda t, total: bar.update(task, completed=t, total=total))
     status = 0
-    if args.check_identity:
-        report = api.identity(d, only)
+    if identity is not None:
+        report = identity
         if isinstance(text, bytes):
             sys.stderr.write(report.text())
         else:
@@ -146,7 +148,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (the contract for every bad input), pointing at --help."""
 
     def error(self, message: str):
-        self.exit(2, f"symbackprop: error: {self.prog}: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"symbackprop: error: {api.printable(self.prog)}: {api.printable(message)} (see {self.prog} --help)\n")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -149,6 +149,8 @@ CASES: list[Case] = [
          "delta_b"),
     case("title_with_ansi_escape", seed(('title = "', 'title = "\\u001b[2J\\u001b]0;evil\\u0007')), 2,
          "title: the text holds the control character U+001B"),
+    case("title_unicode", seed(('title = "', 'title = "∂E/∂w ≤ ∞ — αβγ Größe 😀 中 ')), {0, 1}),
+    case("title_1MB", seed(('title = "', 'title = "' + "t" * 1_000_000)), 2, "title: 1,000,045 characters"),
     case("outputs_twice", seed(('outputs = ["b"]', 'outputs = ["b", "b"]')), 2, "network.outputs[1]: output 'b' is listed twice"),
     case("weight_named_sum", seed(('"w_a1"', '"z_a"'), ("w_a1 = 0.1", "z_a = 0.1")), 2, "z_a"),
     # size of the network and of its data
@@ -162,6 +164,8 @@ CASES: list[Case] = [
     case("wide_400_relu", wide(399), 0, commands=VERIFY + CODE + DOCUMENTS[1:2], large=True),
     case("dense_100_90_90_1", dense_text([100, 90, 90, 1]), {0, 2}, "17,371 parameters; a document takes at most 2,000",
          commands=VERIFY[:1] + CODE[:1] + DOCUMENTS[1:2], large=True),
+    case("dense_4_20x5_1_paths", dense_text([4, 20, 20, 20, 20, 20, 1]), 0, commands=DOCUMENTS[1:2], large=True,
+         limit_s=60),  # 160,000 paths from a first-layer weight: 436 s and 1.9 GB of Markdown when all were written
     case("softplus_weights_1000",
          seed(*[('activation = "relu"', 'activation = "softplus"')] * 2,
               *[(f"w_{n} = {v}", f"w_{n} = 1000") for n, v in (("a0", "0.6"), ("b1", "0.4"))]),

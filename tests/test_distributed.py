@@ -92,3 +92,34 @@ def test_resume_beyond_the_requested_steps_is_refused(run_cli, tmp_path):
     assert run_cli("parallel", str(path), "--workers", "2", "--run", "torch", "--steps", "2", "--checkpoint", str(ckpt)).returncode == 0
     r = run_cli("parallel", str(path), "--workers", "2", "--run", "torch", "--steps", "2", "--checkpoint", str(ckpt), "--resume")
     assert r.returncode == 2 and "at step 2 already" in r.stderr
+
+
+class _Exited:
+    """A rank's process as _culprit sees it: its exit code, whether it runs."""
+
+    def __init__(self, code):
+        self.exitcode = code
+
+    def is_alive(self):
+        return self.exitcode is None
+
+
+class _NoReports:
+    def get_nowait(self):
+        raise distributed.queue_module.Empty
+
+
+@pytest.mark.parametrize("reported,steps,expected", [
+    ({0: 1, 1: 0}, 3, "rank 1 exited with code 17 during step 2"),
+    ({0: 1, 1: 1}, 1, "rank 1 exited with code 17 while finishing, after step 1"),
+])
+def test_a_failure_names_its_step_or_the_finish(reported, steps, expected):
+    """Every rank reported step 1 of a one-step run: a crash then is in the finish, not a step 2."""
+    procs = [_Exited(0), _Exited(17)]
+    assert distributed._culprit(procs, _NoReports(), dict(reported), set(), 30.0, steps) == expected
+
+
+def test_a_hang_after_the_last_step_is_named_so():
+    procs = [_Exited(None), _Exited(0)]
+    got = distributed._culprit(procs, _NoReports(), {0: 2, 1: 2}, set(), 5.0, 2)
+    assert got == "rank 0 made no progress finishing the run after step 2 within 5 s"

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,36 @@ def test_pdf_compiles_and_its_text_holds_the_chain_numbers(tmp_path):
     for number in KEY_NUMBERS:
         assert number in text, number
     assert "Contents" in text and "Iteration 1: backward pass" in text
+
+
+@pytest.mark.skipif(not (shutil.which("pdflatex") and shutil.which("pdftotext")),
+                    reason="needs pdflatex (texlive-latex-base, -recommended, -pictures) and pdftotext (poppler-utils)")
+def test_a_title_pdflatex_cannot_set_still_compiles(tmp_path):
+    """A title of math symbols, Greek, Latin-1 letters, an emoji and CJK: the PDF says each, or its code point."""
+    title = "∂E/∂w ≤ ∞ — Größe naïve αβγ ΣΔ 😀 中"
+    text = SEED_CHAIN.read_text()
+    source = tmp_path / "unicode.toml"
+    source.write_text(re.sub(r'^title = .*$', f'title = "{title}"', text, count=1, flags=re.M), encoding="utf-8")
+    out = tmp_path / "unicode.pdf"
+    r = cli("derive", str(source), "--format", "pdf", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    pdf = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    first = unicodedata.normalize("NFC", pdf.splitlines()[0])  # pdftotext gives ö as o and a combining mark
+    for shown in ("∂E/∂w", "≤", "∞", "Größe", "αβγ", "Σ", "U+1F600", "U+4E2D"):
+        assert shown in first, (shown, first)
+
+
+def test_the_composed_form_leaves_out_parameters_of_many_paths():
+    """dense 2-5-5-1: a first-layer weight reaches E through 5 paths (one per second-layer neuron),
+    a second-layer weight through 1; only those within MAX_PATHS_SHOWN are written out."""
+    d = symbackprop.derive(symbackprop.dense([2, 5, 5, 1], activation="sigmoid"))
+    doc = build(d, d.trace(1))
+    section = next(s for s in doc.sections if s.title == "The composed error function")
+    shown = {step.name[2:-1] for step in section.steps}
+    many = {p for p in d.model.parameters if d.path_count(p) > walkthrough.MAX_PATHS_SHOWN}
+    assert many and shown == set(d.model.parameters) - many
+    assert {d.path_count(p) for p in many} == {5}
+    assert f"{len(many)} parameter(s) reach E through more than 4 paths (up to 5)" in section.text[1]
 
 
 # -- HTML in a real browser ----------------------------------------------------------------------

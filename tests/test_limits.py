@@ -4,16 +4,19 @@ roundings at 85 decimals."""
 
 from __future__ import annotations
 
+import math
 import time
 from fractions import Fraction
 from pathlib import Path
 
+import mpmath as mp
 import numpy as np
 import pytest
 import sympy as sp
 from hostile import chain, seed
 
 import symbackprop
+import symbackprop.api
 from symbackprop.core.derivation_file import loads
 from symbackprop.core.errors import InputError
 from symbackprop.core.limits import LIMITS, check_work
@@ -159,10 +162,11 @@ def test_a_long_trace_shows_progress_on_a_tty(tmp_path):
 
 
 def test_an_overflow_in_float64_fails_the_check():
-    """Softplus of 1000 x: exact in the derivation, inf/nan in float64. nan compares as nothing, so
-    a check that took the largest difference would have said "all agree"."""
-    text = seed(*[('activation = "relu"', 'activation = "softplus"')] * 2, ("w_a0 = 0.6", "w_a0 = 1000"),
-                ("w_b1 = 0.4", "w_b1 = 1000"))
+    """Identity neurons with weights of 1e200: z_b = 1e200 * 1e200 * x is exact in the derivation
+    and inf in float64. nan compares as nothing, so a check that took the largest difference would
+    have said "all agree"."""
+    text = seed(*[('activation = "relu"', 'activation = "identity"')] * 2, ("w_a1 = 0.1", "w_a1 = 1e200"),
+                ("w_b1 = 0.4", "w_b1 = 1e200"))
     d = symbackprop.derive(loads(text))
     with np.errstate(all="ignore"):
         value, _ = symbackprop.compile(d)(np.array([float(v) for v in d.model.parameters.values()]),
@@ -170,6 +174,40 @@ def test_an_overflow_in_float64_fails_the_check():
     assert not np.isfinite(value)  # the premise: float64 overflows here
     report = symbackprop.api.check(d, against="numpy")
     assert not report.ok and "not finite" in report.text()
+
+
+@pytest.mark.parametrize("batch", [1, 40])  # straight-line math code, and NumPy columns
+def test_softplus_past_exp_range_is_finite_and_exact(batch):
+    """Softplus of z_a = 1000.16 (weights of 1000): written as log(1 + exp(z)), float64 overflows;
+    the compiled module's overflow-free form gives the exact loss and gradient (mpmath, 50 digits)."""
+    text = seed(*[('activation = "relu"', 'activation = "softplus"')] * 2, ("w_a0 = 0.6", "w_a0 = 1000"),
+                ("w_b1 = 0.4", "w_b1 = 1000"))
+    d = symbackprop.derive(loads(text))
+    x = np.tile([[0.2, 0.1, 0.4]], (batch, 1))
+    params = np.array([float(v) for v in d.model.parameters.values()])
+    value, gradient = symbackprop.compile(d)(params, x, np.ones((batch, 1)))
+    mp.mp.dps = 50
+    softplus = lambda z: mp.log1p(mp.exp(z))  # noqa: E731
+    w = {k: mp.mpf(str(v)) for k, v in d.model.parameters.items()}
+    z_a = w["w_a0"] + w["w_a1"] * mp.mpf("0.2") + w["w_a2"] * mp.mpf("0.1") + w["w_a3"] * mp.mpf("0.4")
+    z_b = w["w_b0"] + w["w_b1"] * softplus(z_a)
+    b = softplus(z_b)
+    assert value == pytest.approx(float((b - 1) ** 2 / 2), rel=1e-12)
+    dE_dw_b1 = (b - 1) / (1 + mp.exp(-z_b)) * softplus(z_a)
+    assert gradient[list(d.model.parameters).index("w_b1")] == pytest.approx(float(dE_dw_b1), rel=1e-12)
+    assert symbackprop.api.check(d, against="numpy").ok
+
+
+def test_sigmoid_far_below_zero_is_finite_and_agrees():
+    """z_a = -999.4 (w_a0 = -1000): math.exp(999.4) raised OverflowError in the straight-line code;
+    sigmoid(z_a) is e^-999.4 (about 1e-434, 0.0 in float64), so b = sigmoid(w_b0): exact by hand."""
+    text = seed(*[('activation = "relu"', 'activation = "sigmoid"')] * 2, ("w_a0 = 0.6", "w_a0 = -1000"))
+    d = symbackprop.derive(loads(text))
+    params = np.array([float(v) for v in d.model.parameters.values()])
+    value, _ = symbackprop.compile(d)(params, np.array([[0.2, 0.1, 0.4]]), np.array([[1.0]]))
+    b = 1 / (1 + math.exp(-0.5))  # z_b = w_b0 + w_b1 * 0.0
+    assert value == pytest.approx((b - 1) ** 2 / 2, rel=1e-14)
+    assert symbackprop.api.check(d, against="numpy").ok
 
 
 def test_diagnosis_within_the_budget(tmp_path):
@@ -207,3 +245,23 @@ def test_a_crlf_file_passes_the_text_checks():
     assert "In our example,\nthe weighted sum za is 0.76" in quotes
     with pytest.raises(InputError, match="U\\+000D"):
         loads(seed(('title = "', 'title = "\\r')))
+
+
+def test_the_identity_check_is_priced_before_it_runs():
+    """dense 4-8-8-8-1: a first-layer weight has 8 * 8 = 64 paths (64**1.5 = 512 units); the whole
+    check is far past the bound and refused at once, one parameter is within it."""
+    d = symbackprop.derive(symbackprop.dense([4, 8, 8, 8, 1], activation="sigmoid"))
+    start = time.perf_counter()
+    with pytest.raises(InputError) as e:
+        symbackprop.api.identity(d)
+    assert time.perf_counter() - start < 5
+    units = round(sum(d.path_count(p) ** 1.5 for p in d.model.parameters))
+    assert e.value.key == "check_identity" and f"is {units:,} path units" in e.value.what
+    assert "w1_1_1 alone has 64 paths" in e.value.what
+    assert d.path_count("w1_1_1") == 64
+
+
+def test_a_text_past_its_length_is_refused():
+    with pytest.raises(InputError, match="10,001 characters; expected at most 10,000") as e:
+        loads(seed(('title = "Two ReLU neurons a -> b (seed 003, chapter 2)"', 'title = "' + "t" * 10_001 + '"')))
+    assert e.value.key == "title"

@@ -82,6 +82,16 @@ def test_symbolic_identities():
     assert sp.expand(parallel.covariance_identity(2) - (d1 - d2) * (a1 - a2) / 4) == 0
 
 
+def test_covariance_past_the_factored_workers_is_the_pair_sum():
+    """K = 7: mean(delta*a) - mean(delta)*mean(a), expanded here, equals the pair sum's expansion."""
+    k = 7
+    d, a = sp.symbols(f"delta1:{k + 1}"), sp.symbols(f"a1:{k + 1}")
+    expected = sum(di * ai for di, ai in zip(d, a)) / k - sum(d) * sum(a) / k**2
+    got = parallel.covariance_identity(k)
+    assert sp.expand(got - expected) == 0
+    assert sp.expand(got) != 0
+
+
 def test_layerwise_error_term_averaging_by_hand():
     lw = parallel.layerwise(model(DATA[:2]), 2)
     u, v = F(1, 2), F(2)

@@ -57,8 +57,40 @@ class _Numbers:
         return float_literal(float(expr), self.module)
 
 
+def _softplus_argument(expr: sp.log):
+    """u when expr is log(1 + exp(u)) (softplus), else None: written so, exp(u) overflows past u = 709."""
+    inner = expr.args[0]
+    if isinstance(inner, sp.Add) and len(inner.args) == 2 and sp.S.One in inner.args:
+        other = inner.args[0] if inner.args[1] == 1 else inner.args[1]
+        if isinstance(other, sp.exp):
+            return other.args[0]
+    return None
+
+
+def _logistic_argument(expr: sp.Pow):
+    """u when expr is 1/(1 + exp(u)) (a sigmoid of -u), else None: math.exp(u) raises past u = 709."""
+    if expr.exp == -1:
+        return _softplus_argument(sp.log(expr.base, evaluate=False))
+    return None
+
+
 class ScalarPrinter(_Numbers, PythonCodePrinter):
-    """Python floats and ``math``: the straight-line code for small batches."""
+    """Python floats and ``math``: the straight-line code for small batches. Softplus and the
+    logistic are written in their overflow-free forms (math.exp raises OverflowError past 709)."""
+
+    def _print_log(self, expr):
+        u = _softplus_argument(expr)
+        if u is None:
+            return super()._print_log(expr)
+        u = self._print(u)
+        return f"(max({u}, 0.0) + math.log1p(math.exp(-abs({u}))))"
+
+    def _print_Pow(self, expr, rational=False):
+        u = _logistic_argument(expr)
+        if u is None:
+            return super()._print_Pow(expr, rational=rational)
+        u, minus_u = self._print(u), self._print(-u)
+        return f"(1.0/(1.0 + math.exp({u})) if {minus_u} >= 0 else math.exp({minus_u})/(1.0 + math.exp({minus_u})))"
 
     def _print_Heaviside(self, expr):
         z = self._print(expr.args[0])
@@ -97,6 +129,12 @@ class BatchPrinter(_Numbers, NumPyPrinter):
         if expr.exp == -1:
             return f"1/{self.parenthesize(expr.base, 60)}"
         return super()._print_Pow(expr, rational=rational)
+
+    def _print_log(self, expr):
+        u = _softplus_argument(expr)
+        if u is None:
+            return super()._print_log(expr)
+        return f"numpy.logaddexp(0.0, {self._print(u)})"
 
     def _print_Max(self, expr):
         args = [self._print(a) for a in _arrays_first(expr)]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import tomllib
 from decimal import Decimal
-from pathlib import Path
 
 import sympy as sp
 
+from .atomic import read_input
 from .claims import parse_claims, parse_readings
 from .errors import InputError
 from .limits import scan
@@ -34,15 +34,9 @@ def load(path: str | os.PathLike) -> Model:
     """The Model a derivation file describes, or an InputError naming the file and key."""
     name = str(path)
     try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise InputError("no such file; expected a derivation file (TOML)", file=name) from None
-    except IsADirectoryError:
-        raise InputError("is a directory; expected a derivation file (TOML)", file=name) from None
+        text = read_input(path).decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(f"not UTF-8 text ({e.reason} at byte {e.start}); expected a TOML file", file=name) from None
-    except OSError as e:
-        raise InputError(f"cannot read ({e.strerror})", file=name) from None
     try:
         return loads(text)
     except InputError as e:

@@ -15,8 +15,9 @@ class InputError(Exception):
         super().__init__(self.line())
 
     def line(self) -> str:
-        where = ": ".join(part for part in (self.file, self.key) if part)
-        return f"{where}: {self.what}" if where else self.what
+        """One line whatever a file name, key or message holds: a newline or ESC in any is escaped."""
+        where = ": ".join(printable(part) for part in (self.file, self.key) if part)
+        return f"{where}: {printable(self.what)}" if where else printable(self.what)
 
     def located(self, file: str) -> InputError:
         """The same error, naming the file it came from (when it did not already)."""
@@ -29,3 +30,8 @@ class InputError(Exception):
             return self
         what = re.sub(r"`(\w+)`", lambda m: flags.get(m[1], m[0]), self.what)
         return InputError(what, key=flags.get(self.key, self.key))
+
+
+def printable(text: str) -> str:
+    """``text`` with what str.isprintable() rejects escaped as repr() would (``\\n``, ``\\x1b``), without quotes."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -15,6 +15,9 @@ from decimal import Decimal
 from .errors import InputError
 
 SECONDS_PER_VALUE = 30e-6  # one traced value, measured on the bundled files (about 18-37 microseconds)
+# the identity check of a parameter with P paths to E takes about this many seconds per P**1.5 (sympy.diff
+# then expand; measured 0.22 s for dense 2-3-2 (33), 20 s for 4-8-8-1 (986), 198 s for 4-6-6-6-1 (7,146))
+SECONDS_PER_PATH_POWER = 0.028
 
 
 @dataclass(frozen=True)
@@ -31,12 +34,24 @@ LIMITS: dict[str, Limit] = {
                     "exact arithmetic grows with the digits of every value; 100 is beyond any text"),
     "exponent": Limit(300, "as a decimal exponent (1e-300 to 1e300)",
                       "compiled code, checks and runs use float64, whose range ends near 1e308"),
+    "text": Limit(10_000, "characters in a title, source, note or quote",
+                  "text is printed as it is into every document line and report; a page holds about 3,000"),
     "name": Limit(64, "characters in a name", "names reach every document line and generated identifier"),
     "neurons": Limit(1000, "neurons", "the derivation holds one symbolic expression per neuron and edge"),
     "depth": Limit(100, "neurons on the longest path",
                    "the composed error function nests once per layer of the path"),
     "edges": Limit(20_000, "weights (edges)", "every edge is a Leibniz chain in the derivation"),
     "examples": Limit(10_000, "examples", "every example is traced quantity by quantity"),
+    "readings": Limit(16, "readings in a file",
+                      "each reading is a trace of its own, and every claim is checked under each and, where it fails, "
+                      "against every other: 1,000 claims under 16 readings, none holding, take about 20 s and a 21 MB "
+                      "report"),
+    "claims": Limit(1000, "claims in a file",
+                    "each claim is checked under every reading and a failing one against every alternative "
+                    "convention: 1,000 failing claims of seed003_chain take about 1.5 s and a 0.9 MB report"),
+    "file_bytes": Limit(16 * 2**20, "bytes in an input file",
+                        "a file is read whole, then scanned and parsed: 10,000 examples of 100 inputs (16 bytes a "
+                        "value) are 15.6 MiB and take about 7 s; a larger file holds more than any other bound allows"),
     "document_neurons": Limit(400, "neurons in a document",
                               "each neuron is a section of chains and passes: 400 take about 6 s and 1 MB of Markdown, "
                               "1,000 take 2 minutes"),
@@ -48,6 +63,9 @@ LIMITS: dict[str, Limit] = {
     "workers": Limit(64, "data-parallel workers", "a real run starts one process per worker"),
     "steps": Limit(100_000, "steps of a real run",
                    "every step is checked against the compiled averaged update and kept in memory"),
+    "identity": Limit(2_000, "path units (the sum over checked parameters of paths**1.5)",
+                      "--check-identity differentiates the flattened loss, which repeats every path from a parameter "
+                      f"to E, then expands the difference: about {SECONDS_PER_PATH_POWER} s a unit, so about a minute"),
     "work": Limit(1_000_000, "traced values (iterations x examples x quantities)",
                   "the trace evaluates every quantity of every example at every iteration, "
                   f"about {SECONDS_PER_VALUE * 1e6:.0f} microseconds each"),
@@ -156,6 +174,18 @@ def _duration(seconds: float) -> str:
         if seconds >= 2 * size:
             return f"{seconds / size:,.0f} {unit}"
     return f"{seconds:.0f} s"
+
+
+def check_identity(path_counts: dict[str, int]) -> None:
+    """The identity check's cost, from each checked parameter's number of paths, before it starts."""
+    units = round(sum(paths**1.5 for paths in path_counts.values()))
+    bound = limit("identity")
+    if units > bound:
+        worst = max(path_counts, key=path_counts.get)
+        raise InputError(f"the identity check of {_count(len(path_counts), 'parameter')} is {units:,} path units, "
+                         f"about {_duration(units * SECONDS_PER_PATH_POWER)}; it takes at most {bound:,} "
+                         f"(about {_duration(bound * SECONDS_PER_PATH_POWER)}); {worst} alone has "
+                         f"{path_counts[worst]:,} paths: check fewer parameters with `only`", key="check_identity")
 
 
 def check_document(model) -> None:

@@ -15,7 +15,7 @@ from decimal import Decimal
 import sympy as sp
 
 from .errors import InputError
-from .limits import check_decimal, check_integer, limit
+from .limits import LIMITS, check_decimal, check_integer, limit
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 RESERVED = {"E", "delta", "Delta"}
@@ -44,6 +44,8 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # C0 and C1 controls, ta
 def check_text(value: str, key: str) -> str:
     """Text a document or report prints as it is: no control characters, which would reach a
     terminal as commands (an ANSI escape clears the screen or retitles the window)."""
+    if len(value) > limit("text"):
+        raise InputError(f"{len(value):,} characters; expected at most {limit('text'):,} ({LIMITS['text'].why})", key=key)
     if m := CONTROL.search(value):
         raise InputError(f"the text holds the control character U+{ord(m[0]):04X}; expected printable text", key=key)
     return value

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..compiler.compiled import compile as compile_gradients
-from ..core.atomic import write_atomic
+from ..core.atomic import read_input, write_atomic
 from ..core.derivation import derive
 from ..core.errors import InputError
 from ..core.limits import LIMITS, limit
@@ -151,8 +151,9 @@ def _one_line(e: Exception) -> str:
     return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
 
 
-def _culprit(procs, messages, reported: dict[int, int], peer_failed: set[int], timeout: float) -> str:
-    """Which rank broke the run: a crashed one, else one alive but silent (hung)."""
+def _culprit(procs, messages, reported: dict[int, int], peer_failed: set[int], timeout: float, steps: int) -> str:
+    """Which rank broke the run: a crashed one, else one alive but silent (hung); past the last
+    step, the run was finishing (its ranks leaving the process group), not on a step."""
     deadline = time.monotonic() + 2.0  # a crashed peer's exit code may take a moment to be seen
     while True:
         try:  # steps already reported but not yet read count as done
@@ -165,21 +166,23 @@ def _culprit(procs, messages, reported: dict[int, int], peer_failed: set[int], t
         except queue_module.Empty:
             pass
         step = max(reported.values()) + 1  # all-reduce is a barrier: one rank past step s means all are
+        where = f"during step {step}" if step <= steps else f"while finishing, after step {steps}"
         crashed = [(r, p.exitcode) for r, p in enumerate(procs) if p.exitcode not in (None, 0, PEER_FAILED)]
         if crashed:
             r, code = crashed[0]
-            return f"rank {r} exited with code {code} during step {step}"
+            return f"rank {r} exited with code {code} {where}"
         if time.monotonic() > deadline:
             break
         time.sleep(0.05)
     silent = [r for r, p in enumerate(procs) if p.is_alive() and r not in peer_failed]
     r = min(silent, key=lambda k: reported[k]) if silent else min(reported, key=reported.get)
-    return f"rank {r} made no progress on step {step} within {timeout:g} s"
+    on = f"on step {step}" if step <= steps else f"finishing the run after step {steps}"
+    return f"rank {r} made no progress {on} within {timeout:g} s"
 
 
 def read_checkpoint(path: Path, model: Model, workers: int) -> tuple[int, list[float]]:
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(read_input(path, "a symbackprop checkpoint"))
         if data["parameters"] != list(model.parameters) or data["workers"] != workers:
             raise InputError("was written for another network or worker count", file=str(path))
         return int(data["step"]), [float.fromhex(h) for h in data["values"]]
@@ -247,10 +250,10 @@ def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = No
                 raise RunFailed(f"rank {rank} failed during step {reported[rank] + 1}: {payload}")
             if kind == "peer":
                 peer_failed.add(rank)
-                raise RunFailed(_culprit(procs, messages, reported, peer_failed, timeout))
+                raise RunFailed(_culprit(procs, messages, reported, peer_failed, timeout, steps))
             if kind is None:
                 if any(p.exitcode not in (None, 0) for p in procs) or time.monotonic() > deadline:
-                    raise RunFailed(_culprit(procs, messages, reported, peer_failed, timeout))
+                    raise RunFailed(_culprit(procs, messages, reported, peer_failed, timeout, steps))
                 continue
             if kind == "done":
                 done.add(rank)

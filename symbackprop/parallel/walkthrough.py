@@ -74,7 +74,8 @@ def layerwise_section(model: Model, workers: int, sizes, shown) -> Section:
         note = "equal" if difference == 0 else f"differs by {decimal(difference)}"
         steps.append(Step(f"layerwise dE/d{p}", Partial(sp.Symbol("E_layerwise"), sp.Symbol(p)), (), None, {}, lw.gradient[p],
                           note=f"averaged weight gradient {decimal(lw.true[p])}: {note}"))
-    cov = averaging.covariance_identity(workers)
+    cov = averaging.covariance_identity(workers) if workers <= averaging.FACTORED_WORKERS else \
+        f"1/{workers**2} sum over pairs i < j of (delta_i - delta_j)*(a_i - a_j)"
     text = ("Seed 003 averages error terms layer by layer, and a weight's gradient is then the averaged error term times the"
             " averaged input. Averaging weight gradients instead takes the mean of the products. For one weight over"
             f" {workers} workers: mean(delta*a) - mean(delta)*mean(a) = {cov}: the two agree only when the workers' error"

@@ -18,7 +18,7 @@ ACTIVATIONS = {
     "sigmoid": (lambda z: 1.0 / (1.0 + np.exp(-z)), lambda z: (1.0 / (1.0 + np.exp(-z))) * (1.0 / (1.0 + np.exp(z)))),
     "tanh": (np.tanh, lambda z: 1.0 / np.cosh(z) ** 2),
     "identity": (lambda z: z, lambda z: np.ones_like(z)),
-    "softplus": (lambda z: np.log1p(np.exp(z)), lambda z: 1.0 / (1.0 + np.exp(-z))),
+    "softplus": (lambda z: np.logaddexp(0.0, z), lambda z: 1.0 / (1.0 + np.exp(-z))),
 }
 
 # name -> (per-example loss of (Y, P) over axis 1, dloss/dP); P, Y of shape (B, O)

@@ -20,7 +20,7 @@ ACTIVATIONS = {  # name -> f(F, z), F being torch.nn.functional
     "sigmoid": lambda F, z: z.sigmoid(),
     "tanh": lambda F, z: z.tanh(),
     "identity": lambda F, z: z,
-    "softplus": lambda F, z: F.softplus(z, beta=1.0, threshold=1e300),
+    "softplus": lambda F, z: F.softplus(z, beta=1.0, threshold=700.0),  # past 700, log1p(exp(z)) is z in float64
 }
 LOSSES = {
     "half_sse": lambda Y, P: 0.5 * ((P - Y) ** 2).sum(dim=1),

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core.derivation import Derivation
+from ..core.limits import check_identity
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class IdentityReport:
 
 def identity_report(d: Derivation, only: Sequence[str] | None = None) -> IdentityReport:
     d.model.check_parameters(only)
+    check_identity({p: d.path_count(p) for p in (only or d.model.parameters)})
     start = time.perf_counter()
     holds = {p: d.identity(p) for p in (only or list(d.model.parameters))}
     return IdentityReport(holds, time.perf_counter() - start)

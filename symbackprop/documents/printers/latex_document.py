@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from ..formulas.latex import equation, tex_name
 from ..nodes import Network, Walkthrough
 
@@ -26,8 +29,40 @@ SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r
            "ŷ": r"$\hat{y}$", "≈": r"$\approx$", "→": r"$\to$", "·": r"$\cdot$"}
 
 
+# characters pdflatex's utf8 input cannot set in text, as the math or text commands that set them
+MATH_CHARACTERS = {"∂": r"\partial", "∇": r"\nabla", "∑": r"\sum", "∏": r"\prod", "∞": r"\infty", "≤": r"\leq",
+                   "≥": r"\geq", "≠": r"\neq", "±": r"\pm", "×": r"\times", "÷": r"\div", "−": "-", "√": r"\surd",
+                   "∈": r"\in", "⊙": r"\odot", "∘": r"\circ", "⁺": "^{+}", "²": "^{2}", "³": "^{3}", "¹": "^{1}",
+                   "′": r"\prime", "ϵ": r"\epsilon", "ε": r"\varepsilon", "ϑ": r"\vartheta", "ς": r"\varsigma",
+                   "½": r"\tfrac{1}{2}", "°": r"^{\circ}"}
+TEXT_CHARACTERS = {"—": "---", "–": "--", "…": r"\ldots{}", "‘": "`", "’": "'", "“": "``", "”": "''", "\u00a0": "~"}
+GREEK = re.compile(r"GREEK (SMALL|CAPITAL) LETTER ([A-Z]+)$")
+# capital Greek letters that LaTeX (and Greek type) set as the Latin letter
+LATIN_CAPITALS = dict(zip("ALPHA BETA EPSILON ZETA ETA IOTA KAPPA MU NU OMICRON RHO TAU CHI".split(), "ABEZHIKMNOPTX"))
+
+
 def escape(text: str) -> str:
-    return "".join(SPECIAL.get(c, c) for c in text)
+    """File text (a title, a note) as LaTeX: specials escaped, Latin-1 letters as they are, Greek
+    and math symbols as commands, and any other character as its code point, so pdflatex never fails."""
+    return "".join(_character(c) for c in text)
+
+
+def _character(c: str) -> str:
+    if c in SPECIAL:
+        return SPECIAL[c]
+    if c.isascii() or ("\u00c0" <= c <= "\u00ff" and c.isalpha() and c not in "ðÐþÞ"):
+        return c
+    if c in TEXT_CHARACTERS:
+        return TEXT_CHARACTERS[c]
+    if c in MATH_CHARACTERS:
+        return f"${MATH_CHARACTERS[c]}$"
+    greek = GREEK.match(unicodedata.name(c, ""))
+    if greek:
+        case, name = greek[1], greek[2].replace("LAMDA", "LAMBDA")
+        if case == "CAPITAL":
+            return LATIN_CAPITALS.get(name) or f"$\\{name.capitalize()}$"
+        return "o" if name == "OMICRON" else f"$\\{name.lower()}$"
+    return rf"\texttt{{U+{ord(c):04X}}}"
 
 
 def display(parts: list[tuple[str, str]], note: str = "") -> str:
