@@ -93,9 +93,9 @@ def module_source(d: Derivation, numba: bool = False, workers: int = 1) -> str:
     return source(d, numba=numba, workers=workers)
 
 
-def check(d: Derivation, against: str = "all") -> compiled_check.Report:
+def check(d: Derivation, against: str = "all", progress=None) -> compiled_check.Report:
     """The compiled gradients against the NumPy runtime, PyTorch and finite differences."""
-    return compiled_check.check(d, against=against)
+    return compiled_check.check(d, against=against, progress=progress)
 
 
 def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:

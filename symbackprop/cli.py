@@ -132,7 +132,10 @@ def _sizes(text: str, key: str) -> list[int]:
 
 
 def _check(args: argparse.Namespace) -> int:
-    report = api.check(api.derive(api.load(args.file)), against=args.against)
+    d = api.derive(api.load(args.file))
+    with _bar() as bar:  # a large network's finite differences take a while
+        task = bar.add_task("check", total=None)
+        report = api.check(d, against=args.against, progress=lambda done, total: bar.update(task, completed=done, total=total))
     sys.stdout.write(report.text())
     return 0 if report.ok else 1
 

@@ -25,3 +25,14 @@ def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 @pytest.fixture
 def run_cli():
     return cli
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium (tests/layout.py) for a test module; skipped with the reason when it is missing."""
+    import layout
+
+    if reason := layout.missing("browser"):
+        pytest.skip(reason)
+    with layout.Browser() as b:
+        yield b

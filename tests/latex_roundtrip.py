@@ -24,9 +24,20 @@ def key(name: str) -> str:
     return canonical_key(tex_name(name))
 
 
+# a continuation row's break: the brackets its row leaves open (\right.), the row break and indent, the brackets it reopens
+CONTINUATION = re.compile(r"(\\right\.)*\s*\\\\\s*&\\q?quad\s*((\\left\.)+\{\})?")
+
+
+def joined(latex: str) -> str:
+    """LaTeX with each continuation row (``&\\quad + ...``) joined to the row it continues, the brackets
+    the break closed and reopened taken out: a broken formula as it was printed whole."""
+    return CONTINUATION.sub(" ", latex)
+
+
 def parts(formula: str) -> list[str]:
-    """One display's sides: aligned rows joined, split at each top-level = and \\approx."""
-    text = re.sub(r"\\(begin|end)\{aligned\}|&(?=[=\\])|\\\\(?=\s*&)", " ", formula)
+    """One display's sides: aligned rows joined (continuation rows to the side they continue), split at
+    each top-level = and \\approx."""
+    text = re.sub(r"\\(begin|end)\{aligned\}|&(?=[=\\])|\\\\(?=\s*&)", " ", joined(formula))
     return [p.strip() for p in RELATION.split(" ".join(text.split()))]
 
 

@@ -93,13 +93,29 @@ def test_markdown_math_balances_and_every_formula_parses_back_to_the_derived_one
 def test_terminal_golden_matches_the_command_and_the_hand_checked_numbers():
     golden = (GENERATED / "seed003_chain.txt").read_text(encoding="utf-8")
     assert cli("derive", str(SEED_CHAIN)).stdout == golden
-    assert "z_a = b0*w_a0 + w_a1*x1 + w_a2*x2 + w_a3*x3 = 1.0*0.6 + 0.1*0.2 + 0.2*0.1 + 0.3*0.4 = 0.76" in golden
-    assert "z_b = a*w_b1 + b0*w_b0 = 0.76*0.4 + 1.0*0.5 = 0.804" in golden
-    assert "E = (y - b)**2/2 = (1.0 - 0.804)**2/2 = 0.019208" in golden
-    assert "= (0.804 - 1.0)*H(0.804) = -0.196" in golden
-    assert "δ_a = ∂E/∂a · ∂a/∂z_a = δ_b*w_b1*H(z_a) = (-0.196)*0.4*H(0.76) = -0.0784" in golden
-    assert "w_b1 = Δw_b1 + w_b1 = 0.089376 + 0.4 = 0.489376" in golden
+    assert "z_a = w_a0 · b_0 + w_a1 · x_1 + w_a2 · x_2 + w_a3 · x_3\n      = 0.6 · 1.0 + 0.1 · 0.2 + 0.2 · 0.1 + 0.3 · 0.4\n" \
+           "      = 0.76" in golden
+    assert "z_b = w_b0 · b_0 + w_b1 · a = 0.5 · 1.0 + 0.4 · 0.76 = 0.804" in golden
+    assert "E = (y − b)²/2 = (1.0 − 0.804)²/2 = 0.019208" in golden
+    assert "= (0.804 − 1.0)·H(0.804) = −0.196" in golden
+    assert "δ_a = ∂E/∂a · ∂a/∂z_a = δ_b·w_b1·H(z_a) = (−0.196)·0.4·H(0.76) = −0.0784" in golden
+    # the gradient through the error term already computed: 0.0784 * 0.2 = 0.01568
+    assert "= δ_a · x_1\n           = (−0.0784) · 0.2\n           = −0.01568" in golden
+    assert "Δw_b1 = η · ∂E/∂w_b1 = (−0.6) · (−0.14896) = 0.089376" in golden
+    assert "w_b1 = w_b1 + Δw_b1 = 0.4 + 0.089376 = 0.489376" in golden
     assert max(len(line) for line in golden.splitlines()) <= 100
+
+
+def test_the_readme_sample_is_the_commands_output():
+    """Each block of the README's sample (between its '...' lines) is a run of the command's own lines."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = "$ symbackprop derive derivations/seed003_chain.toml --only w_a1"
+    sample = readme.split(command + "\n")[1].split("```")[0]
+    output = cli("derive", str(SEED_CHAIN), "--only", "w_a1").stdout
+    blocks = [b.strip("\n") for b in sample.split("...\n") if b.strip()]
+    assert len(blocks) >= 2
+    for block in blocks:
+        assert block in output, block
 
 
 def test_generated_documents_are_fresh():
@@ -187,7 +203,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 MEASURE = """<script>
 for (const d of document.querySelectorAll('details')) d.open = true;
 const box = e => { const r = e.getBoundingClientRect(); return [r.width, r.height]; };
-const out = {math: [...document.querySelectorAll('math')].map(box),
+const out = {math: [...document.querySelectorAll('math')].map(box), step: [...document.querySelectorAll('.step')].map(box),
              frac: [...document.querySelectorAll('mfrac')].slice(0, 20).map(f => [box(f)[1], box(f.querySelector('mi, mn'))[1]]),
              svg: [...document.querySelectorAll('svg.network')].map(box)};
 const pre = document.createElement('pre'); pre.id = 'measure'; pre.textContent = JSON.stringify(out);
@@ -209,7 +225,8 @@ def test_html_renders_in_chromium_with_laid_out_mathml(tmp_path):
     page = tmp_path / "chain.html"
     assert cli("derive", str(SEED_CHAIN), "--format", "html", "-o", str(page)).returncode == 0
     html = page.read_text(encoding="utf-8")
-    assert "<script" not in html and not re.search(r"(src|href)=\"(https?:)?//", html)
+    # one inline script (expand all, open for printing), nothing from the network
+    assert re.findall(r"<script[^>]*>", html) == ["<script>"] and not re.search(r"(src|href)=\"(https?:)?//", html)
     shot = tmp_path / "shot.png"
     chromium(tmp_path, "--window-size=1000,1400", f"--screenshot={shot}", page.as_uri())
     image = Image.open(shot).convert("L")
@@ -222,8 +239,9 @@ def test_html_renders_in_chromium_with_laid_out_mathml(tmp_path):
     dom = chromium(tmp_path, "--dump-dom", measured.as_uri())
     data = json.loads(re.search(r'<pre id="measure">(.*?)</pre>', dom, re.S).group(1).replace("&quot;", '"'))
     steps = sum(len(s.steps) for s in seed_walkthrough()[1].sections)
-    assert len(data["math"]) == steps
-    assert all(w > 20 and h > 10 for w, h in data["math"]), data["math"]
+    assert len(data["step"]) == steps  # each step's formula is cut into pieces, one <math> each, that wrap
+    assert all(w > 20 and h > 10 for w, h in data["step"]), data["step"]
+    assert len(data["math"]) >= steps and all(w > 3 and h > 5 for w, h in data["math"]), data["math"]
     # MathML laid out, not shown as inline text: a fraction stands over twice as tall as its letters
     assert data["frac"] and all(frac > 1.8 * letter for frac, letter in data["frac"]), data["frac"]
     assert data["svg"] and data["svg"][0][0] > 300
@@ -291,5 +309,7 @@ def test_sympy_sum_and_product_print_as_sympy_prints_them(node):
     x, k = sp.symbols("x k")
     expr = getattr(sp, node)(x**k + k, (k, 1, 3))
     assert tex(expr) == sp.latex(expr) and tex(expr).startswith(r"\sum" if node == "Sum" else r"\prod")
-    assert plain(expr) == sp.sstr(expr) == f"{node}(k + x**k, (k, 1, 3))"
-    assert mathml(expr) == sp.mathml(expr, printer="presentation")
+    assert sp.sstr(expr) == f"{node}(k + x**k, (k, 1, 3))"
+    assert plain(expr) == f"{node}(k + x^k, (k, 1, 3))"  # SymPy's structure, a reader's power sign
+    typeset = re.sub(r' (mathvariant|stretchy|displaystyle)="[^"]*"', "", mathml(expr))  # only the typesetting added
+    assert typeset == sp.mathml(expr, printer="presentation")

@@ -90,14 +90,6 @@ PRINTED_PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>printe
 <details><summary>Updates</summary><p>the collapsed value 0.98765</p></details></body></html>"""
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if reason := layout.missing("browser"):
-        pytest.skip(reason)
-    with layout.Browser() as b:
-        yield b
-
-
 def page(tmp_path, name, html):
     path = tmp_path / name
     path.write_text(html, encoding="utf-8")

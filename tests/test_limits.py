@@ -132,7 +132,8 @@ def test_rounding_at_any_precision(value, stated, decimals, status):
     assert time.monotonic() - start < 5
 
 
-def test_a_long_trace_shows_progress_on_a_tty(tmp_path):
+def _stderr_on_a_tty(*argv: str) -> tuple[int, bytes]:
+    """A command run with its standard error on a pseudo-terminal: (exit code, what it drew there)."""
     import os
     import pty
     import subprocess
@@ -140,10 +141,7 @@ def test_a_long_trace_shows_progress_on_a_tty(tmp_path):
 
     master, slave = pty.openpty()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
-    out = tmp_path / "long.md"
-    proc = subprocess.Popen([sys.executable, "-m", "symbackprop", "derive",
-                             str(ROOT / "derivations" / "seed003_chain.toml"), "--iterations", "300", "--format", "md",
-                             "-o", str(out)], stderr=slave, stdout=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen([sys.executable, "-m", "symbackprop", *argv], stderr=slave, stdout=subprocess.DEVNULL, env=env)
     os.close(slave)
     seen = b""
     while True:  # read while it runs: a pty drops what nobody read once its last writer closes
@@ -155,10 +153,20 @@ def test_a_long_trace_shows_progress_on_a_tty(tmp_path):
             break
         seen += chunk
     os.close(master)
-    r = proc
-    r.wait(timeout=300)
-    assert r.returncode == 0 and out.read_text().startswith("#")
+    return proc.wait(timeout=300), seen
+
+
+def test_a_long_trace_shows_progress_on_a_tty(tmp_path):
+    out = tmp_path / "long.md"
+    code, seen = _stderr_on_a_tty("derive", str(ROOT / "derivations" / "seed003_chain.toml"), "--iterations", "300",
+                                  "--format", "md", "-o", str(out))
+    assert code == 0 and out.read_text().startswith("#")
     assert b"trace" in seen and b"100%" in seen  # the bar, drawn on the terminal and cleared at the end
+
+
+def test_a_check_shows_progress_on_a_tty():
+    code, seen = _stderr_on_a_tty("check", str(ROOT / "derivations" / "seed003_chain.toml"), "--against", "numpy")
+    assert code == 0 and b"check" in seen and b"100%" in seen
 
 
 def test_an_overflow_in_float64_fails_the_check():
@@ -265,3 +273,17 @@ def test_a_text_past_its_length_is_refused():
     with pytest.raises(InputError, match="10,001 characters; expected at most 10,000") as e:
         loads(seed(('title = "Two ReLU neurons a -> b (seed 003, chapter 2)"', 'title = "' + "t" * 10_001 + '"')))
     assert e.value.key == "title"
+
+
+def test_a_closed_form_network_is_priced_at_its_cost():
+    """Sigmoid values cost about 30 relu ones (0.5-0.85 ms against 17-30 microseconds, measured): the
+    same 2-2-1 net takes 30 times fewer iterations, and 600 of them are refused for sigmoid only."""
+    relu, sigmoid = (symbackprop.dense([2, 2, 1], activation=a) for a in ("relu", "sigmoid"))
+    check_work(relu, 600, "iterations")
+    with pytest.raises(InputError, match="of closed forms") as e:
+        check_work(sigmoid, 600, "iterations")
+    most = int(str(e.value).split("at most ")[-1].split(" iterations")[0].replace(",", ""))
+    values_per_iteration = 66  # traced_values(dense 2-2-1, 1 example) / 2 iterations, counted by hand below
+    # per example: 3 neurons x (5 + 2 inputs) + 2 x 9 parameters = 39; plus 3 x 9 parameters = 27
+    assert 3 * (5 + 2) + 2 * 9 + 3 * 9 == values_per_iteration
+    assert most == 1_000_000 // (30 * values_per_iteration) - 1

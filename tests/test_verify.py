@@ -13,6 +13,7 @@ from conftest import DERIVATIONS
 
 import symbackprop
 from symbackprop.verifier.rounding import judge
+from symbackprop.verifier.status import Status
 
 FILES = ["seed000_chain", "seed001_sigmoid", "seed002_2_2_1", "seed003_chain", "seed003_neuron", "seed004_pytorch"]
 
@@ -175,7 +176,7 @@ def test_cli_all_files(run_cli):
     # seed003_chain: 11 number claims and 4 formula claims hold
     assert data[3]["summary"][""] == {"holds": 15, "truncated": 0, "mismatch": 3, "unverifiable": 0, "unparseable": 0}
     md = run_cli("verify", str(DERIVATIONS / "seed003_neuron.toml"), "--format", "md")
-    assert md.returncode == 0 and "| `a_t` | 1 | holds |" in md.stdout
+    assert md.returncode == 0 and "| a\\_t | 1 | holds |" in md.stdout  # file text is escaped (reports._inert)
 
 
 CHAIN = (DERIVATIONS / "seed003_chain.toml").read_text().split("[[claims]]")[0]
@@ -206,3 +207,158 @@ def test_a_softplus_output_must_be_positive(stated, status, solved, tmp_path):
     result = next(r for r in symbackprop.verify(path).results if r.claim.quantity == "Delta_w_b1")
     assert result.status == status and f"needs a_a = {solved}" in result.local
     assert ("outside softplus's range (0, oo)" in result.local) == (status == "mismatch")
+
+
+# -- what a claim's quantity name may be: each wrong index says what is valid ---------------------
+BACKWARD = ("belongs to the backward pass (error terms, gradients, adjustments and their chain factors), computed once "
+            "per update, so it exists {at} only (iterations = {n}); @{last} holds only the forward pass after the last "
+            "update: z_, a_, E and the parameters")
+
+
+@pytest.mark.parametrize("file, quantity, message", [
+    # seed003_chain: iterations = 1, one example; the backward pass exists at @1 only, the forward pass at @1..@2
+    ("seed003_chain", "delta_a@2", "'delta_a@2': iteration 2 is beyond this trace; delta_a "
+     + BACKWARD.format(at="at @1", n=1, last=2)),
+    ("seed003_chain", "dE/dw_b1@2", "'dE/dw_b1@2': iteration 2 is beyond this trace; dE/dw_b1 "
+     + BACKWARD.format(at="at @1", n=1, last=2)),
+    ("seed003_chain", "Delta_w_a1@2", "'Delta_w_a1@2': iteration 2 is beyond this trace; Delta_w_a1 "
+     + BACKWARD.format(at="at @1", n=1, last=2)),
+    ("seed003_chain", "dz_b/da_a@2", "'dz_b/da_a@2': iteration 2 is beyond this trace; dz_b/da_a "
+     + BACKWARD.format(at="at @1", n=1, last=2)),
+    ("seed003_chain", "z_a@3", "'z_a@3': iteration 3 is beyond this trace; z_a exists at @1..@2 (iterations = 1: "
+     "@2 is the forward pass with the parameters after the last update)"),
+    ("seed003_chain", "w_b1@5", "'w_b1@5': iteration 5 is beyond this trace; w_b1 exists at @1..@2 (iterations = 1: "
+     "@2 is the forward pass with the parameters after the last update)"),
+    ("seed003_chain", "w_b1@0", "'w_b1@0': no iteration 0; iterations are numbered from 1 (@1 is the first pass, with "
+     "the initial parameters): w_b1 exists at @1..@2"),
+    ("seed003_chain", "delta_b@0", "'delta_b@0': no iteration 0; iterations are numbered from 1 (@1 is the first pass, "
+     "with the initial parameters): delta_b exists at @1"),
+    ("seed003_chain", "z_a[0]", "'z_a[0]': no example 0; this file has one example: expected [1], or no index"),
+    ("seed003_chain", "z_a[2]", "'z_a[2]': no example 2; this file has one example: expected [1], or no index"),
+    ("seed003_chain", "w_b1[1]", "'w_b1[1]': w_b1 is one value for the whole batch, with no example index; expected w_b1"),
+    ("seed003_chain", "Delta_w_b1[1]", "'Delta_w_b1[1]': Delta_w_b1 is one value for the whole batch, with no example "
+     "index; expected Delta_w_b1"),
+    ("seed003_chain", "z_q", "'z_q' names no quantity of this network; expected a name like z_a, a_a, delta_a, dE/da_a, "
+     "E, dE/dw_a0, Delta_w_a0 or w_a0 (docs/format.md, Quantity names)"),
+    ("seed003_chain", "delta_bb", "'delta_bb' names no quantity of this network; did you mean delta_b or delta_a? expected a name "
+     "like z_a, a_a, delta_a, dE/da_a, E, dE/dw_a0, Delta_w_a0 or w_a0 (docs/format.md, Quantity names)"),
+    # shared_weight_batch: iterations = 2, two examples
+    ("shared_weight_batch", "z_h1", "'z_h1': z_h1 has one value per example, so it needs an example index [k]; "
+     "expected z_h1[1]..z_h1[2]"),
+    ("shared_weight_batch", "z_h1@3", "'z_h1@3': z_h1 has one value per example, so it needs an example index [k]; "
+     "expected z_h1[1]@3..z_h1[2]@3"),
+    ("shared_weight_batch", "z_h1[3]", "'z_h1[3]': no example 3; examples are numbered from 1: expected [1]..[2] "
+     "(this file has 2)"),
+    ("shared_weight_batch", "z_h1[0]@2", "'z_h1[0]@2': no example 0; examples are numbered from 1: expected [1]..[2] "
+     "(this file has 2)"),
+    ("shared_weight_batch", "delta_h1[1]@3", "'delta_h1[1]@3': iteration 3 is beyond this trace; delta_h1 "
+     + BACKWARD.format(at="at @1..@2", n=2, last=3)),
+    ("shared_weight_batch", "E@4", "'E@4': iteration 4 is beyond this trace; E exists at @1..@3 (iterations = 2: "
+     "@3 is the forward pass with the parameters after the last update)"),
+])
+def test_a_wrong_quantity_name_says_what_is_valid(tmp_path, file, quantity, message):
+    body = (DERIVATIONS / f"{file}.toml").read_text().split("\n[[claims]]")[0]
+    path = tmp_path / "bad.toml"
+    path.write_text(body + f'\n[[claims]]\nquantity = "{quantity}"\nstated = "0.4"\nsource = "x.txt:1"\nquote = "q"\n')
+    with pytest.raises(symbackprop.InputError) as e:
+        symbackprop.verify(path)
+    assert e.value.line() == f"{path}: claims[0].quantity: {message}"
+
+
+@pytest.mark.parametrize("quantity, message", [
+    ("delta_a", "'delta_a': this trace has no backward pass (iterations = 0, no update): error terms, gradients, "
+     "adjustments and their chain factors exist only at iterations 1..N of N >= 1 updates; here only the forward pass "
+     "@1 (z_, a_, E and the parameters)"),
+    ("dE/dw_b1", "'dE/dw_b1': this trace has no backward pass (iterations = 0, no update): error terms, gradients, "
+     "adjustments and their chain factors exist only at iterations 1..N of N >= 1 updates; here only the forward pass "
+     "@1 (z_, a_, E and the parameters)"),
+    ("z_a@2", "'z_a@2': iteration 2 is beyond this trace; z_a exists at @1 (iterations = 0: no update, only the "
+     "forward pass with the initial parameters)"),
+])
+def test_a_file_without_updates_has_no_backward_quantity(tmp_path, quantity, message):
+    body = CHAIN.replace("iterations = 1", "iterations = 0", 1)
+    assert body != CHAIN
+    path = tmp_path / "bad.toml"
+    path.write_text(body + f'[[claims]]\nquantity = "{quantity}"\nstated = "0.4"\nsource = "x.txt:1"\nquote = "q"\n')
+    with pytest.raises(symbackprop.InputError) as e:
+        symbackprop.verify(path)
+    assert e.value.line() == f"{path}: claims[0].quantity: {message}"
+
+
+def test_a_local_input_is_located_at_its_key(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(CHAIN + '[[claims]]\nquantity = "delta_a"\nstated = "-0.0784"\nsource = "x.txt:1"\nquote = "q"\n'
+                    'local = { "delta_b@2" = "-0.196" }\n')
+    with pytest.raises(symbackprop.InputError) as e:
+        symbackprop.verify(path)
+    assert e.value.key == "claims[0].local.delta_b@2" and "delta_b belongs to the backward pass" in e.value.what
+    assert "so it exists at @1 only (iterations = 1)" in e.value.what
+
+
+# -- each alternative tried once -------------------------------------------------------------------
+SHARED_BIAS = """title = "two hidden neurons share one bias weight; the output's bias weight is also its additive bias"
+[network]
+inputs = ["x1", "x2"]
+constants = { one = 1.0 }
+[[network.neurons]]
+name = "h1"
+activation = "sigmoid"
+inputs = ["one", "x1", "x2"]
+weights = ["wb", "w11", "w12"]
+[[network.neurons]]
+name = "h2"
+activation = "sigmoid"
+inputs = ["one", "x1", "x2"]
+weights = ["wb", "w21", "w22"]
+[[network.neurons]]
+name = "o"
+activation = "sigmoid"
+inputs = ["one", "h1", "h2"]
+weights = ["wc", "v1", "v2"]
+bias = "wc"
+[parameters]
+wb = 0.1
+wc = 0.2
+w11 = 0.3
+w12 = 0.4
+w21 = 0.5
+w22 = 0.6
+v1 = 0.7
+v2 = 0.8
+[loss]
+function = "half_sse"
+[training]
+learning_rate = 0.5
+iterations = 1
+[[examples]]
+inputs = { x1 = 1.0, x2 = 0.5 }
+targets = { o = 1.0 }
+[[claims]]
+quantity = "E"
+stated = "0.123"
+source = "x.txt:1"
+quote = "q"
+"""
+
+
+def test_a_shared_bias_weight_is_swapped_once(tmp_path, run_cli):
+    """The bias parameters are wb (the constant input's weight in h1 and in h2) and wc (o's constant-input
+    weight and its additive bias): one pair, so one swap, tried and reported once."""
+    path = tmp_path / "shared.toml"
+    path.write_text(SHARED_BIAS)
+    (r,) = symbackprop.verify(path).results
+    assert r.status is Status.MISMATCH and not r.explained
+    assert [t for t in r.tried if t.startswith("bias values swapped")] == ["bias values swapped: wb = 0.2, wc = 0.1"]
+    assert len(r.tried) == len(set(r.tried))
+    out = run_cli("verify", str(path))
+    assert out.returncode == 1
+    assert out.stdout.count("bias values swapped") == 1 and out.stdout.count("tried:") == 1
+    md = run_cli("verify", str(path), "--format", "md").stdout
+    assert md.count("bias values swapped") == 1 and md.count("tried\\:") == 1  # ":" escaped in Markdown
+
+
+def test_the_bundled_mismatches_list_each_alternative_once():
+    for name in FILES:
+        for r in symbackprop.verify(DERIVATIONS / f"{name}.toml").results:
+            assert len(r.tried) == len(set(r.tried)), (name, r.claim.quantity)
+            assert len(r.diagnosis) == len(set(r.diagnosis)), (name, r.claim.quantity)

@@ -107,8 +107,9 @@ def _error(got: np.ndarray, ref: np.ndarray, floor: float = FLOOR) -> float:
     return float(np.max(np.abs(got - ref)) / max(float(np.max(np.abs(ref))), floor))
 
 
-def check(derivation: Derivation, against: str = "all", seed: int = 0) -> Report:
-    """Compare; against is numpy, torch, fd or all (all skips torch when it is not installed)."""
+def check(derivation: Derivation, against: str = "all", seed: int = 0, progress=None) -> Report:
+    """Compare; against is numpy, torch, fd or all (all skips torch when it is not installed).
+    ``progress(done, total)``, if given, is called after each comparison (a long check on a TTY)."""
     names = ("numpy", "torch", "fd") if against == "all" else (against,)
     if any(n not in TOLERANCE for n in names):
         raise InputError(f"unknown reference {against!r}; expected numpy, torch, fd or all", key="against")
@@ -130,16 +131,20 @@ def check(derivation: Derivation, against: str = "all", seed: int = 0) -> Report
             refs[name] = lambda p, X, Y: finite_differences(runtime.loss, p, X, Y)
     worst: dict[tuple[str, str], float] = {}
     with np.errstate(all="ignore"):  # an overflow is reported below, as a row that is not finite
-        _compare(compiled, model, refs, worst, seed)
+        _compare(compiled, model, refs, worst, seed, progress)
     rows = [Row(name, g, e, TOLERANCE[name]) for (name, g), e in worst.items()]
     return Report(rows, absent)
 
 
-def _compare(compiled, model, refs: dict, worst: dict, seed: int) -> None:
+def _compare(compiled, model, refs: dict, worst: dict, seed: int, progress=None) -> None:
     by_group = groups(model)
+    total, done = (1 + len(BATCHES)) * len(refs), 0
     for params, X, Y in cases(compiled, model, seed):
         value, grad = compiled(params, X, Y)
         for name, ref in refs.items():
+            done += 1
+            if progress is not None:
+                progress(done, total)
             ref_value, ref_grad = ref(params, X, Y)
             floor = max(FLOOR, FD_FLOOR * max(1.0, abs(value))) if name == "fd" else FLOOR
             errors = {"loss": _error(np.array([value]), np.array([ref_value]), floor)}

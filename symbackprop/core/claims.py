@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .errors import InputError
-from .limits import limit
+from .limits import LIMITS, limit
 from .values import check_text, known_keys, rational, tables
 
 CLAIM_KEYS = {"quantity", "stated", "source", "quote", "note", "status", "reason", "local", "solve", "readings",
@@ -79,6 +79,13 @@ class Reading:
     constants: dict[str, sp.Rational] = field(default_factory=dict)
 
 
+def _counted(count: int, name: str) -> None:
+    """A file's readings and claims are bounded (limits.py), before any is parsed; the key is the table's own."""
+    bound = LIMITS[name]
+    if count > bound.value:
+        raise InputError(f"{count:,} {bound.unit}; expected at most {bound.value:,} ({bound.why})", key=name)
+
+
 def _text(raw: dict, name: str, key: str, required: bool = True) -> str:
     value = raw.get(name)
     if value is None and not required:
@@ -93,6 +100,7 @@ def parse_readings(raw: object) -> dict[str, Reading]:
     """The file's ``[readings.NAME]`` tables; that they override the file's own names Model checks."""
     if not isinstance(raw, dict):
         raise InputError("expected [readings.NAME] tables", key="readings")
+    _counted(len(raw), "readings")
     readings = {}
     for name, table in raw.items():
         key = f"readings.{name}"
@@ -115,6 +123,7 @@ def parse_claims(raw_claims: object, readings: Collection[str]) -> tuple[Claim, 
     """The file's claim tables as Claims; every malformed key a located InputError."""
     if not isinstance(raw_claims, list) or not all(isinstance(c, dict) for c in raw_claims):
         raise InputError("expected [[claims]] tables", key="claims")
+    _counted(len(raw_claims), "claims")
     claims = []
     for i, (key, raw) in enumerate(tables(raw_claims, CLAIM_KEYS, "claims", "expected a table")):
         claims.append(_formula_claim(i, raw, key, readings) if "formula" in raw else _number_claim(i, raw, key, readings))

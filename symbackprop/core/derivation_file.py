@@ -156,6 +156,7 @@ def from_dict(data: dict) -> Model:
         trained=trained,
         title=_text(data.get("title", ""), "title"),
         source=_text(data.get("source", ""), "source"),
+        notes=_text(data.get("notes", ""), "notes"),
         claims=claims,
         readings=readings,
     )

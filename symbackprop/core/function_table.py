@@ -33,6 +33,12 @@ class Activation:
     range: tuple[sp.Expr, sp.Expr, bool]  # (low, high, whether low itself is a value): what a(z) can be
     names: tuple[str, ...] = ()  # what texts call it when they apply it, f(z) or f'(z)
     convention: str = ""  # the choice made at a kink, stated in the documents
+    trace_weight: int = 1  # a traced value's cost against a piecewise-linear one's (limits.check_work)
+
+
+# a sigmoid, tanh or softplus value is a closed form the trace simplifies and measures: 0.5-0.85 ms a
+# value against 17-30 microseconds for relu (dense 2-2-1, 200 examples, one iteration)
+CLOSED_FORM_WEIGHT = 30
 
 
 def _sigmoid(z):
@@ -70,6 +76,7 @@ ACTIVATIONS: dict[str, Activation] = {
             numpy=_np_sigmoid,
             range=(sp.Integer(0), sp.Integer(1), False),
             names=("sigma", "sigmoid"),
+            trace_weight=CLOSED_FORM_WEIGHT,
         ),
         Activation(
             "tanh",
@@ -78,6 +85,7 @@ ACTIVATIONS: dict[str, Activation] = {
             numpy=np.tanh,
             range=(sp.Integer(-1), sp.Integer(1), False),
             names=("tanh",),
+            trace_weight=CLOSED_FORM_WEIGHT,
         ),
         Activation(
             "identity",
@@ -92,6 +100,7 @@ ACTIVATIONS: dict[str, Activation] = {
             derivative=lambda z, a: _sigmoid(z),
             numpy=lambda z: np.logaddexp(0.0, z),
             range=(sp.Integer(0), sp.oo, False),
+            trace_weight=CLOSED_FORM_WEIGHT,
         ),
     )
 }

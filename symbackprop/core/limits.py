@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from . import function_table
 from .errors import InputError
 
 SECONDS_PER_VALUE = 30e-6  # one traced value, measured on the bundled files (about 18-37 microseconds)
@@ -66,9 +67,9 @@ LIMITS: dict[str, Limit] = {
     "identity": Limit(2_000, "path units (the sum over checked parameters of paths**1.5)",
                       "--check-identity differentiates the flattened loss, which repeats every path from a parameter "
                       f"to E, then expands the difference: about {SECONDS_PER_PATH_POWER} s a unit, so about a minute"),
-    "work": Limit(1_000_000, "traced values (iterations x examples x quantities)",
+    "work": Limit(1_000_000, "traced values (iterations x examples x quantities), a closed form's counting 30",
                   "the trace evaluates every quantity of every example at every iteration, "
-                  f"about {SECONDS_PER_VALUE * 1e6:.0f} microseconds each"),
+                  f"about {SECONDS_PER_VALUE * 1e6:.0f} microseconds each, a sigmoid, tanh or softplus value about 1 ms"),
 }
 
 
@@ -154,14 +155,18 @@ def traced_values(model, iterations: int) -> int:
 
 
 def check_work(model, iterations: int, key: str) -> None:
-    """The trace's cost, estimated from the network's size before it starts."""
+    """The trace's cost, estimated from the network's size and activations before it starts: a
+    value of a closed form (sigmoid, tanh, softplus) costs ``trace_weight`` piecewise-linear ones."""
+    weight = max((function_table.activation(n.activation).trace_weight for n in model.neurons), default=1)
     values = traced_values(model, iterations)
-    bound = limit("work")
-    if values > bound:
-        raise InputError(f"{iterations:,} iterations of {_count(len(model.examples), 'example')} are {values:,} traced values, "
-                         f"about {_duration(values * SECONDS_PER_VALUE)}; the trace takes at most {bound:,} "
-                         f"(about {_duration(bound * SECONDS_PER_VALUE)}): "
-                         f"at most {bound // max(1, values // (iterations + 1)) - 1:,} iterations here",
+    units, bound = values * weight, limit("work")
+    if units > bound:
+        kind = f" of closed forms (each about {weight} times a piecewise-linear one)" if weight > 1 else ""
+        per_iteration = max(1, units // (iterations + 1))
+        raise InputError(f"{iterations:,} iterations of {_count(len(model.examples), 'example')} are {values:,} traced values"
+                         f"{kind}, about {_duration(units * SECONDS_PER_VALUE)}; the trace takes at most {bound:,} "
+                         f"units (about {_duration(bound * SECONDS_PER_VALUE)}): "
+                         f"at most {max(bound // per_iteration - 1, 0):,} iterations here",
                          key=key)
 
 

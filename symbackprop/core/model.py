@@ -59,6 +59,7 @@ class Model(Displayed):
     trained: list[str] | None = None  # None: every parameter
     title: str = ""
     source: str = ""
+    notes: str = ""  # what the file says about its example (where its numbers come from), shown in documents
     claims: tuple[Claim, ...] = ()  # what the text states, parsed and validated at load (claims.py)
     readings: dict[str, Reading] = field(default_factory=dict)  # [readings.NAME]: values a reading gives differently
 

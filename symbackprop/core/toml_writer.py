@@ -86,6 +86,8 @@ def dumps(model) -> str:
         out.append(f"title = {_string(model.title)}")
     if model.source:
         out.append(f"source = {_string(model.source)}")
+    if model.notes:
+        out.append(f"notes = {_string(model.notes)}")
     out += ["", "[network]", f"inputs = {_list(model.inputs)}"]
     if model.constants:
         out.append(f"constants = {_inline(model.constants)}")

@@ -9,6 +9,7 @@ value after the first update). Batch quantities (E, dE/dp, Delta_p, p) also exis
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ MAX_EXACT_OPS = 80  # beyond this a closed form (nested exp/tanh) is carried as 
 MAX_EXACT_BITS = 1024  # beyond this (about 300 digits) a Rational is carried as a 50-digit Float too
 MAX_EXACT_NESTING = 2  # sigmoid of a sigmoid stays exact; deeper, SymPy's own assumption queries on the
 # next step grow exponentially with the nesting (a chain of 10 sigmoids: 88 s), so it is carried as a Float
+MAX_SUGGESTED = 20_000  # names an unknown one is compared with for a 'did you mean' (difflib is linear in them)
 PRECISION = 50  # digits of a value carried as a Float
 EXTREME = sp.Float("1e300")  # a power inside a closed form beyond this magnitude: carried as a Float
 
@@ -36,6 +38,11 @@ class Key:
     def __str__(self) -> str:
         ex = f"[{self.example}]" if self.example is not None else ""
         return f"{self.name}{ex}@{self.iteration}"
+
+
+def _at(most: int) -> str:
+    """The iterations 1..most, as a message names them."""
+    return "at @1" if most == 1 else f"at @1..@{most}"
 
 
 def _nesting(value: sp.Expr) -> int:
@@ -149,33 +156,71 @@ class Trace:
 
     # -- lookup -------------------------------------------------------------------------------
     def key(self, text: str) -> Key:
-        """The Key a quantity name means; a located InputError for a name that means nothing."""
+        """The Key a quantity name means; a located InputError for a name that means nothing, saying what
+        would be valid: the examples 1..n, and the iterations the name exists at (forward values and
+        parameters at 1..N+1, the backward pass's quantities at 1..N: there is no update after the last)."""
         m = NAME.match(text.strip())
         if not m:
             raise InputError(f"{text!r} is not a quantity name; expected NAME, NAME[k] or NAME@t", key="quantity")
         name, example = m["name"], m["example"]
         t = int(m["iteration"]) if m["iteration"] else 1
-        last = self.iterations + 1
-        if not 1 <= t <= last:
-            raise InputError(f"{text!r}: iteration {t} is beyond this trace; expected 1..{last}", key="quantity")
+        count = len(self.model.examples)
         if example is not None:
             k = int(example)
-            if not 1 <= k <= len(self.model.examples):
-                raise InputError(f"{text!r}: no example {k}; expected 1..{len(self.model.examples)}", key="quantity")
+            if not 1 <= k <= count:
+                valid = ("this file has one example: expected [1], or no index" if count == 1 else
+                         f"examples are numbered from 1: expected [1]..[{count}] (this file has {count})")
+                raise InputError(f"{text!r}: no example {k}; {valid}", key="quantity")
             key = Key(name, k, t)
         elif Key(name, None, t) in self.values:
             key = Key(name, None, t)
-        elif len(self.model.examples) == 1:
+        elif count == 1:
             key = Key(name, 1, t)
         else:
             key = Key(name, None, t)
-        if key not in self.values:
-            known = {k.name for k in self.values}
-            if name in known:
-                why = "needs an example index [k]" if example is None else f"has no value at iteration {t}"
-                raise InputError(f"{text!r} {why}", key="quantity")
-            raise InputError(f"{text!r} names no quantity of this network; expected e.g. z_<neuron>, dE/d<parameter>", key="quantity")
-        return key
+        if key in self.values:
+            return key
+        iterations = {q.iteration for q in self.values if q.name == name}
+        at = "" if t == 1 else f"@{t}"
+        if not iterations:
+            raise InputError(f"{text!r}{self._names_hint(name)}", key="quantity")
+        if t not in iterations:
+            raise InputError(f"{text!r}: {self._iteration_hint(name, t, max(iterations))}", key="quantity")
+        if example is None:
+            raise InputError(f"{text!r}: {name} has one value per example, so it needs an example index [k]; "
+                             f"expected {name}[1]{at}..{name}[{count}]{at}", key="quantity")
+        raise InputError(f"{text!r}: {name} is one value for the whole batch, with no example index; "
+                         f"expected {name}{at}", key="quantity")
+
+    def _iteration_hint(self, name: str, t: int, most: int) -> str:
+        """Why ``name@t`` does not exist (``name`` exists at 1..most), for key()'s message."""
+        n, last = self.iterations, self.iterations + 1
+        if t == 0:
+            return (f"no iteration 0; iterations are numbered from 1 (@1 is the first pass, with the initial "
+                    f"parameters): {name} exists {_at(most)}")
+        if most == last:
+            after = ("no update, only the forward pass with the initial parameters" if n == 0 else
+                     f"@{last} is the forward pass with the parameters after the last update")
+            return f"iteration {t} is beyond this trace; {name} exists {_at(last)} (iterations = {n}: {after})"
+        return (f"iteration {t} is beyond this trace; {name} belongs to the backward pass (error terms, "
+                f"gradients, adjustments and their chain factors), computed once per update, so it exists "
+                f"{_at(most)} only (iterations = {n}); @{last} holds only the forward pass after the last update: "
+                f"z_, a_, E and the parameters")
+
+    def _names_hint(self, name: str) -> str:
+        """What a name that means nothing could have been, for key()'s message."""
+        if self.iterations == 0 and re.fullmatch(r"(delta|Delta)_.+|d[^/]+/d.+", name):
+            return (": this trace has no backward pass (iterations = 0, no update): error terms, gradients, "
+                    "adjustments and their chain factors exist only at iterations 1..N of N >= 1 updates; "
+                    "here only the forward pass @1 (z_, a_, E and the parameters)")
+        neuron = self.derivation.order[0].name if self.derivation.order else "a"
+        parameter = next(iter(self.model.parameters), "w")
+        known = sorted({q.name for q in self.values})
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.75) if len(known) <= MAX_SUGGESTED else []
+        like = f"did you mean {' or '.join(close)}? " if close else ""
+        return (f" names no quantity of this network; {like}expected a name like z_{neuron}, a_{neuron}, "
+                f"delta_{neuron}, dE/da_{neuron}, E, dE/d{parameter}, Delta_{parameter} or {parameter} "
+                "(docs/format.md, Quantity names)")
 
     def __getitem__(self, text: str) -> sp.Expr:
         return self.values[self.key(text)]

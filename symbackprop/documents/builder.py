@@ -11,6 +11,7 @@ from ..core.decimals import decimal
 from ..core.derivation import Derivation, Factor
 from ..core.model import UPDATE_RULES
 from ..core.trace import Key, Trace
+from . import notation
 from .nodes import Factors, Network, Partial, Section, Step, Terms, Walkthrough
 from .plots import plots as plot_data
 
@@ -21,6 +22,7 @@ class _Builder:
     def __init__(self, d: Derivation, trace: Trace, only: Sequence[str] | None) -> None:
         self.d, self.trace, self.model = d, trace, d.model
         self.model.check_parameters(only)
+        notation.check_distinct([*d.symbols, *(n.name for n in d.order), *d.symbol_of])
         self.shown = list(only) if only else list(self.model.parameters)
 
     def env(self, k: int | None, t: int) -> dict[sp.Symbol, sp.Expr]:
@@ -44,7 +46,7 @@ class _Builder:
         steps = []
         for n in d.order:
             act = d.activation[n.name]
-            steps.append(Step(f"z_{n.name}", d.z[n.name], (d.z_expr[n.name],)))
+            steps.append(Step(f"z_{n.name}", d.z[n.name], (weighted_sum(d, n),)))
             steps.append(Step(f"a_{n.name}", d.a[n.name], (d.a_expr[n.name],), note=act.convention))
         steps.append(Step("E", d.E, (d.loss,), note=f"loss {m.loss}: {d.loss_function.description}"))
         text = [
@@ -56,6 +58,7 @@ class _Builder:
         ]
         if m.trained is not None:
             text.append("Trained: " + ", ".join(m.trained) + "; the others are held fixed.")
+        text += [f"{label}: {value}" for label, value in (("Source", m.source), ("Notes", m.notes)) if value]
         return Section("The network", tuple(steps), tuple(text))
 
     def forward(self, k: int, t: int) -> list[Step]:
@@ -63,7 +66,8 @@ class _Builder:
         steps = []
         for n in d.order:
             name = n.name
-            steps.append(Step(f"z_{name}[{k}]@{t}", d.z[name], (d.z_expr[name],), d.z_expr[name], env, env[d.z[name]]))
+            total = weighted_sum(d, n)
+            steps.append(Step(f"z_{name}[{k}]@{t}", d.z[name], (total,), total, env, env[d.z[name]]))
             steps.append(Step(f"a_{name}[{k}]@{t}", d.a[name], (d.a_expr[name],), d.a_expr[name], env, env[d.a[name]]))
         e = self.trace.values[Key("E", k, t)]
         steps.append(Step(f"E[{k}]@{t}", d.E, (d.loss,), d.loss, env, e))
@@ -109,17 +113,18 @@ class _Builder:
             delta = d.deltas[name]
             chain = Factors((dE_da, partial(d, d.activation_factor[name])))
             steps.append(Step(f"delta_{name}[{k}]@{t}", d.delta_symbol[name], (chain, delta), delta, env, env[d.delta_symbol[name]],
-                              note="error term dE/dz"))
+                              note="error term ∂E/∂z"))
         for p in self.shown:
             steps.append(self.chain_step(p, k, t, env))
         return steps
 
     def chain_step(self, p: str, k: int, t: int, env: dict) -> Step:
+        """The Leibniz chain and its local factors as formulas; the numbers go into the error-term
+        form (δ_a · x1 = (−0.0784) · 0.2), through the error terms the steps above computed."""
         d = self.d
         forms, note = chain_forms(d, p)
-        substitution = forms[1]  # the local factors, or the error-term form when not every path is shown
         value = self.trace.values[Key(f"dE/d{p}", k, t)]
-        return Step(f"dE/d{p}[{k}]@{t}", Partial(d.E, d.symbols[p]), forms, substitution, env, value, note)
+        return Step(f"dE/d{p}[{k}]@{t}", Partial(d.E, d.symbols[p]), forms, forms[-1], env, value, note)
 
     def updates(self, t: int) -> Section:
         d, m, v = self.d, self.model, self.trace.values
@@ -129,15 +134,16 @@ class _Builder:
         steps = []
         for p in self.shown:
             g = sp.Symbol(f"dE/d{p}")
-            step_rhs = sign * rate * g
+            step_rhs = Factors((sign * rate, g))  # η first, as texts write the rule
             env = {rate: m.learning_rate, g: v[Key(f"dE/d{p}", None, t)], d.symbols[p]: v[Key(p, None, t)]}
             delta = v[Key(f"Delta_{p}", None, t)]
             note = "" if p in trained else "held fixed"
             steps.append(Step(f"Delta_{p}@{t}", sp.Symbol(f"Delta_{p}"), (step_rhs if p in trained else sp.Integer(0),),
                               step_rhs if p in trained else None, env, delta, note))
-            new = d.symbols[p] + sp.Symbol(f"Delta_{p}")
+            new = Terms((d.symbols[p], sp.Symbol(f"Delta_{p}")))
             env2 = {d.symbols[p]: v[Key(p, None, t)], sp.Symbol(f"Delta_{p}"): delta}
-            steps.append(Step(f"{p}@{t + 1}", d.symbols[p], (new,), new, env2, v[Key(p, None, t + 1)], note="new value"))
+            steps.append(Step(f"{p}@{t + 1}", d.symbols[p], (new,), new, env2, v[Key(p, None, t + 1)],
+                              note="new value" if p in trained else "held fixed"))
         return Section(f"Iteration {t}: updates", tuple(steps))
 
 
@@ -194,9 +200,22 @@ def chain_forms(d: Derivation, p: str) -> tuple[tuple, str]:
     paths = d.chain(p, limit=MAX_PATHS_SHOWN)
     leibniz = Terms(tuple(Factors(tuple(partial(d, f) for f in path)) for path in paths))
     if count > len(paths):
-        return (leibniz, d.gradient(p)), f"{count} paths; the first {len(paths)} shown, the value sums all"
+        return (leibniz, error_terms(d, p)), f"{count} paths; the first {len(paths)} shown, the value sums all"
     local = Terms(tuple(Factors(tuple(f.expr for f in path)) for path in paths))
-    return (leibniz, local, d.gradient(p)), ""
+    return (leibniz, local, error_terms(d, p)), ""
+
+
+def weighted_sum(d: Derivation, neuron) -> Terms:
+    """z_n as texts write it: weight · input in the file's order, an additive bias last."""
+    terms = tuple(Factors((d.symbols[w], d.a[s] if s in d.a else d.symbols[s])) for s, w in zip(neuron.inputs, neuron.weights))
+    return Terms(terms + ((d.symbols[neuron.bias],) if neuron.bias else ()))
+
+
+def error_terms(d: Derivation, p: str) -> Terms:
+    """dE/dp as the sum over p's uses of δ_m · input, error term first as texts write it (SymPy's
+    own order would print a·δ_b); an additive bias's term is its error term alone."""
+    return Terms(tuple(Factors((d.delta_symbol[u.neuron],) + (() if u.source == 1 else (u.source,)))
+                       for u in d.uses[p]))
 
 
 def chain(d: Derivation, p: str | None = None) -> Step:

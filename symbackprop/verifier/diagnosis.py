@@ -3,13 +3,15 @@
 Each row of ALTERNATIVES builds modified Models (or a modified trace) and re-traces them; a
 variant *reproduces* a claim when its value holds (or holds truncated) against the stated one.
 The table is the documented list (docs/verify.md); a number no variant reproduces is reported as
-unexplained, with the names of every variant tried.
+unexplained, with the names of every variant tried, each once. The file's other readings are
+alternatives too: their traces are the ones verify runs for them anyway, shared (``reading``), so
+a file of R readings costs R traces and R judgements per claim, not R x R.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import sympy as sp
@@ -42,6 +44,8 @@ class Variant:
     label: str
     build: Callable[[], Trace]
     shift: int = 0  # look the claim up this many iterations later (a step done twice / skipped)
+    reruns: bool = True  # building it runs a trace of its own (a reading's trace is shared: it does not)
+    verdicts: dict = field(default_factory=dict, repr=False)  # (key, stated, decimals) -> (value, Status)
 
     @cached_property
     def trace(self) -> Trace | None:
@@ -51,9 +55,25 @@ class Variant:
             return None
 
     def value(self, key: Key) -> sp.Expr | None:
+        if key.iteration + self.shift < 1:  # a step skipped before the first: nothing to trace for
+            return None
         if self.trace is None:
             return None
         return self.trace.values.get(Key(key.name, key.example, key.iteration + self.shift))
+
+    def verdict(self, key: Key, stated: sp.Rational, decimals: int) -> tuple[sp.Expr, Status] | None:
+        """Its value for the claim and how that value judges against the stated one (None: it has none);
+        remembered, so a reading's variant shared by every other reading judges each claim once."""
+        memo = (key, stated, decimals)
+        if memo not in self.verdicts:
+            value = self.value(key)
+            self.verdicts[memo] = None if value is None else (value, judge(value, stated, decimals))
+        return self.verdicts[memo]
+
+
+def reading(name: str, trace: Callable[[], Trace]) -> Variant:
+    """The file's reading ``name`` as an alternative for the others: ``trace()`` is its own trace, already run."""
+    return Variant(f"the {name!r} reading of the text", trace, reruns=False)
 
 
 def _trace(model: Model, extra: int = 0, derivatives: dict | None = None) -> Callable[[], Trace]:
@@ -78,13 +98,14 @@ def _direction(m: Model, d, t) -> list[Variant]:
 
 
 def bias_parameters(m: Model) -> list[str]:
-    """Additive biases and the weights of constant (bias) inputs."""
+    """Additive biases and the weights of constant (bias) inputs, each once (a bias weight two neurons
+    share is one parameter: listed twice, every swap with it would be tried, and reported, twice)."""
     out = []
     for n in m.neurons:
         out += [w for src, w in zip(n.inputs, n.weights) if src in m.constants]
         if n.bias:
             out.append(n.bias)
-    return out
+    return list(dict.fromkeys(out))
 
 
 def _bias_swap(m: Model, d, t) -> list[Variant]:
@@ -151,20 +172,18 @@ ALTERNATIVES: list[tuple[str, Callable]] = [
 ]
 
 
-def variants(model: Model, derivation, trace, readings: dict[str, Model] | None = None,
-             reading: str = "") -> list[Variant]:
-    """Every variant of every alternative, plus the file's other readings."""
+def variants(model: Model, derivation, trace, readings: list[Variant] = ()) -> list[Variant]:
+    """Every variant of every alternative, plus ``readings``: the file's other readings (``reading``),
+    those whose values differ from this one's."""
     out = []
     for _, make in ALTERNATIVES:
         out += make(model, derivation, trace)
-    for name, other in (readings or {}).items():
-        if name != reading and other.parameters != model.parameters:
-            out.append(Variant(f"the {name!r} reading of the text", _trace(other)))
-    return out
+    return out + list(readings)
 
 
-def over_budget(model: Model, count: int) -> str | None:
-    """Why no variant was tried, when re-running the trace ``count`` times would pass the budget."""
+def over_budget(model: Model, variants: list[Variant]) -> str | None:
+    """Why no variant was tried, when re-running the trace once per variant that needs its own would pass the budget."""
+    count = sum(v.reruns for v in variants)
     values = count * traced_values(model, model.iterations)
     if values <= limit("work"):
         return None
@@ -173,14 +192,15 @@ def over_budget(model: Model, count: int) -> str | None:
 
 
 def explain(key: Key, stated: sp.Rational, decimals: int, candidates: list[Variant]) -> tuple[list[str], list[str]]:
-    """(the variants that reproduce the stated number, with their values; every variant tried)."""
-    found, tried = [], []
+    """(the variants that reproduce the stated number, with their values; every variant tried, each label once)."""
+    found, tried, seen = [], [], set()
     for v in candidates:
-        value = v.value(key)
-        if value is None:
+        judged = None if v.label in seen else v.verdict(key, stated, decimals)
+        if judged is None:
             continue
+        value, verdict = judged
+        seen.add(v.label)
         tried.append(v.label)
-        verdict = judge(value, stated, decimals)
         if verdict is not Status.MISMATCH:
             found.append(f"{v.label}: gives {_show(value)}" + (" (truncated)" if verdict is Status.TRUNCATED else ""))
     return found, tried

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import sympy as sp
 
@@ -22,9 +23,27 @@ def _shown(formula: str) -> str:
     return formula if len(formula) <= SHOWN else f"{formula[:SHOWN - 40]} ... ({len(formula):,} characters)"
 
 
-def _html(text: str) -> str:
-    """A text's own < > & shown, not read as HTML, in a Markdown report."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+# the ASCII punctuation that opens inline Markdown (escapes, code spans, emphasis, links and images,
+# strikethrough, math, attribute lists, a heading's closing #s) or takes part in an autolink ("www.",
+# "evil.com", "https:"). Parentheses open nothing once [ ] and ! are escaped (a link needs "](");
+# no block construct can start, as file text never begins a line; "|" is the table's: _row escapes it.
+MARKDOWN = re.compile(r"([\\`*_\[\]{}!~$:.#])")
+LINE_BREAKS = re.compile(r"[ \t]*\n\s*")
+
+
+def _inert(text: str) -> str:
+    """File text (a title, source, quote, note, reason, name, formula) as a Markdown report shows it: as
+    it is, never read as markup. One rule for all of it: a newline becomes a space (a table cell is one
+    line), < > & " become HTML entities, each Markdown punctuation character is backslash-escaped, and
+    an @ is preceded by a word joiner (U+2060), since GFM links a bare e-mail address whatever escapes
+    it holds."""
+    text = MARKDOWN.sub(r"\\\1", LINE_BREAKS.sub(" ", text))
+    return re.sub(r'[&<>"@]', lambda m: "&#8288;@" if m[0] == "@" else ENTITIES[m[0]], text)
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
 def _claim_text(c: Claim) -> str:
@@ -78,9 +97,11 @@ def text(reports: list[FileReport]) -> str:
 
 
 def markdown(reports: list[FileReport]) -> str:
+    """The report as Markdown tables. Everything that comes from a file (or from a command line: the
+    path) goes through _inert; the stated value is a number checked at load, the rest is symbackprop's."""
     out = ["# Verification report", ""]
     for rep in reports:
-        out += [f"## `{rep.path}`: {rep.title}", "",
+        out += [f"## {_inert(rep.path)}: {_inert(rep.title)}", "",
                 "| quantity | stated | status | exact | source | notes |", "| --- | --- | --- | --- | --- | --- |"]
         for r in rep.results:
             c = r.claim
@@ -90,13 +111,13 @@ def markdown(reports: list[FileReport]) -> str:
             notes += [f"diagnosis: {d}" for d in r.diagnosis]
             if _unexplained(r):
                 notes.append("no convention reproduces it; tried: " + "; ".join(r.tried))
-            name = f"${_shown(c.formula)}$" if c.formula else f"`{c.quantity}`"
-            cells = [name, c.stated, f"**{r.status}**" if r.status is Status.MISMATCH else r.status.value,
-                     _exact(r), _html(f"{c.source}: “{c.quote}”"), "<br>".join(map(_html, notes))]
-            out.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+            name = f"formula {_shown(c.formula)}" if c.formula else c.quantity
+            cells = [_inert(name), _inert(c.stated), f"**{r.status}**" if r.status is Status.MISMATCH else r.status.value,
+                     _exact(r), f"{_inert(c.source)}: “{_inert(c.quote)}”", "<br>".join(map(_inert, notes))]
+            out.append(_row(cells))
         out.append("")
         for reading in rep.readings or [None]:
-            label = f" ({reading} reading)" if reading else ""
+            label = f" ({_inert(reading)} reading)" if reading else ""
             out.append(f"Summary{label}: " + ", ".join(f"{n} {s}" for s, n in rep.counts(reading).items()) + ".")
             out.append("")
     return "\n".join(out)

@@ -17,13 +17,17 @@ from .status import Status
 GUARD_DIGITS = 30  # digits evaluated past the stated ones, for a value that is not a Rational
 
 
-def _rational(value: sp.Expr, decimals: int) -> sp.Rational:
+def _rational(value: sp.Expr, decimals: int, approximate: sp.Float | None = None) -> sp.Rational:
     """The value itself when it is a Rational; else its value to ``decimals`` + GUARD_DIGITS
-    places (a Float of 1e-260000 becomes 0 at those places, not a 260000-digit fraction)."""
+    places (a Float of 1e-260000 becomes 0 at those places, not a 260000-digit fraction).
+    ``approximate``: the value to 15 digits, where the caller has it (a batch loss of 10,000
+    sigmoid terms takes seconds to evaluate)."""
     value = sp.sympify(value)
     if value.is_Rational:
         return value
-    magnitude = sp.N(abs(value), 15)
+    # never abs() of the closed form: Abs.eval of a batch loss of 1,000 sigmoid terms (as_numer_denom
+    # of the whole sum) took 8 minutes
+    magnitude = abs(sp.N(value, 15) if approximate is None else approximate)
     whole_digits = max(0, int(sp.floor(sp.log(magnitude, 10))) + 1) if magnitude > 1 else 0
     places = decimals + GUARD_DIGITS
     with localcontext() as ctx:
@@ -34,9 +38,10 @@ def _rational(value: sp.Expr, decimals: int) -> sp.Rational:
 
 def rounded(value: sp.Expr, decimals: int, mode: str = "half_up") -> sp.Rational:
     """``value`` at ``decimals`` places: half away from zero, or cut toward zero (``"down"``)."""
-    scaled = abs(_rational(value, decimals)) * 10**decimals
+    value = _rational(value, decimals)  # once: a closed form is evaluated to its digits once, not twice
+    scaled = abs(value) * 10**decimals
     whole = sp.floor(scaled + sp.Rational(1, 2)) if mode == "half_up" else sp.floor(scaled)
-    sign = -1 if _rational(value, decimals) < 0 else 1
+    sign = -1 if value < 0 else 1
     return sp.Rational(sign * whole, 10**decimals)
 
 
@@ -47,7 +52,8 @@ def judge(value: sp.Expr, stated: sp.Rational, decimals: int) -> Status:
         return Status.MISMATCH  # not even the whole part agrees: no exact rounding needed
     exact = sp.sympify(value).is_Rational
     half = sp.Rational(1, 2 * 10**decimals)
-    difference = abs(_rational(value, decimals) - stated)
+    value = _rational(value, decimals, approximate)  # evaluated once for both tests (itself if a Rational)
+    difference = abs(value - stated)
     if difference < half or (exact and difference == half):
         return Status.HOLDS
     if rounded(value, decimals, "down") == stated:

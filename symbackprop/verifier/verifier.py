@@ -102,12 +102,26 @@ def verify(path: str | os.PathLike) -> FileReport:
 
 
 def _verify(model: Model, path: str) -> FileReport:
-    readings = model.under_readings()
+    at = {name: _Reading(name, m) for name, m in model.under_readings().items()}
+    # each reading is an alternative for the others, with the trace it runs anyway: R traces, not R x R
+    shared = {name: diagnosis.reading(name, lambda r=r: r.trace) for name, r in at.items()}
+    values = {name: _overridden(model, name) for name in at}
     results = []
-    for name, m in readings.items():
-        at = _Reading(name, m, readings)
-        results += [at.check(c) for c in model.claims if c.belongs_to(name)]
-    return FileReport(path, model.title, tuple(n for n in readings if n), tuple(results))
+    for name, r in at.items():
+        r.others = [v for n, v in shared.items() if n != name and values[n] != values[name]]
+        results += [r.check(c) for c in model.claims if c.belongs_to(name)]
+    return FileReport(path, model.title, tuple(n for n in at if n), tuple(results))
+
+
+def _overridden(model: Model, reading: str) -> frozenset:
+    """What a reading changes (its overrides that differ from the file's own values): two readings
+    with the same are the same model, and neither is an alternative for the other."""
+    r = model.readings.get(reading)
+    if r is None:
+        return frozenset()
+    return frozenset({(kind, p, v) for kind, own, overrides in (("parameters", model.parameters, r.parameters),
+                                                               ("constants", model.constants, r.constants))
+                      for p, v in overrides.items() if own[p] != v})
 
 
 @dataclass(frozen=True)
@@ -121,14 +135,15 @@ class _Check:
 class _Reading:
     """One reading of the file: its derivation and trace, and the diagnosis variants (built at the first mismatch)."""
 
-    def __init__(self, name: str, model: Model, readings: dict[str, Model]) -> None:
-        self.name, self.model, self.readings = name, model, readings
+    def __init__(self, name: str, model: Model) -> None:
+        self.name, self.model = name, model
         self.derivation = Derivation(model)
         self.trace = self.derivation.trace()
+        self.others: list[diagnosis.Variant] = []  # the file's other readings, as alternatives (set by _verify)
 
     @cached_property
     def variants(self) -> list[diagnosis.Variant]:
-        return diagnosis.variants(self.model, self.derivation, self.trace, self.readings, self.name)
+        return diagnosis.variants(self.model, self.derivation, self.trace, self.others)
 
     def check(self, c: Claim) -> Result:
         if c.formula:
@@ -163,7 +178,7 @@ class _Reading:
                 notes = (f"the stated numbers contradict each other: {inputs} gives {decimal(value)}, not {c.stated}",)
         if status is not Status.MISMATCH:
             return Result(c, self.name, status, exact=exact, local=local, diagnosis=notes)
-        budget = diagnosis.over_budget(self.model, len(self.variants))  # each variant re-runs the whole trace
+        budget = diagnosis.over_budget(self.model, self.variants)  # each variant but a reading re-runs the whole trace
         found, tried = ([], []) if budget else diagnosis.explain(key, c.value, c.decimals, self.variants)
         notes = (*notes, budget) if budget else notes
         labels = diagnosis.mislabelled(self.trace, key, c.value, c.decimals, self.model.parameters)

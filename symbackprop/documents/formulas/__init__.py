@@ -4,4 +4,5 @@
     latex.py   a LatexPrinter: Markdown, LaTeX, PDF and notebooks
     mathml.py  a MathMLPresentationPrinter: HTML
     chains.py  the chain nodes (Factors, Terms) for the printers that write text
+    breaking.py  a formula too wide for its line cut into rows at its operators, for any printer
 """

@@ -1,4 +1,9 @@
-"""Formulas as presentation MathML: SymPy's MathML printer with the textbook symbols of printers/latex.py."""
+"""Formulas as presentation MathML: SymPy's MathML printer with the symbols of documents/notation.py.
+
+``rows(step)`` cuts a step into its equalities and each side into pieces at its top-level operators
+(+ between terms, · between factors, again inside a piece), so that HTML can wrap a long formula at
+any width instead of scrolling it; ``equation(step)`` is the same step as one <math> element.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,32 @@ import re
 from collections.abc import Mapping
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 from sympy.printing.mathml import MathMLPresentationPrinter
+from sympy.printing.precedence import PRECEDENCE, precedence_traditional
 
 from ...core.decimals import decimal
-from ..nodes import Step
+from .. import notation
+from ..nodes import Factors, Step, Terms
 
-GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
-         "lambda": "λ", "mu": "μ", "sigma": "σ", "tau": "τ", "phi": "φ", "Delta": "Δ"}
+UPRIGHT = {"Δ"}  # single letters set upright; a one-letter <mi> is italic by default
+SCRIPTS = {"msub", "msup", "msubsup", "munder", "mover", "munderover"}  # a fraction in their scripts stays small
+TALL = {"mfrac", "munderover", "mtable", "msqrt", "mroot"}  # content that brackets must stretch around
+MATH = '<math display="block" xmlns="http://www.w3.org/1998/Math/MathML">'
 
 
 class MathMLPrinter(MathMLPresentationPrinter):
     """``w_a0`` as w with subscript a0, ``delta_b`` as δ_b, ``dE/dw`` as a Leibniz fraction; ``values`` put numbers in."""
 
     _default_settings = {**MathMLPresentationPrinter._default_settings, "values": None, "order": "none"}
+
+    def doprint(self, expr) -> str:
+        return xml(self.element(expr))
+
+    def element(self, node, fenced: bool = False):
+        """The node printed (in brackets if ``fenced``), with the typesetting SymPy leaves out (see ``tidy``)."""
+        el = self._print(node)
+        return tidy(self._fenced(el) if fenced else el)
 
     def _el(self, tag: str, *children, text: str | None = None):
         el = self.dom.createElement(tag)
@@ -35,26 +53,43 @@ class MathMLPrinter(MathMLPresentationPrinter):
         return self._row(self._el("mo", text="("), inner, self._el("mo", text=")"))
 
     def _name(self, name: str):
-        if name.startswith("dE/d"):
-            return self._leibniz(self._el("mi", text="E"), self._name(name[4:]))
-        if name.startswith("Delta_"):
-            return self._row(self._el("mi", text="Δ"), self._name(name[6:]))
-        if name in GREEK:
-            return self._el("mi", text=GREEK[name])
-        head, rest = re.match(r"([A-Za-z]*)_?(.*)\Z", name).groups()
-        base = self._el("mi", text=GREEK.get(head, head))
-        return self._el("msub", base, self._el("mi", text=rest.replace("_", ","))) if rest else base
+        """A derivation name in its notation (documents/notation.py), the symbol LaTeX and the terminal print."""
+        return self._notation(notation.of(name))
+
+    def _notation(self, n: notation.Notation):
+        if n.derivative_of is not None:
+            return self._leibniz(self._el("mi", text="E"), self._notation(n.derivative_of))
+        head, _, power = n.head.partition("^")  # E^(1): worker 1's loss
+        base = self._el("mi", text=head)
+        if power:
+            base = self._el("msup", base, self._subscript(power))
+        body = self._el("msub", base, self._subscript(",".join(n.subscript))) if n.subscript else base
+        return self._row(self._el("mi", text="Δ"), body) if n.adjustment else body
+
+    def _subscript(self, text: str):
+        """``a1`` as italic a, upright 1 (as LaTeX sets w_{a1}); ``2,1`` with its comma; a longer word stays one name."""
+        tokens = [self._el("mn" if t.isdigit() else "mi" if t.isalpha() else "mo", text=t)
+                  for t in re.findall(r"\d+|[A-Za-z]+|[^\dA-Za-z]", text)]
+        return tokens[0] if len(tokens) == 1 else self._row(*tokens)
 
     def _leibniz(self, numerator, denominator):
         return self._el("mfrac", self._row(self._el("mo", text="∂"), numerator), self._row(self._el("mo", text="∂"), denominator))
+
+    def _decimal(self, text: str):
+        """A decimal as a reader writes it: a minus sign, not a hyphen; ``1.5e-05`` as 1.5 · 10^−5."""
+        if text.startswith("-"):
+            return self._row(self._el("mo", text="−"), self._decimal(text[1:]))
+        if "e" in text:
+            mantissa, exponent = text.split("e")
+            return self._row(self._el("mn", text=mantissa), self._el("mo", text="·"),
+                             self._el("msup", self._el("mn", text="10"), self._decimal(str(int(exponent)))))
+        return self._el("mn", text=text)
 
     def _print_Symbol(self, sym, style="plain"):
         values: Mapping | None = self._settings["values"]
         if values is not None and sym in values:
             text = decimal(values[sym])
-            if text.startswith("-"):
-                return self._fenced(self._row(self._el("mo", text="−"), self._el("mn", text=text[1:])))
-            return self._el("mn", text=text)
+            return self._fenced(self._decimal(text)) if text.startswith("-") else self._decimal(text)
         return self._name(sym.name)
 
     def _print_Heaviside(self, expr):
@@ -73,41 +108,163 @@ class MathMLPrinter(MathMLPresentationPrinter):
         args = sorted(expr.args, key=lambda a: not a.is_Number)
         return self._row(self._el("mi", text="max"), self._fenced(self._joined([self._print(a) for a in args], ",")))
 
-    def _print_Add(self, expr, order=None):
-        """SymPy's sum, with the typographic minus sign rather than the hyphen."""
-        row = super()._print_Add(expr, order)
-        for mo in row.getElementsByTagName("mo"):
-            if mo.firstChild is not None and mo.firstChild.data == "-":
-                mo.firstChild.data = "−"
-        return row
-
     def _print_AppliedUndef(self, expr):
         return self._row(self._name(expr.func.__name__), self._fenced(self._joined([self._print(a) for a in expr.args], ",")))
 
     def _print_Partial(self, node):
         return self._leibniz(self._print(node.numerator), self._print(node.denominator))
 
-    def _print_Factors(self, node):
-        def factor(f):
-            el = self._print(f)
-            return self._fenced(el) if isinstance(f, sp.Basic) and (f.is_Add or (f.is_Number and f < 0)) else el
+    def _factor(self, f):
+        """A chain's factor, bracketed when it is a sum or a negative number."""
+        el = self._print(f)
+        return self._fenced(el) if isinstance(f, sp.Basic) and (f.is_Add or (f.is_Number and f < 0)) else el
 
-        return self._joined([factor(f) for f in node.factors], "·")
+    def _print_Factors(self, node):
+        return self._joined([self._factor(f) for f in node.factors], "·")
 
     def _print_Terms(self, node):
         return self._joined([self._print(t) for t in node.terms], "+")
 
+    # -- pieces: where a long formula may wrap --
+    def split(self, node) -> list[tuple[str, object, bool]] | None:
+        """The node's top-level pieces as (joining operator, subnode, bracketed), the first joined by "";
+        None when it has none. Operators and brackets are the ones the whole node prints with."""
+        if isinstance(node, Terms):
+            return [("+" if i else "", t, False) for i, t in enumerate(node.terms)]
+        if isinstance(node, Factors):
+            return [("·" if i else "", f, isinstance(f, sp.Basic) and (f.is_Add or (f.is_Number and f < 0)))
+                    for i, f in enumerate(node.factors)]
+        if isinstance(node, sp.Add):
+            terms = self._as_ordered_terms(node)
+            return [("", terms[0], False)] + [("−", -t, False) if t.could_extract_minus_sign() else ("+", t, False)
+                                              for t in terms[1:]]
+        if isinstance(node, sp.Mul) and not node.could_extract_minus_sign() and sp.fraction(node)[1] == 1:
+            coeff, factors = node.as_coeff_mul()
+            factors = [coeff] * (coeff != 1) + list(sp.Mul._from_args(factors).as_ordered_factors())
+            dot = self.mathml_tag(node)
+            if len(factors) > 1:
+                return [(dot if i else "", f, precedence_traditional(f) <= PRECEDENCE["Mul"]) for i, f in enumerate(factors)]
+        return None
+
+    def pieces(self, node):
+        """The node as a tree of MathML strings: a leaf is one unbreakable piece, a list its pieces in order, each
+        but the first starting with its joining operator; cut inside brackets and function arguments too."""
+        if isinstance(node, AppliedUndef):
+            return self._applied_pieces(node)
+        if isinstance(node, sp.Pow) and node.exp.is_Integer and node.exp > 1 and node.base.is_Add:
+            return self._power_pieces(node)
+        parts = self.split(node)
+        if parts is None:
+            return xml(self.element(node))
+        return [joined(operator(op), self._bracketed(sub) if fenced else self.pieces(sub)) for op, sub, fenced in parts]
+
+    def _bracketed(self, node):
+        tree = self.pieces(node)
+        return xml(self.element(node, fenced=True)) if isinstance(tree, str) else closed(joined(OPEN, tree), CLOSE)
+
+    def _applied_pieces(self, node):
+        """E(b(z_b(w)), c(z_c(w))): a break may come after an opening bracket or a comma; an argument between
+        commas stays together where it fits."""
+        head = xml(tidy(self._name(node.func.__name__))) + OPEN
+        args = [self.pieces(a) for a in node.args]
+        if len(args) == 1:  # a chain of one-argument functions is one flat run of pieces
+            inner = args[0] if isinstance(args[0], list) and isinstance(node.args[0], AppliedUndef) else args[:1]
+            return closed([head, *inner], CLOSE)
+        return closed([head, *(closed(t, COMMA) for t in args[:-1]), args[-1]], CLOSE)
+
+    def _power_pieces(self, node):
+        """(a − b)² cut inside its brackets, the exponent on the closing one."""
+        tree = self.pieces(node.base)
+        if isinstance(tree, str):
+            return xml(self.element(node))
+        return closed(joined(OPEN, tree), f"<msup>{CLOSE}{xml(self.element(node.exp))}</msup>")
+
+OPEN, CLOSE, COMMA = '<mo stretchy="false">(</mo>', '<mo stretchy="false">)</mo>', "<mo>,</mo>"
+
+
+def operator(op: str) -> str:
+    """A joining operator at the start of a piece, spaced as between two operands (a lone + would be a sign)."""
+    return f'<mo form="infix">{op.encode("ascii", "xmlcharrefreplace").decode()}</mo>' if op else ""
+
+
+def joined(prefix: str, tree):
+    """A piece tree with MathML put before its first leaf (its operator, or an opening bracket)."""
+    if not prefix:
+        return tree
+    if isinstance(tree, list):
+        return [joined(prefix, tree[0]), *tree[1:]]
+    return prefix + tree
+
+
+def closed(tree, suffix: str):
+    """A piece tree with MathML put after its last leaf (a closing bracket, a comma)."""
+    if isinstance(tree, list):
+        return [*tree[:-1], closed(tree[-1], suffix)]
+    return tree + suffix
+
+
+def xml(el) -> str:
+    """As SymPy's doprint: the element's XML with non-ASCII as character references."""
+    return el.toxml().encode("ascii", "xmlcharrefreplace").decode()
+
+
+def _text(el) -> str:
+    return el.firstChild.data if el.firstChild is not None and el.firstChild.nodeType == el.TEXT_NODE else ""
+
+
+def _fence(el):
+    """The bracketed content of ``( ... )`` as one row, or None."""
+    kids = [c for c in el.childNodes if c.nodeType == c.ELEMENT_NODE]
+    if el.tagName == "mrow" and len(kids) == 3 and _text(kids[0]) == "(" and _text(kids[2]) == ")":
+        return kids[1]
+    return None
+
+
+def tidy(el, scripted: bool = False):
+    """What SymPy's printer leaves out, for any MathML renderer: U+2212 for minus; multi-letter names and Δ upright
+    (mathvariant="normal"); e as e; full-size fractions (displaystyle) outside scripts; brackets that do not stretch
+    around flat content (stretched, they stand apart from it); and one pair of brackets, not two, around a number
+    (nor any around an argument between commas)."""
+    for i, child in enumerate(list(el.childNodes)):
+        if child.nodeType == child.ELEMENT_NODE:
+            new = tidy(child, scripted or el.tagName == "mfrac" or (el.tagName in SCRIPTS and i > 0))
+            if new is not child:
+                el.replaceChild(new, child)
+    tag, text = el.tagName, _text(el)
+    if tag == "mo" and text == "-":
+        el.firstChild.data = "−"
+    if tag == "mi" and text == "&ExponentialE;":
+        el.firstChild.data = "e"
+    elif tag == "mi" and ((len(text) > 1 and not text.startswith("&")) or text in UPRIGHT):
+        el.setAttribute("mathvariant", "normal")
+    if tag == "mfrac" and not scripted:
+        el.setAttribute("displaystyle", "true")
+    inner = _fence(el)
+    if inner is not None and _fence(inner) is not None:
+        return inner
+    if inner is not None and any(_text(c) == "," for c in inner.childNodes):  # max(0, −0.5): commas part the arguments
+        for item in [c for c in inner.childNodes if _fence(c) is not None]:
+            inner.replaceChild(_fence(item), item)
+    if inner is not None and not any(inner.getElementsByTagName(t) for t in TALL) and inner.tagName not in TALL:
+        for mo in (el.firstChild, el.lastChild):
+            mo.setAttribute("stretchy", "false")
+    return el
+
 
 def mathml(expr, values: Mapping | None = None) -> str:
-    settings = {"values": values, "mul_symbol": "dot" if values is not None else None}
-    return MathMLPrinter(settings).doprint(expr)
+    return _printer(values).doprint(expr)
+
+
+def _printer(values: Mapping | None = None) -> MathMLPrinter:
+    return MathMLPrinter({"values": values, "mul_symbol": "dot" if values is not None else None})
 
 
 def value_parts(value: sp.Expr) -> list[tuple[str, str]]:
     """As printers/latex.value_parts: the exact value, then its decimal when that is not exact."""
     value = sp.sympify(value)
     dec = decimal(value)
-    number = f"<mrow><mo>−</mo><mn>{dec[1:]}</mn></mrow>" if dec.startswith("-") else f"<mn>{dec}</mn>"
+    printer = _printer()
+    number = xml(printer._decimal(dec))
     if value.is_Rational and "e" not in dec and sp.Rational(dec) == value:
         return [("=", number)]
     parts = []
@@ -116,23 +273,55 @@ def value_parts(value: sp.Expr) -> list[tuple[str, str]]:
     return parts + [("≈", number)]
 
 
-def equation(step: Step) -> str:
-    """The step as one <math> element: lhs = forms = substitution = value."""
-    parts = [("", mathml(step.lhs))]
-    seen = {parts[0][1]}
-    candidates = [("=", mathml(f)) for f in step.forms]
+def _side(node, values: Mapping | None, cut: bool = False):
+    """One side of a step as MathML (``cut``: as a piece tree); a side that is one number needs no brackets."""
+    printer = _printer(values)
+    if isinstance(node, str):
+        return node
+    if values is not None and isinstance(node, sp.Symbol) and node in values:
+        return xml(printer._decimal(decimal(values[node])))
+    return printer.pieces(node) if cut else printer.doprint(node)
+
+
+def parts(step: Step) -> list[tuple[str, object, Mapping | None]]:
+    """The step's sides in order, each once: (relation, node, values), the value as printed MathML. A substitution
+    that only rounds the value gives way to it (= 1/3 ≈ 0.3333333333, not = 0.3333333333 = 1/3)."""
+    sides = [("", step.lhs, None)] + [("=", f, None) for f in step.forms]
     if step.substitution is not None:
-        candidates.append(("=", mathml(step.substitution, step.values)))
-    if step.value is not None:
-        candidates += value_parts(step.value)
-    for relation, text in candidates:
-        if text not in seen:
-            parts.append((relation, text))
-            seen.add(text)
-    if len(parts) > 3:  # one equality per row, aligned at the relation
-        first = f"<mtr><mtd>{parts[0][1]}</mtd><mtd><mo>=</mo>{parts[1][1]}</mtd></mtr>"
-        rest = "".join(f"<mtr><mtd></mtd><mtd><mo>{r}</mo>{t}</mtd></mtr>" for r, t in parts[2:])
+        sides.append(("=", step.substitution, step.values))
+    out, texts = [], []
+    for relation, node, values in sides:
+        text = _side(node, values)
+        if text not in texts:
+            out.append((relation, node, values))
+            texts.append(text)
+    values = value_parts(step.value) if step.value is not None else []
+    if len(out) > 1 and out[-1][1] is step.substitution and texts[-1] in {text for _, text in values}:
+        out.pop()
+        texts.pop()
+    for relation, text in values:
+        if text not in texts:
+            out.append((relation, text, None))
+            texts.append(text)
+    return out
+
+
+def rows(step: Step) -> list[tuple[str, list]]:
+    """The step as rows of (left-hand side or "", piece tree of the right): one row when it has at most two
+    equalities, else one per equality, so that its relations line up under each other."""
+    lhs, *right = [joined(operator(relation), _side(node, values, cut=i > 0)) for i, (relation, node, values) in enumerate(parts(step))]
+    if len(right) <= 2:
+        return [(lhs, right)]
+    return [(lhs if i == 0 else "", [tree]) for i, tree in enumerate(right)]
+
+
+def equation(step: Step) -> str:
+    """The step as one <math> element: lhs = forms = substitution = value (for notebooks, which do not wrap)."""
+    sides = [(relation, _side(node, values)) for relation, node, values in parts(step)]
+    if len(sides) > 3:  # one equality per row, aligned at the relation
+        first = f"<mtr><mtd>{sides[0][1]}</mtd><mtd><mo>=</mo>{sides[1][1]}</mtd></mtr>"
+        rest = "".join(f"<mtr><mtd></mtd><mtd><mo>{r}</mo>{t}</mtd></mtr>" for r, t in sides[2:])
         body = f"<mtable>{first}{rest}</mtable>"
     else:
-        body = "<mrow>" + "".join(f"<mo>{r}</mo>{t}" if r else t for r, t in parts) + "</mrow>"
-    return f'<math display="block" xmlns="http://www.w3.org/1998/Math/MathML">{body}</math>'
+        body = "<mrow>" + "".join(f"<mo>{r}</mo>{t}" if r else t for r, t in sides) + "</mrow>"
+    return f"{MATH}{body}</math>"

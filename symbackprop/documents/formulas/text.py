@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from ...core.decimals import decimal
+from .. import notation
 from .chains import ChainText
 
 
 class PlainPrinter(ChainText, StrPrinter):
-    """``delta_a`` prints as ``δ_a``, ``Heaviside(z, 0)`` as ``H(z)``; with ``values``, symbols print as numbers."""
+    """Names in their notation (``delta_a`` as ``δ_a``), ``Heaviside(z, 0)`` as ``H(z)``; with ``values``,
+    symbols print as numbers."""
 
     _default_settings = {**StrPrinter._default_settings, "values": None, "order": "none"}
 
@@ -21,11 +24,11 @@ class PlainPrinter(ChainText, StrPrinter):
         if values is not None and expr in values:
             text = decimal(values[expr])
             return f"({text})" if text.startswith("-") else text
-        name = expr.name
-        for word, letter in (("delta_", "δ_"), ("Delta_", "Δ"), ("eta", "η")):
-            if name.startswith(word):
-                return letter + name[len(word):]
-        return name
+        return notation.text(notation.of(expr.name))
+
+    def _print_AppliedUndef(self, expr) -> str:
+        """E(b(z_b(w))): each applied name in its notation too."""
+        return f"{notation.text(notation.of(expr.func.__name__))}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
         return f"H({self._print(expr.args[0])})"
@@ -37,5 +40,13 @@ class PlainPrinter(ChainText, StrPrinter):
         return f"∂{self._print(node.numerator)}/∂{self._print(node.denominator)}"
 
 
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+POWER = re.compile(r"\*\*(\d+)\b")
+
+
 def plain(expr, values: Mapping | None = None) -> str:
-    return PlainPrinter({"values": values}).doprint(expr)
+    """One line as a reader writes it: ``·`` for products, ``²`` for small powers, ``−`` for minus
+    (names are identifiers, so the text holds no other ``*`` or ``-``)."""
+    text = PlainPrinter({"values": values}).doprint(expr)
+    text = POWER.sub(lambda m: m[1].translate(SUPERSCRIPTS), text)
+    return text.replace("**", "^").replace("*", "·").replace("-", "−")

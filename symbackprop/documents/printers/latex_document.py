@@ -1,19 +1,23 @@
-"""The walkthrough as a standalone LaTeX document (amsmath), the network drawn with TikZ."""
+"""The walkthrough as a standalone LaTeX document (amsmath, A4), the network drawn with TikZ; a formula
+too wide for the page continues on rows of its own (formulas.latex.rows)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
-from ..formulas.latex import equation, tex_name
+from ..formulas.latex import INDENT, Side, one_line, rows, sides, tex_name, tex_width
 from ..nodes import Network, Walkthrough
 
 LONG = 90  # a chain longer than this many characters is set one equality per line
+TEXT_WIDTH = (210 - 2 * 20) / 25.4 * 72.27 / 10.95  # em: A4 less the 2 cm margins, in 11 pt type (1 em = 10.95 pt)
+ROOM = 0.95 * TEXT_WIDTH  # the widths are estimated (within a few per cent of TeX's): keep that much in hand
+CONTINUATION = 2.0  # em before a row's formula: the relation (= is 1.3 em with its spaces) or a \qquad indent
 MAX_EDGE_LABELS = 16  # more edges than this are drawn without their weight names
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[utf8]{inputenc}
-\usepackage[margin=2cm]{geometry}
+\usepackage[a4paper, margin=2cm]{geometry}
 \usepackage{amsmath}
 \usepackage{graphicx}
 \usepackage{tikz}
@@ -65,14 +69,21 @@ def _character(c: str) -> str:
     return rf"\texttt{{U+{ord(c):04X}}}"
 
 
-def display(parts: list[tuple[str, str]], note: str = "") -> str:
-    """One align* per step: on one line when short, else one equality per line; the note at the right."""
+def display(chain: list[Side], note: str = "") -> str:
+    """One align* per step: on one line when short, else one equality per row, and a side too wide
+    for the page in continuation rows (``&\\quad + ...``) cut where formulas.latex.rows finds room."""
     tag = rf"\tag*{{\small\emph{{{escape(note)}}}}}" if note else ""
-    line = " ".join(f"{r} {t}" if r else t for r, t in parts)
-    if len(line) <= LONG or len(parts) < 2:
+    line = one_line([(side.relation, side.text) for side in chain])
+    if len(chain) < 2 or (len(line) <= LONG and tex_width(line) <= ROOM):
         return f"\\begin{{align*}}\n{line}{tag}\n\\end{{align*}}"
-    rows = [f"{parts[0][1]} &{parts[1][0]} {parts[1][1]}"] + [f"&{r} {t}" for r, t in parts[2:]]
-    return "\\begin{align*}\n" + " \\\\\n".join(rows) + tag + "\n\\end{align*}"
+    lhs = chain[0].text
+    limit = max(ROOM - tex_width(lhs) - CONTINUATION, ROOM / 2)
+    out = []
+    for side in chain[1:]:
+        for j, (indent, text) in enumerate(rows(side, limit)):
+            lead = f"{side.relation} " if j == 0 else f"{INDENT[indent]} "
+            out.append(f"{'' if out else lhs + ' '}&{lead}{text}")
+    return "\\begin{align*}\n" + " \\\\\n".join(out) + tag + "\n\\end{align*}"
 
 
 def tikz(net: Network) -> str:
@@ -113,7 +124,7 @@ def render(doc: Walkthrough, plots_href: str | None = None, plot_ext: str = "png
         for line in section.text:  # a long listing (hundreds of parameters) in small type
             out += [rf"{{\footnotesize {escape(line)}\par}}" if len(line) > 400 else escape(line), ""]
         for step in section.steps:
-            out.append(display(equation(step), step.note))
+            out.append(display(sides(step), step.note))
         out.append("")
     if plots_href is not None and doc.plots:
         out.append(r"\section{Plots}")

@@ -24,7 +24,7 @@ def step_lines(step: Step) -> list[str]:
             rhs.append(sub)
     relations = ["="] * len(rhs)
     if step.value is not None:
-        value = show(step.value)
+        value = show(step.value).replace("-", "−")
         exact = not value.startswith("≈ ")
         if value.removeprefix("≈ ") not in rhs:
             rhs.append(value.removeprefix("≈ "))

@@ -1,0 +1,104 @@
+"""The notation layer: each quantity's symbol, once, for every printer.
+
+A name from the derivation (``w_a0``, ``delta_n2_1``, ``dE/dw1_2_1``, ``Delta_w_b1``, ``eta``)
+becomes a Notation: a head (a Latin or Greek letter, or an upright word), its subscript indices,
+and what it is (a parameter's adjustment Δ, a derivative ∂E/∂p). The terminal, LaTeX and MathML
+printers render that one Notation, so a quantity is the same symbol in every format: ``w_{a0}``,
+``δ_{2,1}``, ``∂E/∂w_{1,2,1}``.
+
+Dense names (docs/format.md) read as textbooks write them: neuron ``n2_1`` is the activation
+``a_{2,1}``, its sum ``z_{2,1}``, its error term ``δ_{2,1}``, its target ``y_{2,1}``; weight
+``w2_1_1`` is ``w_{2,1,1}``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..core.errors import InputError
+
+# Greek letters texts use, as (Unicode, LaTeX command), by the name a file spells
+GREEK = {name: (letter, "\\" + name) for name, letter in (
+    ("alpha", "α"), ("beta", "β"), ("gamma", "γ"), ("delta", "δ"), ("epsilon", "ε"), ("eta", "η"),
+    ("theta", "θ"), ("lambda", "λ"), ("mu", "μ"), ("sigma", "σ"), ("tau", "τ"), ("phi", "φ"), ("Delta", "Δ"))}
+DENSE_NEURON = re.compile(r"n(\d+)_(\d+)\Z")  # n{l}_{j}: the activation a_{l,j}
+OF_A_NEURON = {"z": "z", "delta": "δ", "y": "y"}  # z_<neuron>, delta_<neuron>, y_<output>: the neuron's indices
+INDEXED = re.compile(r"([A-Za-z]+?)(\d+(?:_\d+)*)\Z")  # x1, w1_2_3, b2_1: letters, then indices
+
+
+@dataclass(frozen=True)
+class Notation:
+    """One symbol: ``head`` (as printed: a letter, a Greek letter, or a word), its subscript indices,
+    and ``adjustment`` (Δ before it) or ``derivative_of`` (∂E/∂ of another Notation)."""
+
+    head: str
+    subscript: tuple[str, ...] = ()
+    latex_head: str = ""  # the LaTeX for head when it is not head itself (\delta, \mathrm{loss})
+    adjustment: bool = False
+    derivative_of: Notation | None = None
+
+    @property
+    def word(self) -> bool:
+        """A head of several letters, set upright (``loss``), not as a product of italic letters."""
+        return len(self.head) > 1
+
+
+def of(name: str) -> Notation:
+    """The Notation of a derivation name: the one table of rules every printer reads."""
+    if name.startswith("dE/d"):
+        return Notation("E", derivative_of=of(name[4:]))
+    if name.startswith("Delta_"):
+        inner = of(name[6:])
+        return Notation(inner.head, inner.subscript, inner.latex_head, adjustment=True)
+    dense = DENSE_NEURON.match(name)
+    if dense:
+        return Notation("a", dense.groups())
+    indexed = INDEXED.match(name)
+    if indexed:
+        return _headed(indexed[1], tuple(indexed[2].split("_")))
+    head, _, rest = name.partition("_")
+    if not rest:
+        return _headed(name, ())
+    neuron = DENSE_NEURON.match(rest)
+    if head in OF_A_NEURON and neuron:
+        return _headed(head, neuron.groups())
+    return _headed(head, tuple(rest.split("_")))
+
+
+def _headed(head: str, subscript: tuple[str, ...]) -> Notation:
+    """A head as printed: a Greek name as its letter, a word upright, a letter as itself."""
+    if head in GREEK:
+        letter, command = GREEK[head]
+        return Notation(letter, subscript, command)
+    return Notation(head, subscript, rf"\mathrm{{{head}}}" if len(head) > 1 else "")
+
+
+def text(n: Notation) -> str:
+    """As the terminal writes it: ``w_a0``, ``x_1``, ``δ_{2,1}`` (braces where indices are several, so
+    that their commas read as one subscript), ``Δw_a0``, ``∂E/∂w_{1,2,1}``."""
+    if n.derivative_of is not None:
+        return f"∂E/∂{text(n.derivative_of)}"
+    indices = ",".join(n.subscript)
+    body = n.head + (f"_{{{indices}}}" if len(n.subscript) > 1 else f"_{indices}" if indices else "")
+    return "Δ" + body if n.adjustment else body
+
+
+def latex(n: Notation) -> str:
+    """As LaTeX: ``w_{a0}``, ``\\delta_{2,1}``, ``\\Delta w_{a0}``, ``\\frac{\\partial E}{\\partial w_{1,2,1}}``."""
+    if n.derivative_of is not None:
+        return rf"\frac{{\partial E}}{{\partial {latex(n.derivative_of)}}}"
+    body = (n.latex_head or n.head) + ("_{" + ",".join(n.subscript) + "}" if n.subscript else "")
+    return r"\Delta " + body if n.adjustment else body
+
+
+def check_distinct(names: Iterable[str]) -> None:
+    """Two names of one file that print as one symbol (a neuron ``n1_1`` and an input ``a1_1`` are
+    both a_{1,1}) would make a document say two things with one symbol: refused, naming both."""
+    seen: dict[str, str] = {}
+    for name in names:
+        shown = text(of(name))
+        if seen.setdefault(shown, name) != name:
+            raise InputError(f"{seen[shown]!r} and {name!r} are both written {shown} in documents; "
+                             "expected names that print apart (rename one)", key="network")
