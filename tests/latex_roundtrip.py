@@ -16,7 +16,7 @@ from symbackprop.documents.nodes import Factors, Partial, Step, Terms
 from symbackprop.verifier.latex_reader import canonical_key
 from symbackprop.verifier.latex_reader import parse as parse_formula
 
-RELATION = re.compile(r"\s(?:=|\\approx)\s")
+RELATION = re.compile(r"\s(?:=|\\approx|\\leftarrow)\s")
 
 
 def key(name: str) -> str:

@@ -102,7 +102,7 @@ def test_terminal_golden_matches_the_command_and_the_hand_checked_numbers():
     # the gradient through the error term already computed: 0.0784 * 0.2 = 0.01568
     assert "= δ_a · x_1\n           = (−0.0784) · 0.2\n           = −0.01568" in golden
     assert "Δw_b1 = η · ∂E/∂w_b1 = (−0.6) · (−0.14896) = 0.089376" in golden
-    assert "w_b1 = w_b1 + Δw_b1 = 0.4 + 0.089376 = 0.489376" in golden
+    assert "w_b1 ← w_b1 + Δw_b1 = 0.4 + 0.089376 = 0.489376" in golden  # an update, not an equation
     assert max(len(line) for line in golden.splitlines()) <= 100
 
 

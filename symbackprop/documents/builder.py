@@ -143,7 +143,7 @@ class _Builder:
             new = Terms((d.symbols[p], sp.Symbol(f"Delta_{p}")))
             env2 = {d.symbols[p]: v[Key(p, None, t)], sp.Symbol(f"Delta_{p}"): delta}
             steps.append(Step(f"{p}@{t + 1}", d.symbols[p], (new,), new, env2, v[Key(p, None, t + 1)],
-                              note="new value" if p in trained else "held fixed"))
+                              note="new value" if p in trained else "held fixed", assigns=True))
         return Section(f"Iteration {t}: updates", tuple(steps))
 
 

@@ -44,6 +44,7 @@ class Step:
     values: Mapping[sp.Symbol, sp.Expr] = field(default_factory=dict)
     value: sp.Expr | None = None
     note: str = ""
+    assigns: bool = False  # an update: the left-hand side gets the right's value (w ← w + Δw), not an equation
 
 
 @dataclass(frozen=True)

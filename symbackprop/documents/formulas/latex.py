@@ -101,7 +101,9 @@ class Side:
 
 def sides(step: Step) -> list[Side]:
     """The step as its sides: the left-hand side (relation ""), forms, substitution, value; a side equal to an earlier one left out."""
-    candidates = [Side("", tex(step.lhs), step.lhs)] + [Side("=", tex(form), form) for form in step.forms]
+    first = r"\leftarrow" if step.assigns else "="
+    candidates = [Side("", tex(step.lhs), step.lhs)] + [Side("=" if i else first, tex(form), form)
+                                                        for i, form in enumerate(step.forms)]
     if step.substitution is not None:
         candidates.append(Side("=", tex(step.substitution, step.values), step.substitution, step.values))
     if step.value is not None:

@@ -286,7 +286,8 @@ def _side(node, values: Mapping | None, cut: bool = False):
 def parts(step: Step) -> list[tuple[str, object, Mapping | None]]:
     """The step's sides in order, each once: (relation, node, values), the value as printed MathML. A substitution
     that only rounds the value gives way to it (= 1/3 ≈ 0.3333333333, not = 0.3333333333 = 1/3)."""
-    sides = [("", step.lhs, None)] + [("=", f, None) for f in step.forms]
+    first = "←" if step.assigns else "="
+    sides = [("", step.lhs, None)] + [("=" if i else first, f, None) for i, f in enumerate(step.forms)]
     if step.substitution is not None:
         sides.append(("=", step.substitution, step.values))
     out, texts = [], []
@@ -319,7 +320,7 @@ def equation(step: Step) -> str:
     """The step as one <math> element: lhs = forms = substitution = value (for notebooks, which do not wrap)."""
     sides = [(relation, _side(node, values)) for relation, node, values in parts(step)]
     if len(sides) > 3:  # one equality per row, aligned at the relation
-        first = f"<mtr><mtd>{sides[0][1]}</mtd><mtd><mo>=</mo>{sides[1][1]}</mtd></mtr>"
+        first = f"<mtr><mtd>{sides[0][1]}</mtd><mtd><mo>{sides[1][0]}</mo>{sides[1][1]}</mtd></mtr>"
         rest = "".join(f"<mtr><mtd></mtd><mtd><mo>{r}</mo>{t}</mtd></mtr>" for r, t in sides[2:])
         body = f"<mtable>{first}{rest}</mtable>"
     else:

@@ -22,7 +22,7 @@ def step_lines(step: Step) -> list[str]:
         sub = plain(step.substitution, step.values)
         if sub not in rhs:
             rhs.append(sub)
-    relations = ["="] * len(rhs)
+    relations = ["←" if step.assigns else "="] + ["="] * (len(rhs) - 1)
     if step.value is not None:
         value = show(step.value).replace("-", "−")
         exact = not value.startswith("≈ ")
