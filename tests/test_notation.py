@@ -107,3 +107,21 @@ def test_a_quantity_is_one_symbol_in_terminal_latex_and_mathml(file):
                 (n.derivative_of or n).subscript)
         got = {"terminal": from_text(plain(symbol)), "latex": from_latex(tex(symbol)), "mathml": from_mathml(mathml(symbol))}
         assert all(g == want for g in got.values()), (name, want, got)
+
+
+def test_two_names_that_print_as_one_symbol_are_refused(tmp_path):
+    """A neuron n1_1 (the activation a_{1,1}) beside an input a1_1 (also a_{1,1}): a document would
+    say two things with one symbol, so derive refuses it in one line, naming both."""
+    from conftest import cli
+
+    text = "\n".join(['title = "clash"', "[network]", 'inputs = ["a1_1"]', 'outputs = ["n1_1"]',
+                      "[[network.neurons]]", 'name = "n1_1"', 'activation = "relu"', 'inputs = ["a1_1"]',
+                      'weights = ["w"]', "[parameters]", "w = 0.5", "[loss]", 'function = "half_sse"',
+                      "[training]", "learning_rate = 0.1", "[[examples]]", "inputs = { a1_1 = 1.0 }",
+                      "targets = { n1_1 = 1.0 }"]) + "\n"
+    path = tmp_path / "clash.toml"
+    path.write_text(text)
+    r = cli("derive", str(path))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+    assert "'a1_1' and 'n1_1' are both written a_{1,1}" in r.stderr and "clash.toml: network" in r.stderr
+    assert cli("verify", str(path)).returncode == 0  # only documents print symbols
