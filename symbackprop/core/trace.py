@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
 
@@ -180,7 +181,7 @@ class Trace:
             key = Key(name, None, t)
         if key in self.values:
             return key
-        iterations = {q.iteration for q in self.values if q.name == name}
+        iterations = self._iterations_of.get(name, set())
         at = "" if t == 1 else f"@{t}"
         if not iterations:
             raise InputError(f"{text!r}{self._names_hint(name)}", key="quantity")
@@ -191,6 +192,15 @@ class Trace:
                              f"expected {name}[1]{at}..{name}[{count}]{at}", key="quantity")
         raise InputError(f"{text!r}: {name} is one value for the whole batch, with no example index; "
                          f"expected {name}{at}", key="quantity")
+
+    @cached_property
+    def _iterations_of(self) -> dict[str, set[int]]:
+        """Each quantity name -> the iterations it has, built once: a failing lookup's message needs it,
+        and scanning every traced value per failing claim would be quadratic."""
+        out: dict[str, set[int]] = {}
+        for q in self.values:
+            out.setdefault(q.name, set()).add(q.iteration)
+        return out
 
     def _iteration_hint(self, name: str, t: int, most: int) -> str:
         """Why ``name@t`` does not exist (``name`` exists at 1..most), for key()'s message."""
@@ -215,7 +225,7 @@ class Trace:
                     "here only the forward pass @1 (z_, a_, E and the parameters)")
         neuron = self.derivation.order[0].name if self.derivation.order else "a"
         parameter = next(iter(self.model.parameters), "w")
-        known = sorted({q.name for q in self.values})
+        known = sorted(self._iterations_of)
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.75) if len(known) <= MAX_SUGGESTED else []
         like = f"did you mean {' or '.join(close)}? " if close else ""
         return (f" names no quantity of this network; {like}expected a name like z_{neuron}, a_{neuron}, "
