@@ -24,7 +24,8 @@ GREEK = {name: (letter, "\\" + name) for name, letter in (
     ("alpha", "α"), ("beta", "β"), ("gamma", "γ"), ("delta", "δ"), ("epsilon", "ε"), ("eta", "η"),
     ("theta", "θ"), ("lambda", "λ"), ("mu", "μ"), ("sigma", "σ"), ("tau", "τ"), ("phi", "φ"), ("Delta", "Δ"))}
 DENSE_NEURON = re.compile(r"n(\d+)_(\d+)\Z")  # n{l}_{j}: the activation a_{l,j}
-OF_A_NEURON = {"z": "z", "delta": "δ", "y": "y"}  # z_<neuron>, delta_<neuron>, y_<output>: the neuron's indices
+OF_A_NEURON = {"z", "delta", "y"}  # z_<neuron>, delta_<neuron>, y_<output>: subscripted by the neuron's indices
+WORKER = re.compile(r"(.+)\^\((\d+)\)\Z")  # E^(1): worker 1's loss, the worker as a superscript
 INDEXED = re.compile(r"([A-Za-z]+?)(\d+(?:_\d+)*)\Z")  # x1, w1_2_3, b2_1: letters, then indices
 
 
@@ -36,6 +37,7 @@ class Notation:
     head: str
     subscript: tuple[str, ...] = ()
     latex_head: str = ""  # the LaTeX for head when it is not head itself (\delta, \mathrm{loss})
+    superscript: str = ""  # a worker's number, set as (1)
     adjustment: bool = False
     derivative_of: Notation | None = None
 
@@ -49,6 +51,10 @@ def of(name: str) -> Notation:
     """The Notation of a derivation name: the one table of rules every printer reads."""
     if name.startswith("dE/d"):
         return Notation("E", derivative_of=of(name[4:]))
+    worker = WORKER.match(name)
+    if worker:
+        inner = of(worker[1])
+        return Notation(inner.head, inner.subscript, inner.latex_head, superscript=worker[2])
     if name.startswith("Delta_"):
         inner = of(name[6:])
         return Notation(inner.head, inner.subscript, inner.latex_head, adjustment=True)
@@ -81,7 +87,8 @@ def text(n: Notation) -> str:
     if n.derivative_of is not None:
         return f"∂E/∂{text(n.derivative_of)}"
     indices = ",".join(n.subscript)
-    body = n.head + (f"_{{{indices}}}" if len(n.subscript) > 1 else f"_{indices}" if indices else "")
+    body = n.head + (f"^({n.superscript})" if n.superscript else "")
+    body += f"_{{{indices}}}" if len(n.subscript) > 1 else f"_{indices}" if indices else ""
     return "Δ" + body if n.adjustment else body
 
 
@@ -89,7 +96,8 @@ def latex(n: Notation) -> str:
     """As LaTeX: ``w_{a0}``, ``\\delta_{2,1}``, ``\\Delta w_{a0}``, ``\\frac{\\partial E}{\\partial w_{1,2,1}}``."""
     if n.derivative_of is not None:
         return rf"\frac{{\partial E}}{{\partial {latex(n.derivative_of)}}}"
-    body = (n.latex_head or n.head) + ("_{" + ",".join(n.subscript) + "}" if n.subscript else "")
+    body = (n.latex_head or n.head) + (f"^{{({n.superscript})}}" if n.superscript else "")
+    body += "_{" + ",".join(n.subscript) + "}" if n.subscript else ""
     return r"\Delta " + body if n.adjustment else body
 
 

@@ -59,10 +59,9 @@ class MathMLPrinter(MathMLPresentationPrinter):
     def _notation(self, n: notation.Notation):
         if n.derivative_of is not None:
             return self._leibniz(self._el("mi", text="E"), self._notation(n.derivative_of))
-        head, _, power = n.head.partition("^")  # E^(1): worker 1's loss
-        base = self._el("mi", text=head)
-        if power:
-            base = self._el("msup", base, self._subscript(power))
+        base = self._el("mi", text=n.head)
+        if n.superscript:  # E^(1): worker 1's loss
+            base = self._el("msup", base, self._subscript(f"({n.superscript})"))
         body = self._el("msub", base, self._subscript(",".join(n.subscript))) if n.subscript else base
         return self._row(self._el("mi", text="Δ"), body) if n.adjustment else body
 
