@@ -59,7 +59,7 @@ class _Builder:
         if m.trained is not None:
             text.append("Trained: " + ", ".join(m.trained) + "; the others are held fixed.")
         text += [f"{label}: {value}" for label, value in (("Source", m.source), ("Notes", m.notes)) if value]
-        return Section("The network", tuple(steps), tuple(text))
+        return Section("The network", tuple(steps), tuple(text), network=network(self.d))
 
     def forward(self, k: int, t: int) -> list[Step]:
         d, env = self.d, self.env(k, t)
@@ -185,7 +185,7 @@ def build(d: Derivation, trace: Trace, only: Sequence[str] | None = None, plots:
     figures = ()
     if plots:
         figures = plot_data(d, trace, b.shown)
-    return Walkthrough(d.model.title or "Derivation", tuple(sections), network(d), figures)
+    return Walkthrough(d.model.title or "Derivation", tuple(sections), figures)
 
 
 def partial(d: Derivation, f: Factor) -> Partial:

@@ -2,6 +2,11 @@
 
 A step's right-hand sides are SymPy expressions or the display nodes Partial, Factors and Terms,
 which the formula printers dispatch on by class name (``_print_Factors``), as SymPy's own do.
+
+A section reads, in order: its text, its figure of the network, its tables, its steps, then its
+plots (by name, from Walkthrough.plots). Printers number equations, tables and figures in the order
+they appear, and a step's ``uses`` names the earlier steps whose values it puts in, so that
+printers can refer to them by number.
 """
 
 from __future__ import annotations
@@ -45,6 +50,39 @@ class Step:
     value: sp.Expr | None = None
     note: str = ""
     assigns: bool = False  # an update: the left-hand side gets the right's value (w ← w + Δw), not an equation
+    uses: tuple[str, ...] = ()  # names of earlier steps whose values the substitution takes (printers cite them)
+
+
+@dataclass(frozen=True)
+class Number:
+    """An exact value in a table cell: printers write its decimal, ≈ marking a rounded one."""
+
+    value: sp.Expr
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of cells under a head. A cell is prose (str), a Number, or a formula (a SymPy
+    expression or a display node, printed through the notation layer like a step's sides)."""
+
+    label: str  # a stable id ("example", "summary-1") for anchors and references
+    caption: str
+    head: tuple[object, ...]
+    rows: tuple[tuple[object, ...], ...]
+
+
+@dataclass(frozen=True)
+class Network:
+    """The graph as figures draw it: columns of node names (inputs first) and weighted edges; with
+    ``values``, the numbers of one example and iteration by name (inputs, weights, biases, z_n, a_n, E)."""
+
+    columns: tuple[tuple[str, ...], ...]
+    edges: tuple[tuple[str, str, str], ...]  # (source, neuron, weight name)
+    outputs: tuple[str, ...]
+    activations: Mapping[str, str] = field(default_factory=dict)  # neuron -> activation name
+    biases: Mapping[str, str] = field(default_factory=dict)  # neuron -> additive bias parameter
+    values: Mapping[str, sp.Expr] = field(default_factory=dict)  # "x1", "w_a1", "z_a", "a_a", "E" -> exact value
+    caption: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,17 +90,9 @@ class Section:
     title: str
     steps: tuple[Step, ...] = ()
     text: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Network:
-    """The graph as figures draw it: columns of node names (inputs first) and weighted edges."""
-
-    columns: tuple[tuple[str, ...], ...]
-    edges: tuple[tuple[str, str, str], ...]  # (source, neuron, weight name)
-    outputs: tuple[str, ...]
-    activations: Mapping[str, str] = field(default_factory=dict)  # neuron -> activation name
-    biases: Mapping[str, str] = field(default_factory=dict)  # neuron -> additive bias parameter
+    tables: tuple[Table, ...] = ()
+    network: Network | None = None  # a figure of the network, drawn after the text
+    plots: tuple[str, ...] = ()  # names of Walkthrough.plots drawn after the steps
 
 
 @dataclass(frozen=True)
@@ -75,11 +105,11 @@ class Plot:
     ylabel: str
     curves: tuple[tuple[str, tuple[float, ...], tuple[float, ...]], ...]  # (label, xs, ys)
     points: tuple[tuple[str, float, float], ...] = ()  # (label, x, y)
+    caption: str = ""  # a sentence under the numbered figure: what it shows and where its numbers come from
 
 
 @dataclass(frozen=True)
 class Walkthrough:
     title: str
     sections: tuple[Section, ...]
-    network: Network | None = None
-    plots: tuple[Plot, ...] = ()
+    plots: tuple[Plot, ...] = ()  # drawn where a section names them

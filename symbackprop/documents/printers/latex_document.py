@@ -6,14 +6,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..formulas.latex import INDENT, Side, one_line, rows, sides, tex_name, tex_width
-from ..nodes import Network, Walkthrough
+from ..formulas.latex import INDENT, Side, one_line, rows, sides, tex_width
+from ..nodes import Walkthrough
+from .tikz import tikz
 
 LONG = 90  # a chain longer than this many characters is set one equality per line
 TEXT_WIDTH = (210 - 2 * 20) / 25.4 * 72.27 / 10.95  # em: A4 less the 2 cm margins, in 11 pt type (1 em = 10.95 pt)
 ROOM = 0.95 * TEXT_WIDTH  # the widths are estimated (within a few per cent of TeX's): keep that much in hand
 CONTINUATION = 2.0  # em before a row's formula: the relation (= is 1.3 em with its spaces) or a \qquad indent
-MAX_EDGE_LABELS = 16  # more edges than this are drawn without their weight names
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[utf8]{inputenc}
@@ -86,41 +86,13 @@ def display(chain: list[Side], note: str = "") -> str:
     return "\\begin{align*}\n" + " \\\\\n".join(out) + tag + "\n\\end{align*}"
 
 
-def tikz(net: Network) -> str:
-    """Columns left to right, nodes centred vertically; weight names on the edges when few."""
-    tall = max(len(c) for c in net.columns)
-    dy = 1.3 if tall <= 6 else max(0.35, 8.0 / tall)
-    dx = 3.2 if len(net.edges) <= MAX_EDGE_LABELS else 2.6
-    size = "7mm" if dy >= 0.8 else "3mm"
-    lines = [r"\begin{tikzpicture}[>=stealth, neuron/.style={circle, draw, thick, minimum size=" + size + r", inner sep=1pt},"
-             r" input/.style={rectangle, draw, minimum size=" + size + r", inner sep=1pt}]"]
-    ids = {}
-    for i, column in enumerate(net.columns):
-        for j, name in enumerate(column):
-            ids[name] = f"n{len(ids)}"
-            y = (len(column) - 1) / 2 * dy - j * dy
-            style = "input" if i == 0 else "neuron"
-            label = f"${tex_name(name)}$" if dy >= 0.8 else ""
-            lines.append(rf"\node[{style}] ({ids[name]}) at ({i * dx:.2f},{y:.2f}) {{{label}}};")
-    labels = len(net.edges) <= MAX_EDGE_LABELS
-    for source, neuron, weight in net.edges:
-        edge = rf"\draw[->] ({ids[source]}) -- ({ids[neuron]})"
-        if labels:
-            edge += rf" node[pos=0.35, fill=white, inner sep=1pt, font=\scriptsize] {{${tex_name(weight)}$}}"
-        lines.append(edge + ";")
-    for out in net.outputs:
-        lines.append(rf"\draw[->] ({ids[out]}) -- ++(1.2,0) node[right] {{$E$}};")
-    lines.append(r"\end{tikzpicture}")
-    return "\n".join(lines)
-
-
 def render(doc: Walkthrough, plots_href: str | None = None, plot_ext: str = "png") -> str:
     out = [PREAMBLE, rf"\title{{{escape(doc.title)}}}", r"\date{}", r"\begin{document}", r"\maketitle",
            r"\tableofcontents", ""]
-    for k, section in enumerate(doc.sections):
+    for section in doc.sections:
         out.append(rf"\section{{{escape(section.title)}}}")
-        if k == 0 and doc.network is not None:
-            out += [r"\begin{center}", tikz(doc.network), r"\end{center}"]
+        if section.network is not None:
+            out += [r"\begin{center}", tikz(section.network), r"\end{center}"]
         for line in section.text:  # a long listing (hundreds of parameters) in small type
             out += [rf"{{\footnotesize {escape(line)}\par}}" if len(line) > 400 else escape(line), ""]
         for step in section.steps:

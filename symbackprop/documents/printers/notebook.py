@@ -14,7 +14,8 @@ from ..builder import chain, network
 from ..formulas.latex import equation as tex_equation
 from ..formulas.latex import one_line
 from ..formulas.mathml import equation as mathml_equation
-from .html import STYLE, svg_network
+from .html import STYLE
+from .svg import svg_network
 
 
 def _derivation(shown: Model | Derivation) -> Derivation:
