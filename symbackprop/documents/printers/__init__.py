@@ -8,6 +8,7 @@ and computes nothing.
     html.py            one self-contained HTML file, MathML formulas, the network as inline SVG
     notebook.py        Jupyter displays of a Model or Derivation (registered with core/display.py)
     figures.py         the plots, drawn by matplotlib (an extra)
+    tikz.py, svg.py    the network figure, for LaTeX and for HTML and notebooks
 
 Each takes ``(walkthrough, plots_href=None)`` and gives text, or bytes for PDF; ``plots_href``
 is where Markdown and LaTeX find the plot files that ``--plots DIR`` writes.
