@@ -22,8 +22,9 @@ from latex_roundtrip import close, expected, functions, joined, parse, same
 import symbackprop
 from symbackprop.core import function_table as table
 from symbackprop.documents.builder import build
+from symbackprop.documents.formulas.latex import RELATIONS, side
 from symbackprop.documents.formulas.latex import tex as latex_of
-from symbackprop.documents.formulas.latex import value_parts
+from symbackprop.documents.formulas.relations import parts
 from symbackprop.documents.printers import latex_document as tex
 from symbackprop.documents.printers import markdown
 
@@ -65,10 +66,12 @@ def round_trip(model, counts: Counter) -> None:
             assert close(parse(text), step.value), f"{step.name}: {text!r} is not {step.value}"
             printed.append(text)
             counts["substitution"] += 1
-        if step.value is not None:
-            for relation, text in value_parts(step.value):
+        for part in parts(step):
+            if part.kind in ("fraction", "decimal"):
+                printed_side = side(part)
+                text = printed_side.text
                 got = parse(text)
-                assert got == step.value if relation == "=" else close(got, step.value), f"{step.name}: {text!r}"
+                assert got == step.value if printed_side.relation == RELATIONS["="] else close(got, step.value), f"{step.name}: {text!r}"
                 printed.append(text)
                 counts["value"] += 1
         for text in printed:  # what was read back is what the documents hold

@@ -18,10 +18,8 @@ from sympy.printing.latex import LatexPrinter
 from ...core.decimals import decimal
 from .. import notation
 from ..nodes import Step
-from . import breaking
+from . import breaking, relations
 from .chains import ChainText
-
-LONG_FRACTION = 40  # an exact fraction longer than this many characters is shown by its decimal only
 
 
 def tex_name(name: str) -> str:
@@ -76,18 +74,6 @@ def tex(expr, values: Mapping | None = None) -> str:
     return printer(values).doprint(expr)
 
 
-def value_parts(value: sp.Expr) -> list[tuple[str, str]]:
-    """``= 0.76``; ``= \\frac{p}{q} \\approx 0.0893``; or ``\\approx 1.0173802589`` when the fraction is long."""
-    value = sp.sympify(value)
-    dec = decimal(value)
-    if value.is_Rational and "e" not in dec and sp.Rational(dec) == value:
-        return [("=", dec)]
-    exact = tex(value)
-    if value.is_Rational and len(exact) <= LONG_FRACTION:
-        return [("=", exact), (r"\approx", dec)]
-    return [(r"\approx", tex_decimal(dec))]
-
-
 @dataclass(frozen=True)
 class Side:
     """One side of a displayed chain of equalities: the relation before it, its LaTeX, and, for a
@@ -99,20 +85,28 @@ class Side:
     values: Mapping | None = None
 
 
+RELATIONS = {relations.EQUAL: "=", relations.APPROX: r"\approx", relations.ASSIGN: r"\leftarrow", "": ""}
+
+
+def side(part: relations.Part) -> Side:
+    """One part of a step as LaTeX."""
+    relation = RELATIONS[part.relation]
+    if part.kind == "decimal":
+        return Side(relation, tex_decimal(decimal(part.node)))
+    if part.kind == "fraction":
+        return Side(relation, tex(part.node))
+    return Side(relation, tex(part.node, part.values), part.node, part.values)
+
+
 def sides(step: Step) -> list[Side]:
-    """The step as its sides: the left-hand side (relation ""), forms, substitution, value; a side equal to an earlier one left out."""
-    first = r"\leftarrow" if step.assigns else "="
-    candidates = [Side("", tex(step.lhs), step.lhs)] + [Side("=" if i else first, tex(form), form)
-                                                        for i, form in enumerate(step.forms)]
-    if step.substitution is not None:
-        candidates.append(Side("=", tex(step.substitution, step.values), step.substitution, step.values))
-    if step.value is not None:
-        candidates += [Side(relation, text) for relation, text in value_parts(step.value)]
+    """The step as its sides (formulas/relations.py): the left-hand side (relation ""), forms, substitution,
+    value; a side equal to an earlier one left out."""
     out, seen = [], set()
-    for side in candidates:
-        if side.text not in seen:
-            out.append(side)
-            seen.add(side.text)
+    for part in relations.parts(step):
+        printed = side(part)
+        if printed.text not in seen:
+            out.append(printed)
+            seen.add(printed.text)
     return out
 
 

@@ -18,6 +18,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence_traditional
 from ...core.decimals import decimal
 from .. import notation
 from ..nodes import Factors, Step, Terms
+from . import relations
 
 UPRIGHT = {"Δ"}  # single letters set upright; a one-letter <mi> is italic by default
 SCRIPTS = {"msub", "msup", "msubsup", "munder", "mover", "munderover"}  # a fraction in their scripts stays small
@@ -258,20 +259,6 @@ def _printer(values: Mapping | None = None) -> MathMLPrinter:
     return MathMLPrinter({"values": values, "mul_symbol": "dot" if values is not None else None})
 
 
-def value_parts(value: sp.Expr) -> list[tuple[str, str]]:
-    """As printers/latex.value_parts: the exact value, then its decimal when that is not exact."""
-    value = sp.sympify(value)
-    dec = decimal(value)
-    printer = _printer()
-    number = xml(printer._decimal(dec))
-    if value.is_Rational and "e" not in dec and sp.Rational(dec) == value:
-        return [("=", number)]
-    parts = []
-    if value.is_Rational and len(str(value)) <= 40:
-        parts.append(("=", mathml(value)))
-    return parts + [("≈", number)]
-
-
 def _side(node, values: Mapping | None, cut: bool = False):
     """One side of a step as MathML (``cut``: as a piece tree); a side that is one number needs no brackets."""
     printer = _printer(values)
@@ -283,25 +270,23 @@ def _side(node, values: Mapping | None, cut: bool = False):
 
 
 def parts(step: Step) -> list[tuple[str, object, Mapping | None]]:
-    """The step's sides in order, each once: (relation, node, values), the value as printed MathML. A substitution
-    that only rounds the value gives way to it (= 1/3 ≈ 0.3333333333, not = 0.3333333333 = 1/3)."""
-    first = "←" if step.assigns else "="
-    sides = [("", step.lhs, None)] + [("=" if i else first, f, None) for i, f in enumerate(step.forms)]
-    if step.substitution is not None:
-        sides.append(("=", step.substitution, step.values))
+    """The step's sides in order (formulas/relations.py), each once: (relation, node, values), a value as
+    printed MathML. A substitution that only rounds the value gives way to it (≈ 0.3333333333, not
+    ≈ 0.3333333333 ≈ 0.3333333333)."""
+    printer = _printer()
     out, texts = [], []
-    for relation, node, values in sides:
+    for part in relations.parts(step):
+        if part.kind in ("decimal", "fraction"):
+            node = xml(printer._decimal(decimal(part.node))) if part.kind == "decimal" else mathml(part.node)
+            if out and out[-1][1] is step.substitution and texts[-1] == node:
+                out.pop()
+                texts.pop()
+            values = None
+        else:
+            node, values = part.node, part.values
         text = _side(node, values)
         if text not in texts:
-            out.append((relation, node, values))
-            texts.append(text)
-    values = value_parts(step.value) if step.value is not None else []
-    if len(out) > 1 and out[-1][1] is step.substitution and texts[-1] in {text for _, text in values}:
-        out.pop()
-        texts.pop()
-    for relation, text in values:
-        if text not in texts:
-            out.append((relation, text, None))
+            out.append((part.relation, node, values))
             texts.append(text)
     return out
 

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ...core.decimals import show
+from ..formulas.relations import parts
 from ..formulas.text import plain
 from ..nodes import Step, Walkthrough
 
@@ -15,20 +16,19 @@ WIDTH = 100
 
 
 def step_lines(step: Step) -> list[str]:
-    """``lhs = form = substitution = value`` on one line, or one equality per line when long."""
-    lhs = plain(step.lhs)
-    rhs = list(dict.fromkeys(plain(f) for f in step.forms))  # a form equal to the last is said once
-    if step.substitution is not None:
-        sub = plain(step.substitution, step.values)
-        if sub not in rhs:
-            rhs.append(sub)
-    relations = ["←" if step.assigns else "="] + ["="] * (len(rhs) - 1)
-    if step.value is not None:
-        value = show(step.value).replace("-", "−")
-        exact = not value.startswith("≈ ")
-        if value.removeprefix("≈ ") not in rhs:
-            rhs.append(value.removeprefix("≈ "))
-            relations.append("=" if exact else "≈")
+    """``lhs = form = substitution = value`` on one line, or one equality per line when long; the
+    relations as formulas/relations.py gives them (≈ after a rounded number)."""
+    lhs, relations, rhs = "", [], []
+    for part in parts(step):
+        if part.kind == "lhs":
+            lhs = plain(part.node)
+            continue
+        if part.kind == "fraction":
+            continue  # the decimal below carries the exact form in brackets
+        text = show(part.node).removeprefix("≈ ").replace("-", "−") if part.kind == "decimal" else plain(part.node, part.values)
+        if text not in rhs:
+            rhs.append(text)
+            relations.append(part.relation)
     note = f"    [{step.note}]" if step.note else ""
     line = "  " + lhs + "".join(f" {r} {part}" for r, part in zip(relations, rhs)) + note
     if len(line) <= WIDTH:
