@@ -38,32 +38,38 @@ REPORTS: dict[str, Callable[[list[FileReport]], str]] = {"text": reports.text, "
 
 def document(d: Derivation, fmt: str = "terminal", iterations: int | None = None,
              only: Sequence[str] | None = None, plots: str | os.PathLike | None = None,
-             plots_href: str | None = None, progress: Callable[[int, int], None] | None = None) -> str | bytes:
+             plots_href: str | None = None, progress: Callable[[int, int], None] | None = None,
+             color: bool = False) -> str | bytes:
     """The walkthrough of a derivation in one format (bytes for ``pdf``).
 
     With ``plots`` a directory, the plots are written there (PNG and SVG) and embedded: inline in
     HTML and PDF, as links to ``plots_href`` (default: the directory as given) in Markdown and LaTeX.
-    ``progress(t, total)`` hears of each traced iteration.
+    ``progress(t, total)`` hears of each traced iteration. ``color``: ANSI styles in the terminal format
+    (for a terminal; the other formats have none).
     """
+    d.model.check_unambiguous("a document")
     check_document(d.model)
     trace = d.trace(iterations, progress)
     doc = build(d, trace, only, plots=plots is not None)
     if plots is not None:
         write_all(doc.plots, plots)
         plots_href = str(plots) if plots_href is None else plots_href
-    return render(doc, fmt, plots_href)
+    return render(doc, fmt, plots_href, color)
 
 
 def parallel_walkthrough(model: Model, workers: int, shards: Sequence[int] | None = None,
                          only: Sequence[str] | None = None) -> Walkthrough:
     """The data-parallel story (each worker's gradient, the average, the identities) as document nodes."""
     model.check_parameters(only)
+    model.check_unambiguous("a document")
     check_document(model)
     return parallel_story.build(model, workers, shards, only)
 
 
-def render(doc: Walkthrough, fmt: str = "terminal", plots_href: str | None = None) -> str | bytes:
-    """Document nodes printed in one format (bytes for ``pdf``)."""
+def render(doc: Walkthrough, fmt: str = "terminal", plots_href: str | None = None, color: bool = False) -> str | bytes:
+    """Document nodes printed in one format (bytes for ``pdf``); ``color``: ANSI styles in the terminal format."""
+    if fmt == "terminal":
+        return PRINTERS[fmt](doc, plots_href, color=color)
     return PRINTERS[fmt](doc, plots_href)
 
 
@@ -73,9 +79,10 @@ def parallel_document(model: Model, workers: int, shards: Sequence[int] | None =
     return render(parallel_walkthrough(model, workers, shards, only), fmt)
 
 
-def verify(path) -> FileReport:
-    """Every claim of one derivation file checked: a report with per-claim status and diagnosis."""
-    return _verify_file(path)
+def verify(path, progress: Callable[[int, int], None] | None = None) -> FileReport:
+    """Every claim of one derivation file checked: a report with per-claim status and diagnosis.
+    ``progress(done, total)`` hears of each traced iteration, then of each claim."""
+    return _verify_file(path, progress)
 
 
 def report(file_reports: list[FileReport], fmt: str = "text") -> str:

@@ -12,6 +12,7 @@ import os
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from . import api
@@ -43,15 +44,20 @@ def _only(args: argparse.Namespace) -> list[str] | None:
 def _derive(args: argparse.Namespace) -> int:
     only = _only(args)
     d = api.derive(api.load(args.file))
+    d.model.check_unambiguous("a document")  # before --check-identity's work
     href = None
     if args.plots:
         href = os.path.relpath(args.plots, os.path.dirname(os.path.abspath(args.output)) if args.output else os.getcwd())
     identity = api.identity(d, only) if args.check_identity else None  # priced first: it may be refused
+    # colour: asked for, or standard output a terminal (not piped, no -o) and neither NO_COLOR (no-color.org) nor TERM=dumb
+    color = args.color == "always" or (args.color == "auto" and not args.output and sys.stdout.isatty()
+                                       and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb")
     with _bar() as bar:  # a long trace shows its iterations
         task = bar.add_task("trace", total=None)
         text = api.document(d, fmt=args.format, iterations=args.iterations, only=only, plots=args.plots,
                             plots_href=href.replace(os.sep, "/") if href else None,
-                            progress=lambda t, total: bar.update(task, completed=t, total=total))
+                            progress=lambda t, total: bar.update(task, completed=t, total=total),
+                            color=color and args.format == "terminal")
     status = 0
     if identity is not None:
         report = identity
@@ -86,7 +92,12 @@ def _dense(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    reports = [api.verify(f) for f in args.files]
+    reports = []
+    with _bar() as bar:  # a long trace (many examples or iterations) shows its iterations, then the claims
+        for f in args.files:
+            task = bar.add_task(f"verify {escape(api.printable(os.path.basename(f)))}", total=None)  # shown, not read as markup
+            reports.append(api.verify(f, progress=lambda done, total, task=task: bar.update(task, completed=done,
+                                                                                              total=total)))
     _emit(args.output, api.report(reports, "json" if args.json else args.format), args.files)
     return 1 if any(r.failed for r in reports) else 0
 
@@ -167,6 +178,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--plots", metavar="DIR", help="write the plots (PNG, SVG) here and embed them in the document")
     p.add_argument("--check-identity", action="store_true",
                    help="prove each chain-rule gradient equal to sympy.diff of the flattened loss")
+    p.add_argument("--color", choices=["auto", "always", "never"], default="auto",
+                   help="ANSI colour in the terminal format: auto (the default) when standard output is a terminal, "
+                        "not with -o, NO_COLOR or TERM=dumb; always (through a pipe or into -o too); never")
     p.set_defaults(run=_derive)
 
     p = sub.add_parser("dense", help="write a layered network as a derivation file")

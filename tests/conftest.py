@@ -36,3 +36,27 @@ def browser():
         pytest.skip(reason)
     with layout.Browser() as b:
         yield b
+
+
+def on_a_tty(*argv: str, stream: str = "stdout", env: dict | None = None, unset: tuple = ()) -> tuple[int, bytes]:
+    """``symbackprop ARGV`` with its ``stream`` (stdout or stderr) on a pseudo-terminal, the other one
+    discarded: (exit code, what it wrote there). ``env`` is added to this process's environment, ``unset`` taken out."""
+    import pty
+
+    master, slave = pty.openpty()
+    environ = {k: v for k, v in os.environ.items() if k not in unset}
+    environ.update({"PYTHONPATH": str(ROOT), "COLUMNS": "100", **(env or {})})
+    streams = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, stream: slave}
+    proc = subprocess.Popen([sys.executable, "-m", "symbackprop", *argv], env=environ, **streams)
+    os.close(slave)
+    seen = b""
+    while True:  # read while it runs: a pty drops what nobody read once its last writer closes
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    return proc.wait(timeout=300), seen

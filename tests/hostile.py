@@ -145,14 +145,19 @@ CASES: list[Case] = [
     # names
     case("name_10000_chars", seed(*[(f'"w_a{i}"', f'"{LONG_NAME}{i}"') for i in range(1, 2)],
                                   ("w_a1 = 0.1", f"{LONG_NAME}1 = 0.1")), 2, "network.neurons[0].weights[1]"),
+    # a weight named as a derived quantity: compiled and checked as it is, refused where quantities are named
     case("weight_named_error_term", seed(('"w_a1"', '"delta_b"'), ("w_a1 = 0.1", "delta_b = 0.1")), 2,
-         "delta_b"),
+         "neuron b's error term delta_b", commands=DOCUMENTS + VERIFY + PARALLEL),
+    case("weight_named_error_term_code", seed(('"w_a1"', '"delta_b"'), ("w_a1 = 0.1", "delta_b = 0.1")), 0,
+         commands=CODE),
     case("title_with_ansi_escape", seed(('title = "', 'title = "\\u001b[2J\\u001b]0;evil\\u0007')), 2,
          "title: the text holds the control character U+001B"),
     case("title_unicode", seed(('title = "', 'title = "∂E/∂w ≤ ∞ — αβγ Größe 😀 中 ')), {0, 1}),
     case("title_1MB", seed(('title = "', 'title = "' + "t" * 1_000_000)), 2, "title: 1,000,045 characters"),
     case("outputs_twice", seed(('outputs = ["b"]', 'outputs = ["b", "b"]')), 2, "network.outputs[1]: output 'b' is listed twice"),
-    case("weight_named_sum", seed(('"w_a1"', '"z_a"'), ("w_a1 = 0.1", "z_a = 0.1")), 2, "z_a"),
+    case("weight_named_sum", seed(('"w_a1"', '"z_a"'), ("w_a1 = 0.1", "z_a = 0.1")), 2,
+         "neuron a's weighted sum z_a", commands=DOCUMENTS + VERIFY + PARALLEL),
+    case("weight_named_sum_code", seed(('"w_a1"', '"z_a"'), ("w_a1 = 0.1", "z_a = 0.1")), 0, commands=CODE),
     # size of the network and of its data
     case("chain_10000_identity", chain(10_000, "identity"), 2, "10,000 neurons", large=True),
     case("chain_300_sigmoid", chain(300, "sigmoid"), 2, "300 neurons on the longest path", large=True),

@@ -6,6 +6,9 @@ Models name their weights, inputs, constants and neurons after what generated co
 differ only past the shortening limit and a name equal to another's shortened form. Each must
 compile, with numba and without, to the NumPy reference runtime's values. Exact constants beyond
 float64 become inf (or are refused in one line), never a bare ``inf`` that Python reads as a name.
+Weights named after the derivation's own quantities (``delta_b`` beside a neuron ``b``, ``z_a``,
+``a_b``, ``y``, ``Delta_w``) compile and check, against the NumPy runtime, finite differences and
+hand arithmetic; the commands that name quantities refuse them in one line.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from symbackprop.compiler.names import LIMIT, Names, identifiers_in, shortened
 from symbackprop.core import limits
 from symbackprop.core.derivation_file import loads
 from symbackprop.core.errors import InputError
-from symbackprop.core.model import Example, Neuron
+from symbackprop.core.model import Example, Neuron, name_clashes
 from symbackprop.reference.numpy_runtime import Runtime
 
 NUMBA = (False, True) if numba_available() else (False,)
@@ -343,3 +346,201 @@ def test_exact_constants_float64_cannot_hold_exactly_print_as_their_float(value,
     assert repr(float(value)) in compiled.source
     integers = [c.value for c in ast.walk(ast.parse(compiled.source)) if isinstance(c, ast.Constant) and type(c.value) is int]
     assert max(map(abs, integers)) <= 2**53 and math.isfinite(float(value))
+
+
+# -- weights named after derived quantities ----------------------------------------------------
+
+DERIVED_NAMES = ["delta_b", "z_a", "d_b", "g0", "value", "total", "grad", "B", "numpy", "math"]
+
+
+def derived_text(activation_a: str = "tanh", activation_b: str = "sigmoid") -> str:
+    """A graph (a bias input: no matrix form) whose weights carry every kind of derived name: neuron b's
+    error term and neuron a's sum, generated code's own names (``d_b`` is b's error term in the code),
+    an activation ``a_b``, the target ``y``, another error term and sum, and w's adjustment ``Delta_w``."""
+    return f'''
+title = "weights named after derived quantities"
+[network]
+inputs = ["x1", "x2", "x3"]
+constants = {{ b0 = 1.0 }}
+outputs = ["b"]
+[[network.neurons]]
+name = "a"
+activation = "{activation_a}"
+inputs = ["b0", "x1", "x2", "x3"]
+weights = ["z_a", "g0", "value", "total"]
+bias = "B"
+[[network.neurons]]
+name = "b"
+activation = "{activation_b}"
+inputs = ["b0", "a", "x1", "x2", "x3", "a", "b0"]
+weights = ["d_b", "delta_b", "grad", "numpy", "a_b", "y", "z_b"]
+bias = "math"
+[[network.neurons]]
+name = "c"
+activation = "relu"
+inputs = ["x1", "a"]
+weights = ["delta_a", "w"]
+bias = "Delta_w"
+[parameters]
+z_a = 0.6
+g0 = 0.1
+value = 0.2
+total = 0.3
+B = -0.1
+d_b = 0.5
+delta_b = 0.4
+grad = -0.25
+numpy = 0.15
+a_b = 0.35
+y = -0.45
+z_b = 0.05
+math = 0.05
+delta_a = 0.7
+w = -0.3
+Delta_w = 0.2
+[loss]
+function = "half_sse"
+[[examples]]
+inputs = {{ x1 = 0.2, x2 = 0.1, x3 = 0.4 }}
+targets = {{ b = 1.0 }}
+[[examples]]
+inputs = {{ x1 = -0.3, x2 = 0.5, x3 = 0.1 }}
+targets = {{ b = 0.0 }}
+'''
+
+
+def derived_layered():
+    """dense 2-3-2 with its weights named after its own derived quantities (the matrix form, numba's kernel)."""
+    m = symbackprop.dense([2, 3, 2], activation="tanh", output_activation="sigmoid", seed=1)
+    own = ["delta_n2_1", "z_n1_1", "y_n2_1", "a_n1_2", "Delta_w1_2_1", "w1_2_1", "delta_n1_3", "z_n2_2", "numpy",
+           "math", "B", "g0", "total", "value", "grad", "d_n1_1", "z_n1_2"]
+    rename = dict(zip(m.parameters, own))
+    return renamed(m, lambda kind, old: rename[old] if kind == "parameter" else old)
+
+
+def finite_difference_gradient(loss, params, X, Y, h=1e-6):
+    grad = np.empty_like(params)
+    for i in range(len(params)):
+        up, down = params.copy(), params.copy()
+        up[i] += h
+        down[i] -= h
+        grad[i] = (loss(up, X, Y) - loss(down, X, Y)) / (2 * h)
+    return grad
+
+
+DERIVED_CASES = {"graph": lambda: loads(derived_text()), "layered": derived_layered}
+
+
+@pytest.mark.parametrize("numba", NUMBA, ids=lambda n: "numba" if n else "numpy")
+@pytest.mark.parametrize("case", list(DERIVED_CASES))
+def test_weights_named_after_derived_quantities_compile_to_the_runtimes_values(case, numba):
+    model = DERIVED_CASES[case]()
+    clashing = {p for p, _, _ in name_clashes(model)}
+    assert clashing and clashing <= set(model.parameters)  # the premise: such names, and the file loads
+    d, compiled = agrees_with_runtime(model, numba)
+    for n in d.order:  # the derivation's own symbols stay apart from the parameters named like them
+        assert d.z[n.name] not in d.symbols.values() and d.delta_symbol[n.name] not in d.symbols.values()
+    assert not set(d.targets.values()) & set(d.symbols.values())
+    names = Names(d)
+    assert_identifiers_bounded(compiled.source, names)
+    assert len(names.mapping) == len(d.symbols) + len(d.targets) + 3 * len(d.order)  # no key overwrote another
+    runtime = Runtime(model)
+    rng = np.random.default_rng(11)
+    for B in (1, 3, 40):
+        params = compiled.initial + rng.normal(0, 0.1, compiled.initial.shape)
+        X, Y = rng.normal(0, 1, (B, len(model.inputs))), rng.normal(0, 1, (B, len(model.outputs)))
+        _, grad = compiled(params, X, Y)
+        close(grad, finite_difference_gradient(runtime.loss, params, X, Y), tol=1e-6)
+    assert check(d, against="all").ok
+
+
+def test_the_graph_named_after_derived_quantities_by_hand():
+    """Its loss and two gradients at the file's first example, by hand (exact SymPy arithmetic on the
+    formulas written out here): the module says the same."""
+    model = loads(derived_text(activation_a="identity", activation_b="identity"))
+    compiled = symbackprop.compile(symbackprop.derive(model))
+    v = {p: float(x) for p, x in model.parameters.items()}
+    x1, x2, x3 = 0.2, 0.1, 0.4
+    a = v["z_a"] + v["g0"] * x1 + v["value"] * x2 + v["total"] * x3 + v["B"]
+    b = (v["d_b"] + v["delta_b"] * a + v["grad"] * x1 + v["numpy"] * x2 + v["a_b"] * x3 + v["y"] * a + v["z_b"]
+         + v["math"])
+    loss = 0.5 * (1.0 - b) ** 2  # c is not an output: it reads a and feeds nothing
+    X, Y = np.array([[x1, x2, x3]]), np.array([[1.0]])
+    value, grad = compiled(compiled.initial, X, Y)
+    index = list(model.parameters).index
+    assert value == pytest.approx(loss, rel=1e-14)
+    assert grad[index("delta_b")] == pytest.approx((b - 1.0) * a, rel=1e-14)  # dE/d(delta_b) = (b - y) a
+    assert grad[index("z_a")] == pytest.approx((b - 1.0) * (v["delta_b"] + v["y"]), rel=1e-14)
+    assert grad[index("delta_a")] == 0.0 and grad[index("Delta_w")] == 0.0
+
+
+CLASHES = [("delta_b", "neuron b's error term delta_b"), ("z_a", "neuron a's weighted sum z_a"),
+           ("a_b", "neuron b's activation a_b"), ("y", "output b's target y"), ("z_b", "neuron b's weighted sum z_b"),
+           ("delta_a", "neuron a's error term delta_a"), ("Delta_w", "parameter w's adjustment Delta_w")]
+
+
+@pytest.mark.parametrize("name,quantity", CLASHES)
+def test_each_kind_of_clash_is_named(name, quantity):
+    """The graph with only one clashing name left (the others renamed p_<name>): the refusal names it."""
+    others = [n for n, _ in CLASHES if n != name]
+    text = derived_text()
+    for other in others:
+        text = text.replace(f'"{other}"', f'"p_{other}"').replace(f"\n{other} = ", f"\np_{other} = ")
+    model = loads(text)
+    assert [(p, what) for p, _, what in name_clashes(model)] == [(name, quantity)]
+    d = symbackprop.derive(model)
+    for refuse in (lambda: d.trace(), lambda: symbackprop.api.document(d, "md"),
+                   lambda: symbackprop.api.parallel_walkthrough(model, 2)):
+        with pytest.raises(InputError) as e:
+            refuse()
+        assert f"parameter {name!r} has the name of {quantity}" in e.value.what and "rename" in e.value.what
+        assert e.value.key.startswith("network.neurons[") and "\n" not in e.value.what
+    assert check(d, against="numpy").ok  # compile and check take it
+
+
+def test_cli_compile_and_check_take_weights_named_after_derived_quantities(tmp_path):
+    path = tmp_path / "derived_names.toml"
+    path.write_text(derived_text(), encoding="utf-8")
+    done = cli("check", str(path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "all agree" in done.stdout and done.stderr == ""
+    out = tmp_path / "derived_names_module.py"
+    done = cli("compile", str(path), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    spec = importlib.util.spec_from_file_location("derived_names_module", out)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model = loads(derived_text())
+    assert list(module.PARAMETERS) == list(model.parameters)
+    X = np.array([[0.2, 0.1, 0.4], [-0.3, 0.5, 0.1], [1.5, -2.0, 0.25]])
+    Y = np.array([[1.0], [0.0], [0.5]])
+    runtime = Runtime(model)
+    value, grad = module.loss_and_grad(module.INITIAL, X, Y)
+    ref_value, ref_grad = runtime(module.INITIAL, X, Y)
+    assert value == pytest.approx(ref_value, rel=1e-12)
+    close(grad, ref_grad)
+    close(grad, finite_difference_gradient(runtime.loss, np.array(module.INITIAL, dtype=float), X, Y), tol=1e-6)
+
+
+REFUSING = [("derive", fmt) for fmt in ("terminal", "md", "tex", "html", "pdf")]
+REFUSING += [("derive", "--check-identity"), ("verify", ""), ("verify", "--json"), ("verify", "md"),
+             ("parallel", "terminal"), ("parallel", "md")]
+
+
+@pytest.mark.parametrize("command,option", REFUSING, ids=lambda v: v or "plain")
+def test_cli_refuses_where_the_names_would_mean_two_things(tmp_path, command, option):
+    path = tmp_path / "derived_names.toml"
+    claim = '\n[[claims]]\nquantity = "delta_b"\nstated = "0.4"\nsource = "text.txt:1"\nquote = "delta_b = 0.4"\n'
+    path.write_text(derived_text() + claim, encoding="utf-8")
+    out = tmp_path / "earlier_output"
+    out.write_bytes(b"an earlier output\n")
+    args = [command, str(path)] + ([option] if option.startswith("--") else ["--format", option] if option else [])
+    args += ["--workers", "2"] if command == "parallel" else []
+    done = cli(*args, "-o", str(out))
+    assert done.returncode == 2, (done.stdout[-300:], done.stderr)
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"symbackprop: error: {path}: network.neurons[0].weights[0]: ")
+    assert "parameter 'z_a' has the name of neuron a's weighted sum z_a" in line
+    assert "rename the parameter" in line
+    assert out.read_bytes() == b"an earlier output\n"  # nothing written

@@ -1,9 +1,10 @@
 """The bounds of core/limits.py and the trace's precision rules, against independent arithmetic:
 Python's fractions for a ReLU chain trained ten steps, NumPy for a chain of sigmoids, hand-written
-roundings at 85 decimals."""
+roundings at 85 decimals, the size refusals' cost estimates worked out by hand."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from fractions import Fraction
@@ -13,13 +14,16 @@ import mpmath as mp
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import cli, on_a_tty
 from hostile import chain, seed
 
 import symbackprop
 import symbackprop.api
+from symbackprop.core import limits
 from symbackprop.core.derivation_file import loads
 from symbackprop.core.errors import InputError
 from symbackprop.core.limits import LIMITS, check_work
+from symbackprop.core.model import Example, Model, Neuron
 from symbackprop.core.trace import Key
 from symbackprop.verifier.rounding import judge
 from symbackprop.verifier.status import Status
@@ -134,26 +138,7 @@ def test_rounding_at_any_precision(value, stated, decimals, status):
 
 def _stderr_on_a_tty(*argv: str) -> tuple[int, bytes]:
     """A command run with its standard error on a pseudo-terminal: (exit code, what it drew there)."""
-    import os
-    import pty
-    import subprocess
-    import sys
-
-    master, slave = pty.openpty()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "100"}
-    proc = subprocess.Popen([sys.executable, "-m", "symbackprop", *argv], stderr=slave, stdout=subprocess.DEVNULL, env=env)
-    os.close(slave)
-    seen = b""
-    while True:  # read while it runs: a pty drops what nobody read once its last writer closes
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    os.close(master)
-    return proc.wait(timeout=300), seen
+    return on_a_tty(*argv, stream="stderr")
 
 
 def test_a_long_trace_shows_progress_on_a_tty(tmp_path):
@@ -287,3 +272,103 @@ def test_a_closed_form_network_is_priced_at_its_cost():
     # per example: 3 neurons x (5 + 2 inputs) + 2 x 9 parameters = 39; plus 3 x 9 parameters = 27
     assert 3 * (5 + 2) + 2 * 9 + 3 * 9 == values_per_iteration
     assert most == 1_000_000 // (30 * values_per_iteration) - 1
+
+
+def test_a_verify_shows_progress_on_a_tty():
+    code, seen = _stderr_on_a_tty("verify", str(ROOT / "derivations" / "seed003_chain.toml"))
+    assert code == 1 and b"verify seed003_chain.toml" in seen and b"100%" in seen  # the file has 3 mismatches
+
+
+def test_verify_reports_its_progress_over_iterations_then_claims(tmp_path):
+    """seed003_chain: one reading, iterations = 1 (two passes: the update and the trained forward pass),
+    then one step per claim; on no terminal nothing is drawn."""
+    path = ROOT / "derivations" / "seed003_chain.toml"
+    model = symbackprop.load(path)
+    heard: list[tuple[int, int]] = []
+    symbackprop.api.verify(path, progress=lambda done, total: heard.append((done, total)))
+    total = (model.iterations + 1) + len(model.claims)
+    assert heard == [(k, total) for k in range(1, total + 1)]
+    done = cli("verify", str(path))
+    assert done.returncode == 1 and done.stderr == ""
+
+
+def _size_refusal(make) -> InputError:
+    with pytest.raises(InputError) as e:
+        make()
+    assert "\n" not in e.value.what
+    return e.value
+
+
+def test_a_network_past_the_neurons_bound_gives_its_cost():
+    """dense 1-1001-1, priced by hand: 3,004 parameters (1,001 x 2 + 1,002), 4,006 neurons and edges
+    (1,001 x 3 + 1,003), two layers run as matrices: finite differences 8 x 3,004 x (2 x 9 + 4,006 x 0.07)
+    microseconds = 7.2 s; the trace 2 passes x (1,001 x 10 + 3,010 + 3 x 3,004) = 44,064 values, 1.3 s."""
+    e = _size_refusal(lambda: symbackprop.dense([1, 1001, 1]))
+    assert e.key == "network.neurons" and e.what.startswith("1,002 neurons; symbackprop takes at most 1,000 (")
+    assert 8 * 3004 * (2 * 9 + 4006 * 0.07) * 1e-6 == pytest.approx(7.17, abs=0.01)
+    assert "check's finite differences about 7 s" in e.what
+    assert "its trace (1 example x 2 passes: 44,064 traced values) about 1 s" in e.what
+
+
+def test_a_network_past_the_edges_bound_gives_its_cost():
+    """dense 100-201-1: 20,503 edges and parameters, 20,705 neurons and edges: 8 x 20,503 x (2 x 9 + 20,705 x
+    0.07) microseconds = 240 s, 4 minutes."""
+    e = _size_refusal(lambda: symbackprop.dense([100, 201, 1]))
+    assert e.what.startswith("20,503 weights (edges); symbackprop takes at most 20,000")
+    assert round(8 * 20503 * (2 * 9 + 20705 * 0.07) * 1e-6 / 60) == 4
+    assert "check's finite differences about 4 minutes" in e.what
+
+
+def test_a_path_past_the_depth_bound_gives_the_stack_it_would_need():
+    """A chain of 300 sigmoids: 300 x 6.5 = 1,950 frames; 300 weights, 600 neurons and edges, 300 layers:
+    8 x 300 x (300 x 9 + 600 x 0.07) microseconds = 6.6 s; the trace 2 x (300 x 8 + 3 x 300) = 6,600 values
+    of closed forms, each counting 30: 6 s."""
+    e = _size_refusal(lambda: loads(chain(300, "sigmoid")))
+    assert e.what.startswith("300 neurons on the longest path; symbackprop takes at most 100")
+    assert "a document's formulas would nest 300 deep, about 1,950 of Python's 1,000 frames" in e.what
+    assert 8 * 300 * (300 * 9 + 600 * 0.07) * 1e-6 == pytest.approx(6.58, abs=0.01)
+    assert "check's finite differences about 7 s" in e.what
+    assert "6,600 traced values of closed forms, each about 30 times a piecewise-linear one) about 6 s" in e.what
+
+
+def test_examples_past_their_bound_give_the_trace_estimate():
+    """dense 2-2-1 with 10,001 examples: 2 passes x (10,001 x 39 + 27) values = 780,132, 23 s."""
+    m = symbackprop.dense([2, 2, 1], activation="relu")
+    e = _size_refusal(lambda: dataclasses.replace(m, examples=m.examples * 10_001))
+    assert e.key == "examples" and e.what.startswith("10,001 examples; symbackprop takes at most 10,000")
+    assert 2 * (10_001 * 39 + 27) == 780_132
+    assert e.what.endswith("its trace (10,001 examples x 2 passes: 780,132 traced values) about 23 s")
+
+
+def _wide_graph(width: int):
+    """x1 -> h1..h<width> (ReLU, through a bias input b0: a graph, no matrix form) -> o."""
+    R = sp.Rational
+    neurons = [Neuron(f"h{i}", "relu", ("b0", "x1"), (f"u{i}", f"v{i}")) for i in range(width)]
+    neurons.append(Neuron("o", "identity", tuple(f"h{i}" for i in range(width)), tuple(f"w{i}" for i in range(width))))
+    params = {}
+    for i in range(width):
+        params |= {f"u{i}": R(i % 7 - 3, 10), f"v{i}": R(i % 5 + 1, 10), f"w{i}": R(i % 3 - 1, 10)}
+    return Model(neurons, ["x1"], ["o"], params, [Example({"x1": R(1, 2)}, {"o": R(1)})], constants={"b0": R(1)})
+
+
+def test_finite_differences_are_priced_before_they_start(monkeypatch):
+    """1 -> 999 ReLU -> 1 through a bias input: 2,997 parameters, 3 x 999 + 1 + 999 = 3,997 neurons and edges,
+    8 x 2,997 x 3,997 x 2.5 microseconds = 240 s (measured: 284 s). ``--against fd`` is refused at once,
+    ``all`` checks the rest and says so; a net within the bound is checked against them."""
+    wide = _wide_graph(999)
+    assert limits.fd_seconds(wide) == pytest.approx(8 * 2997 * 3997 * 2.5e-6)
+    d = symbackprop.derive(wide)
+    start = time.perf_counter()
+    with pytest.raises(InputError) as e:
+        symbackprop.api.check(d, against="fd")
+    assert time.perf_counter() - start < 5  # before the module is compiled
+    assert e.value.key == "against"
+    assert e.value.what.startswith("finite differences of 2,997 parameters take about 4 minutes; check takes at most 60 s")
+    seed_chain = symbackprop.derive(symbackprop.load(ROOT / "derivations" / "seed003_chain.toml"))
+    assert "fd" in {r.reference for r in symbackprop.api.check(seed_chain, against="all").rows}
+    monkeypatch.setitem(LIMITS, "fd", dataclasses.replace(LIMITS["fd"], value=0))  # the seed chain past the bound
+    report = symbackprop.api.check(seed_chain, against="all")
+    assert report.ok and "fd" not in {r.reference for r in report.rows} and "numpy" in {r.reference for r in report.rows}
+    assert "fd       skipped: finite differences of 6 parameters take about" in report.text()
+    with pytest.raises(InputError, match="finite differences of 6 parameters"):
+        symbackprop.api.check(seed_chain, against="fd")

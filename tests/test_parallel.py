@@ -119,7 +119,9 @@ def test_cli_walkthrough_of_the_two_gpu_network(run_cli):
     assert r.returncode == 0, r.stderr
     assert "Worker 2: forward and backward on its shard" in r.stdout
     assert "= the full-batch gradient" in r.stdout
-    assert "(a1 - a2)*(delta1 - delta2)/4" in r.stdout
+    prose = " ".join(r.stdout.split())  # the terminal wraps prose at 100 columns
+    # (δ_1 − δ_2)(a_1 − a_2)/4 = mean(δa) − mean(δ)mean(a) for two workers: (δ1a1 + δ2a2)/2 − (δ1+δ2)(a1+a2)/4
+    assert "mean(δ·a) − mean(δ)·mean(a) = (a_1 − a_2)·(δ_1 − δ_2)/4" in prose
     bad = run_cli("parallel", str(DERIVATIONS / "seed003_two_gpus.toml"), "--workers", "3")
     assert bad.returncode == 2 and "--workers" in bad.stderr and len(bad.stderr.splitlines()) == 1
 

@@ -10,12 +10,13 @@ the loss is compared the same way. TOLERANCE holds the documented limits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..core.derivation import Derivation
 from ..core.errors import InputError
+from ..core.limits import check_fd
 from ..reference import torch_model
 from ..reference.numpy_runtime import Runtime
 from .compiled import compile as compile_derivation
@@ -42,6 +43,7 @@ class Row:
 class Report:
     rows: list[Row]
     absent: list[str]
+    skipped: dict[str, str] = field(default_factory=dict)  # reference -> why (its estimated cost, past its bound)
 
     @property
     def ok(self) -> bool:
@@ -51,6 +53,7 @@ class Report:
         out = [f"{'against':8} {'group':24} {'max rel. error':>15} {'tolerance':>10}  result"]
         out += [f"{r.reference:8} {r.group:24} {r.error:15.3e} {r.tolerance:10.0e}  {'ok' if r.ok else 'FAIL'}" for r in self.rows]
         out += [f"{name:8} {'(not installed: skipped)':24}" for name in self.absent]
+        out += [f"{name:8} skipped: {why}" for name, why in self.skipped.items()]
         if any(r.error == float("inf") for r in self.rows):
             out.append("a value is not finite (inf or nan): float64 overflows at these values, which the exact"
                        " derivation (derive, verify) does not")
@@ -114,6 +117,15 @@ def check(derivation: Derivation, against: str = "all", seed: int = 0, progress=
     if any(n not in TOLERANCE for n in names):
         raise InputError(f"unknown reference {against!r}; expected numpy, torch, fd or all", key="against")
     model = derivation.model
+    skipped = {}
+    if "fd" in names:  # priced before anything runs
+        try:
+            check_fd(model)
+        except InputError as e:  # asked for by name: refused; as part of all: skipped, and the report says why
+            if against == "fd":
+                raise
+            skipped["fd"] = e.what
+            names = tuple(n for n in names if n != "fd")
     compiled = compile_derivation(derivation)
     runtime = Runtime(model)
     absent = []
@@ -133,7 +145,7 @@ def check(derivation: Derivation, against: str = "all", seed: int = 0, progress=
     with np.errstate(all="ignore"):  # an overflow is reported below, as a row that is not finite
         _compare(compiled, model, refs, worst, seed, progress)
     rows = [Row(name, g, e, TOLERANCE[name]) for (name, g), e in worst.items()]
-    return Report(rows, absent)
+    return Report(rows, absent, skipped)
 
 
 def _compare(compiled, model, refs: dict, worst: dict, seed: int, progress=None) -> None:

@@ -59,11 +59,11 @@ class Derivation(Displayed):
         self.order: list[Neuron] = model.topological_order()
         names = list(model.inputs) + list(model.constants) + list(model.parameters)
         self.symbols: dict[str, sp.Symbol] = {n: sp.Symbol(n, real=True) for n in names}
-        self.targets = {o: sp.Symbol(model.target_name(o), real=True) for o in model.outputs}
+        self.targets = {o: _own(model.target_name(o), self.symbols) for o in model.outputs}
         self.E = sp.Symbol("E")
-        self.z = {n.name: sp.Symbol(f"z_{n.name}", real=True) for n in self.order}
+        self.z = {n.name: _own(f"z_{n.name}", self.symbols) for n in self.order}
         self.a = {n.name: sp.Symbol(n.name, real=True) for n in self.order}  # displayed as the neuron
-        self.delta_symbol = {n.name: sp.Symbol(f"delta_{n.name}", real=True) for n in self.order}
+        self.delta_symbol = {n.name: _own(f"delta_{n.name}", self.symbols) for n in self.order}
         self.activation = {n.name: function_table.activation(n.activation) for n in self.order}
         overrides = {function_table.activation(name, key="derivatives").name: f for name, f in (derivatives or {}).items()}
         self.activation_derivative: dict[str, Derivative] = {
@@ -249,9 +249,16 @@ class Derivation(Displayed):
         return difference == 0 or sp.expand(difference) == 0
 
     def trace(self, iterations: int | None = None, progress=None) -> Trace:
+        self.model.check_unambiguous("the trace")  # its names are the claims' and the documents'
         if iterations is None:
             return Trace(self, self.model.iterations, key="training.iterations", progress=progress)
         return Trace(self, iterations, progress=progress)
+
+
+def _own(name: str, taken: Mapping[str, sp.Symbol]) -> sp.Symbol:
+    """A symbol the derivation makes (z_b, delta_b, y): primed where a parameter has the name already
+    (model.name_clashes), so the two stay two symbols; no file name holds a prime."""
+    return sp.Symbol(f"{name}'" if name in taken else name, real=True)
 
 
 def derive(model: Model) -> Derivation:

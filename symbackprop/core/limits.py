@@ -19,6 +19,18 @@ SECONDS_PER_VALUE = 30e-6  # one traced value, measured on the bundled files (ab
 # the identity check of a parameter with P paths to E takes about this many seconds per P**1.5 (sympy.diff
 # then expand; measured 0.22 s for dense 2-3-2 (33), 20 s for 4-8-8-1 (986), 198 s for 4-6-6-6-1 (7,146))
 SECONDS_PER_PATH_POWER = 0.028
+# check's finite differences: FD_EVALUATIONS loss evaluations of the NumPy reference per parameter (2 per case: the
+# file's examples and 3 random batches). One evaluation of a graph costs about FD_GRAPH_SECONDS per neuron and edge
+# (1 -> 250/500/1,000 ReLU -> 1 with a bias input: 14, 56, 284 s); of a layered net, which the reference runs as
+# matrices, FD_LAYER_SECONDS per layer and FD_MATRIX_SECONDS per neuron and edge (a chain of 400: 24 s; 1-999-1:
+# 4.2 s; 1-1999-1: 20 s; 100-199-1: 300 s). Measured on this 2-core machine under load; the model is within 2x.
+FD_EVALUATIONS = 8
+FD_GRAPH_SECONDS = 2.5e-6
+FD_LAYER_SECONDS = 9e-6
+FD_MATRIX_SECONDS = 0.07e-6
+# SymPy's printers recurse through the composed error function, about this many Python frames per neuron on
+# the path: a document of a chain of 140 sigmoid neurons is written (17 s), one of 150 ends in RecursionError
+FRAMES_PER_LEVEL = 6.5
 
 
 @dataclass(frozen=True)
@@ -40,7 +52,9 @@ LIMITS: dict[str, Limit] = {
     "name": Limit(64, "characters in a name", "names reach every document line and generated identifier"),
     "neurons": Limit(1000, "neurons", "the derivation holds one symbolic expression per neuron and edge"),
     "depth": Limit(100, "neurons on the longest path",
-                   "the composed error function nests once per layer of the path"),
+                   "the composed error function nests once per layer of the path, and SymPy's printers recurse "
+                   f"through it, about {FRAMES_PER_LEVEL} Python frames a layer: a document of a 150-neuron path "
+                   "exhausts Python's 1,000-frame stack"),
     "edges": Limit(20_000, "weights (edges)", "every edge is a Leibniz chain in the derivation"),
     "examples": Limit(10_000, "examples", "every example is traced quantity by quantity"),
     "readings": Limit(16, "readings in a file",
@@ -67,6 +81,10 @@ LIMITS: dict[str, Limit] = {
     "identity": Limit(2_000, "path units (the sum over checked parameters of paths**1.5)",
                       "--check-identity differentiates the flattened loss, which repeats every path from a parameter "
                       f"to E, then expands the difference: about {SECONDS_PER_PATH_POWER} s a unit, so about a minute"),
+    "fd": Limit(60, "seconds of check's finite differences (estimated)",
+                f"they evaluate the loss {FD_EVALUATIONS} times per parameter, each through the whole network, so "
+                "their cost grows as parameters x size (1 -> 1,000 ReLU -> 1 with a bias input: 284 s); the NumPy "
+                "reference and PyTorch check every gradient in one pass"),
     "work": Limit(1_000_000, "traced values (iterations x examples x quantities), a closed form's counting 30",
                   "the trace evaluates every quantity of every example at every iteration, "
                   f"about {SECONDS_PER_VALUE * 1e6:.0f} microseconds each, a sigmoid, tanh or softplus value about 1 ms"),
@@ -144,8 +162,67 @@ def check_size(model, order) -> None:
     for name, size, key in sizes:
         bound = LIMITS[name]
         if size > bound.value:
-            raise InputError(f"{size:,} {bound.unit}; symbackprop takes at most {bound.value:,} ({bound.why})",
-                             key=key)
+            raise InputError(f"{size:,} {bound.unit}; symbackprop takes at most {bound.value:,} ({bound.why}): "
+                             f"{_size_cost(model, name, size)}", key=key)
+
+
+def _size_cost(model, name: str, size: int) -> str:
+    """What a network past a size bound would cost, from the cost models of the trace, check's finite
+    differences and the printers' stack (the file's structure is not validated yet: only counted)."""
+    iterations = model.iterations if isinstance(model.iterations, int) and not isinstance(model.iterations, bool) else 1
+    iterations = max(iterations, 0)
+    values, weight = traced_values(model, iterations), _trace_weight(model)
+    passes = "1 pass" if iterations == 0 else f"{iterations + 1:,} passes"
+    examples = f"{_count(len(model.examples), 'example')} x {passes}"
+    kind = f" of closed forms, each about {weight} times a piecewise-linear one" if weight > 1 else ""
+    trace_cost = f"its trace ({examples}: {values:,} traced values{kind}) {_about(values * weight * SECONDS_PER_VALUE)}"
+    if name == "examples":
+        return trace_cost
+    fd = f"check's finite differences {_about(fd_seconds(model))}"
+    if name == "depth":
+        frames = round(size * FRAMES_PER_LEVEL)
+        return (f"a document's formulas would nest {size:,} deep, about {frames:,} of Python's 1,000 frames, {fd}, "
+                f"{trace_cost}")
+    return f"{fd}, {trace_cost}"
+
+
+def _trace_weight(model) -> int:
+    known = [function_table.ACTIVATIONS[n.activation] for n in model.neurons if n.activation in function_table.ACTIVATIONS]
+    return max((a.trace_weight for a in known), default=1)
+
+
+def fd_seconds(model) -> float:
+    """check's finite differences, estimated: FD_EVALUATIONS losses per parameter, each through every neuron
+    and edge (a graph) or every layer (a layered net, run as matrices)."""
+    parameters = len({p for n in model.neurons for p in model.parameters_of(n)})
+    units = sum(1 + len(n.inputs) + (n.bias is not None) for n in model.neurons)
+    layers = _matrix_layers(model)
+    if layers:
+        evaluation = layers * FD_LAYER_SECONDS + units * FD_MATRIX_SECONDS
+    else:
+        evaluation = units * FD_GRAPH_SECONDS
+    return FD_EVALUATIONS * parameters * evaluation
+
+
+def check_fd(model, key: str = "against") -> None:
+    """check's finite differences, priced before they start."""
+    seconds, bound = fd_seconds(model), LIMITS["fd"]
+    if seconds > bound.value:
+        parameters = len({p for n in model.neurons for p in model.parameters_of(n)})
+        raise InputError(f"finite differences of {_count(parameters, 'parameter')} take about {_duration(seconds)}; "
+                         f"check takes at most {bound.value} s of them ({bound.why}): check against numpy or torch",
+                         key=key)
+
+
+def _matrix_layers(model) -> int:
+    """The layers, when the NumPy reference runs the net as matrices (layered, nothing shared, one activation
+    and one bias rule per layer: a loss is a few array operations per layer); else 0."""
+    layers = model.layers()
+    params = [p for n in model.neurons for p in model.parameters_of(n)]
+    if not layers or model.constants or len(params) != len(set(params)):
+        return 0
+    uniform = all(len({(n.activation, n.bias is None) for n in map(model.neuron, layer)}) == 1 for layer in layers)
+    return len(layers) if uniform else 0
 
 
 def traced_values(model, iterations: int) -> int:
@@ -157,7 +234,7 @@ def traced_values(model, iterations: int) -> int:
 def check_work(model, iterations: int, key: str) -> None:
     """The trace's cost, estimated from the network's size and activations before it starts: a
     value of a closed form (sigmoid, tanh, softplus) costs ``trace_weight`` piecewise-linear ones."""
-    weight = max((function_table.activation(n.activation).trace_weight for n in model.neurons), default=1)
+    weight = _trace_weight(model)
     values = traced_values(model, iterations)
     units, bound = values * weight, limit("work")
     if units > bound:
@@ -172,6 +249,10 @@ def check_work(model, iterations: int, key: str) -> None:
 
 def _count(n: int, thing: str) -> str:
     return f"{n:,} {thing}" + ("" if n == 1 else "s")
+
+
+def _about(seconds: float) -> str:
+    return "under 1 s" if seconds < 1 else f"about {_duration(seconds)}"
 
 
 def _duration(seconds: float) -> str:

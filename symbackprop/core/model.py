@@ -140,6 +140,10 @@ class Model(Displayed):
                               constants={**self.constants, **r.constants}, readings={})
                 for name, r in self.readings.items()}
 
+    def check_unambiguous(self, needs: str) -> None:
+        """Refuse a parameter named as a derived quantity where ``needs`` names quantities (name_clashes)."""
+        check_unambiguous(self, needs)
+
     def check_parameters(self, names: Sequence[str] | None, key: str = "only") -> None:
         """Names the caller picked out (``only``) must be parameters."""
         for p in names or []:
@@ -180,14 +184,44 @@ def _topological_order(model: Model) -> list[Neuron]:
 
 
 def derived_names(model: Model) -> dict[str, str]:
-    """Symbol names the derivation creates, and what each is; a file's own names must not collide
-    with them (a weight called ``delta_b`` would be neuron b's error term in every formula)."""
+    """Symbol names the derivation creates, and what each is. An input, constant or neuron must not
+    take one; a weight or bias may, for compile and check only (name_clashes)."""
     names = {"E": "the loss"}
     for n in model.neurons:
         names |= {f"z_{n.name}": f"neuron {n.name}'s weighted sum", f"a_{n.name}": f"neuron {n.name}'s activation",
                   f"delta_{n.name}": f"neuron {n.name}'s error term"}
     names |= {model.target_name(o): f"output {o}'s target" for o in model.outputs}
     return names
+
+
+def derived_quantities(model: Model) -> dict[str, str]:
+    """Every name the trace, documents and claims give a quantity a parameter's own name could be
+    taken for: the derived symbols, and each parameter's adjustment ``Delta_<p>``."""
+    return derived_names(model) | {f"Delta_{p}": f"parameter {p}'s adjustment" for p in model.parameters}
+
+
+def name_clashes(model: Model) -> list[tuple[str, str, str]]:
+    """(parameter, the key that names it, the derived quantity it is named after), for each parameter
+    named as a quantity symbackprop derives (a weight ``delta_b`` beside a neuron ``b``). Such a file
+    loads, derives, compiles and checks: the Derivation gives its own symbol another name and
+    generated code maps every name through one table. Only what names quantities (documents, the
+    trace, claims) refuses it (``check_unambiguous``): there the two would be written alike."""
+    derived, out, seen = derived_quantities(model), [], set()
+    for i, n in enumerate(model.neurons):
+        for j, p in enumerate(model.parameters_of(n)):
+            if p in derived and p not in seen:
+                seen.add(p)
+                key = f"network.neurons[{i}]." + (f"weights[{j}]" if j < len(n.weights) else "bias")
+                out.append((p, key, f"{derived[p]} {p}"))
+    return out
+
+
+def check_unambiguous(model: Model, needs: str) -> None:
+    """Refuse, in one line, a file ``needs`` (a document, the trace, verify's claims) cannot name unambiguously."""
+    for p, key, what in name_clashes(model)[:1]:
+        raise InputError(f"parameter {p!r} has the name of {what}, and {needs} would write both alike; expected a "
+                         f"name symbackprop does not derive: rename the parameter (compile and check take the file "
+                         f"as it is)", key=key)
 
 
 def validate(model: Model) -> None:
@@ -236,10 +270,7 @@ def validate(model: Model) -> None:
         for p in model.parameters_of(n):
             if p in seen:
                 raise InputError(f"parameter {p!r} has the name of {seen[p]}; expected a distinct name", key=key)
-            if p in derived:
-                raise InputError(f"parameter {p!r} is a name symbackprop derives ({derived[p]}); choose another name",
-                                 key=key)
-            used_params.add(p)
+            used_params.add(p)  # a name symbackprop derives is taken: see name_clashes
     check_size(model, _topological_order(model))
 
     for p in used_params:

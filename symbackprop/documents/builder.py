@@ -4,18 +4,19 @@ substitution, exact value), for printers to read; nothing here prints."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import sympy as sp
 
-from ..core.decimals import decimal
 from ..core.derivation import Derivation, Factor
-from ..core.model import UPDATE_RULES
 from ..core.trace import Key, Trace
 from . import notation
-from .nodes import Factors, Network, Partial, Section, Step, Terms, Walkthrough
+from .nodes import Factors, Listing, Network, Number, Partial, Section, Step, Table, Terms, Walkthrough
 from .plots import plots as plot_data
 
 MAX_PATHS_SHOWN = 4
+MAX_LISTED = 6  # symbols of one kind named in the notation table before "…"
+MAX_TABLE_ROWS = 64  # a table lists this many rows, then says how many it leaves to the file and the trace
 
 
 class _Builder:
@@ -41,6 +42,91 @@ class _Builder:
                     env[d.delta_symbol[n]] = v[Key(f"delta_{n}", k, t)]
         return env
 
+    def example(self) -> Section:
+        """The example first, as the best worked examples state it: inputs and targets, the parameters'
+        starting values, the settings, and the network drawn with example 1's numbers."""
+        d, m = self.d, self.model
+        inputs, outputs = list(m.inputs), list(m.outputs)
+        rows = tuple((str(k), *(Number(ex.inputs[x]) for x in inputs), *(Number(ex.targets[o]) for o in outputs))
+                     for k, ex in enumerate(m.examples, 1))
+        examples = Table("examples", "The training examples: inputs and targets",
+                         ("example", *(d.symbols[x] for x in inputs), *(d.targets[o] for o in outputs)), rows)
+        trained = set(m.trained_parameters)
+        listed = [p for p in m.parameters if p in self.shown]
+        param_rows = [(d.symbols[p], Number(m.parameters[p]), "trained" if p in trained else "held fixed")
+                      for p in listed[:MAX_TABLE_ROWS]]
+        param_rows += [(d.symbols[c], Number(v), "constant input") for c, v in m.constants.items()]
+        parameters = Table("parameters", "Starting values of the parameters" + _cut(len(listed)),
+                           ("parameter", "starting value", "role"), tuple(param_rows))
+        w, eta = sp.Symbol("w"), sp.Symbol("eta")
+        rule = Terms((w, Factors((m.update_sign * eta, Partial(d.E, w)))))
+        settings = Table("settings", "The settings", ("setting", "value"), (
+            ("learning rate", Number(m.learning_rate)),
+            ("loss", d.loss),
+            ("new value of each trained parameter", rule),
+            ("examples per update", f"{len(m.examples)}, losses combined by their {m.batch}" if len(m.examples) > 1 else "1"),
+            ("iterations", str(self.trace.iterations)),
+        ))
+        text = [f"{label}: {value}" for label, value in (("Source", m.source), ("Notes", m.notes)) if value]
+        if m.update_sign > 0:
+            text.append("The text writes the update with a plus sign and a negative learning rate; its own rule is kept.")
+        return Section("The example", text=tuple(text), tables=(examples, parameters, settings), network=self.figure())
+
+    def figure(self) -> Network:
+        """The network with example 1's numbers at iteration 1: inputs, weights, each neuron's z and a, the loss."""
+        v, m = self.trace.values, self.model
+        values = dict(m.examples[0].inputs) | dict(m.constants) if m.examples else dict(m.constants)
+        values |= {p: v[Key(p, None, 1)] for p in m.parameters}
+        if m.examples:
+            for n in self.d.order:
+                values[f"z_{n.name}"] = v[Key(f"z_{n.name}", 1, 1)]
+                values[f"a_{n.name}"] = v[Key(f"a_{n.name}", 1, 1)]
+            values["E"] = v[Key("E", 1, 1)]
+        net = network(self.d)
+        return Network(net.columns, net.edges, net.outputs, net.activations, net.biases, values,
+                       "The network with the numbers of example 1 before the first update: inputs, weights on the"
+                       " edges, each neuron's weighted sum z and activation a, and the loss E.")
+
+    def notation_section(self) -> Section:
+        """Every kind of symbol the steps use, defined once."""
+        d, m = self.d, self.model
+        neurons = [n.name for n in d.order]
+
+        def listing(symbols) -> Listing:
+            symbols = list(symbols)
+            return Listing(tuple(symbols[:MAX_LISTED]), len(symbols) > MAX_LISTED)
+
+        p0, n0 = self.shown[0], neurons[0]
+        rows = [(listing(d.symbols[x] for x in m.inputs), "inputs of one example")] if m.inputs else []
+        if m.constants:
+            rows.append((listing(d.symbols[c] for c in m.constants), "constant inputs, the same in every example"))
+        rows += [
+            (listing(d.targets[o] for o in m.outputs), "targets: what the outputs should be"),
+            (listing(d.symbols[p] for p in m.parameters), "parameters: the weights and biases training changes"),
+            (listing(d.z[n] for n in neurons), "weighted sums: z = Σ weight · input, plus the bias"),
+            (listing(d.a[n] for n in neurons), "activations: each neuron's output a = f(z)"),
+            (d.E, "the loss" + (", combined over the examples" if len(m.examples) > 1 else "")),
+        ]
+        if len(m.examples) > 1:
+            rows.append((listing(sp.Symbol(f"E_{k}") for k in range(1, len(m.examples) + 1)),
+                         "the loss of one example; in example k's backward pass, E stands for it"))
+        rows += [
+            (Partial(d.a[n0], d.z[n0]), "the activation's slope at the neuron's z"),
+            (listing(d.delta_symbol[n] for n in neurons), "error terms: δ = ∂E/∂z, how the loss changes with z"),
+            (Partial(d.E, d.symbols[p0]), "the gradient: how the loss changes with a parameter"),
+            (sp.Symbol("eta"), "the learning rate"),
+            (sp.Symbol(f"Delta_{p0}"), "a parameter's change in one update"),
+        ]
+        z = sp.Symbol("z")
+        used = dict.fromkeys(n.activation for n in d.order)
+        activations = Table("activations", "The activations and their slopes", ("activation", "f(z)", "f′(z)", "at a kink"), tuple(
+            (name, act.form(z), act.derivative(z, sp.Symbol("a")), act.convention or "none")
+            for name, act in ((name, d.activation[next(n.name for n in d.order if n.activation == name)]) for name in used)))
+        if any(sp.Heaviside in {type(f) for f in sp.preorder_traversal(t[2])} for t in activations.rows):
+            rows.append((sp.Heaviside(z, 0), "the step function: 1 for z > 0, 0 for z ≤ 0 (ReLU's slope)"))
+        table = Table("notation", "The symbols", ("symbol", "meaning"), tuple(rows))
+        return Section("Notation", tables=(table, activations))
+
     def network(self) -> Section:
         d, m = self.d, self.model
         steps = []
@@ -48,18 +134,8 @@ class _Builder:
             act = d.activation[n.name]
             steps.append(Step(f"z_{n.name}", d.z[n.name], (weighted_sum(d, n),)))
             steps.append(Step(f"a_{n.name}", d.a[n.name], (d.a_expr[n.name],), note=act.convention))
-        steps.append(Step("E", d.E, (d.loss,), note=f"loss {m.loss}: {d.loss_function.description}"))
-        text = [
-            f"Inputs: {', '.join(m.inputs) or '(none)'}; constants: "
-            + (", ".join(f"{c} = {decimal(v)}" for c, v in m.constants.items()) or "(none)"),
-            "Initial parameters: " + ", ".join(f"{p} = {decimal(v)}" for p, v in m.parameters.items()),
-            f"Learning rate {decimal(m.learning_rate)}; update {m.update}: {UPDATE_RULES[m.update]};"
-            f" batch of {len(m.examples)} example(s) combined by {m.batch}; {self.trace.iterations} iteration(s).",
-        ]
-        if m.trained is not None:
-            text.append("Trained: " + ", ".join(m.trained) + "; the others are held fixed.")
-        text += [f"{label}: {value}" for label, value in (("Source", m.source), ("Notes", m.notes)) if value]
-        return Section("The network", tuple(steps), tuple(text), network=network(self.d))
+        steps.append(Step("E", d.E, (d.loss,), note=f"loss {m.loss}"))
+        return Section("The network", tuple(steps))
 
     def forward(self, k: int, t: int) -> list[Step]:
         d, env = self.d, self.env(k, t)
@@ -103,28 +179,62 @@ class _Builder:
         return Section("The composed error function", tuple(steps), tuple(text))
 
     def backward(self, k: int, t: int) -> list[Step]:
+        """From the outputs in: each neuron's ∂E/∂a, its activation's slope, and their product the error
+        term δ, numbers put in from the steps before; then each parameter's gradient through the δs."""
         d, env = self.d, self.env(k, t)
         v = self.trace.values
         steps = []
         for n in reversed(d.order):
-            name = n.name
-            dE_da = Partial(d.E, d.a[name])
-            steps.append(Step(f"dE/da_{name}[{k}]@{t}", dE_da, (d.dE_da[name],), d.dE_da[name], env, v[Key(f"dE/da_{name}", k, t)]))
-            delta = d.deltas[name]
-            chain = Factors((dE_da, partial(d, d.activation_factor[name])))
-            steps.append(Step(f"delta_{name}[{k}]@{t}", d.delta_symbol[name], (chain, delta), delta, env, env[d.delta_symbol[name]],
-                              note="error term ∂E/∂z"))
+            name, at = n.name, f"[{k}]@{t}"
+            dE_da, slope = Partial(d.E, d.a[name]), partial(d, d.activation_factor[name])
+            downstream = tuple(f"delta_{c}{at}" for c, _ in d.consumers[name])
+            outer = sp.factor_terms(d.dE_da[name])  # 2·(o − y), not −2·y + 2·o
+            steps.append(Step(f"dE/da_{name}{at}", dE_da, (outer,), outer, env, v[Key(f"dE/da_{name}", k, t)], uses=downstream))
+            local = d.activation_factor[name].expr
+            steps.append(Step(f"da_{name}/dz_{name}{at}", slope, (local,), local, env, v[Key(f"da_{name}/dz_{name}", k, t)],
+                              note=d.activation[name].convention))
+            g, h = sp.Symbol(f"dE/da_{name}"), sp.Symbol(f"da_{name}/dz_{name}")
+            numbers = {g: v[Key(f"dE/da_{name}", k, t)], h: v[Key(f"da_{name}/dz_{name}", k, t)]}
+            steps.append(Step(f"delta_{name}{at}", d.delta_symbol[name], (Factors((dE_da, slope)), Factors((outer, local))),
+                              Factors((g, h)), numbers, env[d.delta_symbol[name]], note="error term ∂E/∂z",
+                              uses=(f"dE/da_{name}{at}", f"da_{name}/dz_{name}{at}")))
         for p in self.shown:
             steps.append(self.chain_step(p, k, t, env))
         return steps
 
     def chain_step(self, p: str, k: int, t: int, env: dict) -> Step:
         """The Leibniz chain and its local factors as formulas; the numbers go into the error-term
-        form (δ_a · x1 = (−0.0784) · 0.2), through the error terms the steps above computed."""
+        form (δ_a · x1 = (−0.0784) · 0.2), through the error terms the steps above computed. With
+        several examples, the left-hand side is example k's ∂E_k/∂p."""
         d = self.d
         forms, note = chain_forms(d, p)
         value = self.trace.values[Key(f"dE/d{p}", k, t)]
-        return Step(f"dE/d{p}[{k}]@{t}", Partial(d.E, d.symbols[p]), forms, forms[-1], env, value, note)
+        loss = d.E if len(self.model.examples) == 1 else sp.Symbol(f"E_{k}")
+        uses = tuple(dict.fromkeys(f"delta_{u.neuron}[{k}]@{t}" for u in d.uses[p]))
+        return Step(f"dE/d{p}[{k}]@{t}", Partial(loss, d.symbols[p]), forms, forms[-1], env, value, note, uses=uses)
+
+    def combined(self, symbols: list[sp.Symbol]):
+        return combined(symbols, self.model.batch_mean)
+
+    def batch_loss(self, t: int) -> Step:
+        d, v, ks = self.d, self.trace.values, range(1, len(self.model.examples) + 1)
+        losses = [sp.Symbol(f"E_{k}") for k in ks]
+        form = self.combined(losses)
+        return Step(f"E@{t}", d.E, (form,), form, {e: v[Key("E", k, t)] for e, k in zip(losses, ks)}, v[Key("E", None, t)],
+                    note=f"the {self.model.batch} of the examples' losses", uses=tuple(f"E[{k}]@{t}" for k in ks))
+
+    def batch(self, t: int) -> Section:
+        """The batch's loss and gradients from the examples' own: ∂E/∂w = ½(∂E_1/∂w + ∂E_2/∂w)."""
+        d, m, v = self.d, self.model, self.trace.values
+        ks = range(1, len(m.examples) + 1)
+        combined = self.combined
+        steps = [self.batch_loss(t)]
+        for p in self.shown:
+            gs = [sp.Symbol(f"dE_{k}/d{p}") for k in ks]
+            steps.append(Step(f"dE/d{p}@{t}", Partial(d.E, d.symbols[p]), (combined(gs),), combined(gs),
+                              {g: v[Key(f"dE/d{p}", k, t)] for g, k in zip(gs, ks)}, v[Key(f"dE/d{p}", None, t)],
+                              uses=tuple(f"dE/d{p}[{k}]@{t}" for k in ks)))
+        return Section(f"Iteration {t}: over the batch", tuple(steps))
 
     def updates(self, t: int) -> Section:
         d, m, v = self.d, self.model, self.trace.values
@@ -138,13 +248,35 @@ class _Builder:
             env = {rate: m.learning_rate, g: v[Key(f"dE/d{p}", None, t)], d.symbols[p]: v[Key(p, None, t)]}
             delta = v[Key(f"Delta_{p}", None, t)]
             note = "" if p in trained else "held fixed"
+            gradient = f"dE/d{p}@{t}" if len(m.examples) > 1 else f"dE/d{p}[1]@{t}"
             steps.append(Step(f"Delta_{p}@{t}", sp.Symbol(f"Delta_{p}"), (step_rhs if p in trained else sp.Integer(0),),
-                              step_rhs if p in trained else None, env, delta, note))
+                              step_rhs if p in trained else None, env, delta, note, uses=(gradient,) * (p in trained)))
             new = Terms((d.symbols[p], sp.Symbol(f"Delta_{p}")))
             env2 = {d.symbols[p]: v[Key(p, None, t)], sp.Symbol(f"Delta_{p}"): delta}
             steps.append(Step(f"{p}@{t + 1}", d.symbols[p], (new,), new, env2, v[Key(p, None, t + 1)],
-                              note="new value" if p in trained else "held fixed", assigns=True))
+                              note="new value" if p in trained else "held fixed", assigns=True, uses=(f"Delta_{p}@{t}",)))
         return Section(f"Iteration {t}: updates", tuple(steps))
+
+    def summary(self, t: int) -> Section:
+        """Iteration t's numbers in tables, as the best worked examples close an iteration: each neuron's
+        z, a, slope and δ per example, each parameter's value, gradient, change and new value."""
+        d, m, v = self.d, self.model, self.trace.values
+        neurons = [n.name for n in d.order]
+        tables = []
+        for k in range(1, len(m.examples) + 1):
+            rows = tuple((d.a[n], Number(v[Key(f"z_{n}", k, t)]), Number(v[Key(f"a_{n}", k, t)]),
+                          Number(v[Key(f"da_{n}/dz_{n}", k, t)]), Number(v[Key(f"delta_{n}", k, t)]))
+                         for n in neurons[:MAX_TABLE_ROWS])
+            of = f", example {k}" if len(m.examples) > 1 else ""
+            tables.append(Table(f"neurons-{t}-{k}", f"The neurons at iteration {t}{of}" + _cut(len(neurons)),
+                                ("neuron", sp.Symbol("z"), sp.Symbol("a"), Partial(sp.Symbol("a"), sp.Symbol("z")),
+                                 sp.Symbol("delta")), rows))
+        w = sp.Symbol("w")
+        rows = tuple((d.symbols[p], Number(v[Key(p, None, t)]), Number(v[Key(f"dE/d{p}", None, t)]),
+                      Number(v[Key(f"Delta_{p}", None, t)]), Number(v[Key(p, None, t + 1)])) for p in self.shown[:MAX_TABLE_ROWS])
+        tables.append(Table(f"parameters-{t}", f"The parameters at iteration {t}" + _cut(len(self.shown)),
+                            ("parameter", "value", Partial(self.d.E, w), sp.Symbol("Delta_w"), "new value"), rows))
+        return Section(f"Iteration {t}: summary", tables=tuple(tables))
 
 
 def network(d: Derivation) -> Network:
@@ -160,32 +292,62 @@ def network(d: Derivation) -> Network:
 
 
 def build(d: Derivation, trace: Trace, only: Sequence[str] | None = None, plots: bool = False) -> Walkthrough:
-    """The whole story: network, then per iteration forward, loss, backward, updates."""
+    """The whole story: the example, the notation and the network, then per iteration forward, loss,
+    backward, the batch, the updates and a summary; plots where they illustrate a step."""
     b = _Builder(d, trace, only)
     examples = range(1, len(d.model.examples) + 1)
-    sections = [b.network()]
+    several = len(examples) > 1
+    sections = [b.example(), b.notation_section(), b.network()]
     for t in range(1, trace.iterations + 2):
         final = t == trace.iterations + 1
         title = "Forward pass with the trained parameters" if final and t > 1 else f"Iteration {t}: forward pass"
         for k in examples:
-            suffix = f" (example {k})" if len(examples) > 1 else ""
-            sections.append(Section(title + suffix, tuple(b.forward(k, t))))
-        if len(examples) > 1:
-            e = trace.values[Key("E", None, t)]
-            sections.append(Section(f"Iteration {t}: loss over the batch", (
-                Step(f"E@{t}", d.E, (), None, {}, e, note=f"{d.model.batch} of the {len(examples)} examples' losses"),)))
+            sections.append(Section(title + (f" (example {k})" if several else ""), tuple(b.forward(k, t))))
         if final:
+            if several:
+                sections.append(Section("Loss over the batch" + (" with the trained parameters" if t > 1 else ""),
+                                        (b.batch_loss(t),)))
             break
         if t == 1:
             sections.append(b.composed())
         for k in examples:
-            suffix = f" (example {k})" if len(examples) > 1 else ""
-            sections.append(Section(f"Iteration {t}: backward pass{suffix}", tuple(b.backward(k, t))))
+            sections.append(Section(f"Iteration {t}: backward pass" + (f" (example {k})" if several else ""),
+                                    tuple(b.backward(k, t))))
+        if several:
+            sections.append(b.batch(t))
         sections.append(b.updates(t))
-    figures = ()
-    if plots:
-        figures = plot_data(d, trace, b.shown)
-    return Walkthrough(d.model.title or "Derivation", tuple(sections), figures)
+        sections.append(b.summary(t))
+    figures = plot_data(d, trace, b.shown) if plots else ()
+    return Walkthrough(d.model.title or "Derivation", tuple(_place(sections, figures)), figures)
+
+
+def _place(sections: list[Section], figures) -> list[Section]:
+    """Each plot at the end of the section it illustrates: an activation beside the first forward pass,
+    the loss against a weight beside the first updates (its tangent is the gradient used there), the
+    loss curve after the last forward pass."""
+    def home(plot) -> int:
+        last = len(sections) - 1  # with no iterations there are no updates: the plot goes last
+        if plot.name.startswith("activation_"):
+            return next((i for i, s in enumerate(sections) if "forward pass" in s.title.lower()), last)
+        if plot.name.startswith("loss_vs_"):
+            return next((i for i, s in enumerate(sections) if s.title.endswith(": updates")), last)
+        return last
+
+    placed: dict[int, list[str]] = {}
+    for plot in figures:
+        placed.setdefault(home(plot), []).append(plot.name)
+    return [replace(s, plots=s.plots + tuple(placed.get(i, ()))) for i, s in enumerate(sections)]
+
+
+def combined(symbols: list[sp.Symbol], mean: bool):
+    """A batch rule on the examples' (or workers') symbols as texts write it: ½ · (E_1 + E_2), or E_1 + E_2."""
+    total = sp.Add(*symbols)
+    return Factors((sp.Rational(1, len(symbols)), total)) if mean and len(symbols) > 1 else total
+
+
+def _cut(total: int) -> str:
+    """A caption's note when a table lists only its first MAX_TABLE_ROWS rows."""
+    return f" (the first {MAX_TABLE_ROWS} of {total})" if total > MAX_TABLE_ROWS else ""
 
 
 def partial(d: Derivation, f: Factor) -> Partial:
@@ -201,7 +363,7 @@ def chain_forms(d: Derivation, p: str) -> tuple[tuple, str]:
     leibniz = Terms(tuple(Factors(tuple(partial(d, f) for f in path)) for path in paths))
     if count > len(paths):
         return (leibniz, error_terms(d, p)), f"{count} paths; the first {len(paths)} shown, the value sums all"
-    local = Terms(tuple(Factors(tuple(f.expr for f in path)) for path in paths))
+    local = Terms(tuple(Factors(tuple(sp.factor_terms(f.expr) for f in path)) for path in paths))
     return (leibniz, local, error_terms(d, p)), ""
 
 

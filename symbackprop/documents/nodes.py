@@ -41,6 +41,14 @@ class Terms:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """Symbols of one kind, comma-separated, the list cut short with "…" past its first few (a table cell)."""
+
+    items: tuple
+    more: bool = False
+
+
+@dataclass(frozen=True)
 class Step:
     name: str  # the quantity's claim name, e.g. "z_a[1]@1"
     lhs: object

@@ -2,7 +2,7 @@
 
 A name from the derivation (``w_a0``, ``delta_n2_1``, ``dE/dw1_2_1``, ``Delta_w_b1``, ``eta``)
 becomes a Notation: a head (a Latin or Greek letter, or an upright word), its subscript indices,
-and what it is (a parameter's adjustment Δ, a derivative ∂E/∂p). The terminal, LaTeX and MathML
+and what it is (a parameter's adjustment Δ, a derivative ∂E/∂p or one example's ∂E_k/∂p). The terminal, LaTeX and MathML
 printers render that one Notation, so a quantity is the same symbol in every format: ``w_{a0}``,
 ``δ_{2,1}``, ``∂E/∂w_{1,2,1}``.
 
@@ -26,6 +26,7 @@ GREEK = {name: (letter, "\\" + name) for name, letter in (
 DENSE_NEURON = re.compile(r"n(\d+)_(\d+)\Z")  # n{l}_{j}: the activation a_{l,j}
 OF_A_NEURON = {"z", "delta", "y"}  # z_<neuron>, delta_<neuron>, y_<output>: subscripted by the neuron's indices
 WORKER = re.compile(r"(.+)\^\((\d+)\)\Z")  # E^(1): worker 1's loss, the worker as a superscript
+DERIVATIVE = re.compile(r"d(E(?:_[0-9a-z]+|\^\(\d+\))?)/d(.+)\Z")  # dE/dw, dE_2/dw (example 2), dE^(1)/dw (worker 1), dE_avg/dw
 INDEXED = re.compile(r"([A-Za-z]+?)(\d+(?:_\d+)*)\Z")  # x1, w1_2_3, b2_1: letters, then indices
 
 
@@ -49,8 +50,10 @@ class Notation:
 
 def of(name: str) -> Notation:
     """The Notation of a derivation name: the one table of rules every printer reads."""
-    if name.startswith("dE/d"):
-        return Notation("E", derivative_of=of(name[4:]))
+    derivative = DERIVATIVE.match(name)
+    if derivative:
+        loss = of(derivative[1])
+        return Notation(loss.head, loss.subscript, loss.latex_head, loss.superscript, derivative_of=of(derivative[2]))
     worker = WORKER.match(name)
     if worker:
         inner = of(worker[1])
@@ -81,11 +84,16 @@ def _headed(head: str, subscript: tuple[str, ...]) -> Notation:
     return Notation(head, subscript, rf"\mathrm{{{head}}}" if len(head) > 1 else "")
 
 
+def numerator(n: Notation) -> Notation:
+    """What a derivative differentiates: E, or one example's E_k."""
+    return Notation(n.head, n.subscript, n.latex_head, n.superscript)
+
+
 def text(n: Notation) -> str:
     """As the terminal writes it: ``w_a0``, ``x_1``, ``δ_{2,1}`` (braces where indices are several, so
     that their commas read as one subscript), ``Δw_a0``, ``∂E/∂w_{1,2,1}``."""
     if n.derivative_of is not None:
-        return f"∂E/∂{text(n.derivative_of)}"
+        return f"∂{text(numerator(n))}/∂{text(n.derivative_of)}"
     indices = ",".join(n.subscript)
     body = n.head + (f"^({n.superscript})" if n.superscript else "")
     body += f"_{{{indices}}}" if len(n.subscript) > 1 else f"_{indices}" if indices else ""
@@ -95,7 +103,7 @@ def text(n: Notation) -> str:
 def latex(n: Notation) -> str:
     """As LaTeX: ``w_{a0}``, ``\\delta_{2,1}``, ``\\Delta w_{a0}``, ``\\frac{\\partial E}{\\partial w_{1,2,1}}``."""
     if n.derivative_of is not None:
-        return rf"\frac{{\partial E}}{{\partial {latex(n.derivative_of)}}}"
+        return rf"\frac{{\partial {latex(numerator(n))}}}{{\partial {latex(n.derivative_of)}}}"
     body = (n.latex_head or n.head) + (f"^{{({n.superscript})}}" if n.superscript else "")
     body += "_{" + ",".join(n.subscript) + "}" if n.subscript else ""
     return r"\Delta " + body if n.adjustment else body

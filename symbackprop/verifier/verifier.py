@@ -10,6 +10,7 @@ located. The printers for text, Markdown and JSON are in reports.py.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -93,23 +94,38 @@ class FileReport:
         return any(r.status.failed for r in self.results)
 
 
-def verify(path: str | os.PathLike) -> FileReport:
-    """The report for one derivation file; bad claims raise a located InputError."""
+def verify(path: str | os.PathLike, progress: Callable[[int, int], None] | None = None) -> FileReport:
+    """The report for one derivation file; bad claims raise a located InputError. ``progress(done,
+    total)``, if given, hears of each traced iteration of each reading, then of each claim checked."""
     try:
-        return _verify(load(path), str(path))
+        return _verify(load(path), str(path), progress)
     except InputError as e:
         raise e.located(str(path)) from None
 
 
-def _verify(model: Model, path: str) -> FileReport:
-    at = {name: _Reading(name, m) for name, m in model.under_readings().items()}
+def _verify(model: Model, path: str, progress: Callable[[int, int], None] | None = None) -> FileReport:
+    model.check_unambiguous("its claims and report")
+    readings = model.under_readings()
+    checks = sum(c.belongs_to(name) for name in readings for c in model.claims)
+    total, done = len(readings) * (model.iterations + 1) + checks, 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    at = {name: _Reading(name, m, lambda t, _: step()) for name, m in readings.items()}
     # each reading is an alternative for the others, with the trace it runs anyway: R traces, not R x R
     shared = {name: diagnosis.reading(name, lambda r=r: r.trace) for name, r in at.items()}
     values = {name: _overridden(model, name) for name in at}
     results = []
     for name, r in at.items():
         r.others = [v for n, v in shared.items() if n != name and values[n] != values[name]]
-        results += [r.check(c) for c in model.claims if c.belongs_to(name)]
+        for c in model.claims:
+            if c.belongs_to(name):
+                results.append(r.check(c))
+                step()
     return FileReport(path, model.title, tuple(n for n in at if n), tuple(results))
 
 
@@ -135,10 +151,10 @@ class _Check:
 class _Reading:
     """One reading of the file: its derivation and trace, and the diagnosis variants (built at the first mismatch)."""
 
-    def __init__(self, name: str, model: Model) -> None:
+    def __init__(self, name: str, model: Model, progress: Callable[[int, int], None] | None = None) -> None:
         self.name, self.model = name, model
         self.derivation = Derivation(model)
-        self.trace = self.derivation.trace()
+        self.trace = self.derivation.trace(progress=progress)
         self.others: list[diagnosis.Variant] = []  # the file's other readings, as alternatives (set by _verify)
 
     @cached_property

@@ -4,5 +4,6 @@
     latex.py   a LatexPrinter: Markdown, LaTeX, PDF and notebooks
     mathml.py  a MathMLPresentationPrinter: HTML
     chains.py  the chain nodes (Factors, Terms) for the printers that write text
+    relations.py the relation before each side of a step (=, ≈ after a rounded number, ←), for every printer
     breaking.py  a formula too wide for its line cut into rows at its operators, for any printer
 """

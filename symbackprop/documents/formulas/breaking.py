@@ -19,6 +19,7 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.precedence import PRECEDENCE, precedence_traditional
 
 from ..nodes import Factors, Terms
+from .chains import signed
 
 BREAK_BEFORE = {"+", "-", "·"}  # a continuation row starts with the operator, as a reader expects
 BREAK_AFTER = {","}  # a row ends with the comma, the next argument starts the next row
@@ -98,7 +99,11 @@ def _split(node, printer, depth: int) -> list | None:
     """One level of the tree as items, or None where the node has no operator to break at."""
     if isinstance(node, Terms):  # the paths of a chain (three factors or more) read best one to a row
         paths = all(isinstance(t, Factors) and len(t.factors) > 2 for t in node.terms)
-        return _joined([Atom(t) for t in node.terms], "+", depth, alone=paths)
+        out = []
+        for i, term in enumerate(node.terms):
+            negative, term = signed(term) if i else (False, term)
+            out += [Op("-" if negative else "+", depth, paths), Atom(term)] if i else [Atom(term)]
+        return out
     if isinstance(node, Factors):
         if len(node.factors) > 1:  # each factor alone keeps the printer's own bracket rule
             return _joined([Atom(Factors((f,))) for f in node.factors], "·", depth)

@@ -40,24 +40,27 @@ class TexPrinter(ChainText, LatexPrinter):
     """Textbook symbols via ``_print_Symbol``; with ``values``, symbols print as their numbers."""
 
     _default_settings = {**LatexPrinter._default_settings, "values": None, "order": "none", "mul_symbol": None}
-    chain_dot, chain_brackets = r" \cdot ", (r"\left(", r"\right)")
+    chain_dot, chain_brackets, chain_ellipsis = r" \cdot ", (r"\left(", r"\right)"), r"\ldots"
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         values: Mapping | None = self._settings["values"]
         if values is not None and expr in values:
             text = tex_decimal(decimal(values[expr]))
-            return rf"\left({text}\right)" if text.startswith("-") else text
+            return rf"\left({text}\right)" if self.bracketed(expr, text) else text
         return tex_name(expr.name)
 
     def _print_Heaviside(self, expr: sp.Heaviside, exp=None) -> str:
-        return rf"H\left({self._print(expr.args[0])}\right)"
+        with self.arguments(expr):
+            return rf"H\left({self._print(expr.args[0])}\right)"
 
     def _print_Max(self, expr: sp.Max, exp=None) -> str:
         args = sorted(expr.args, key=lambda a: not a.is_Number)
-        return r"\max\left(" + ", ".join(self._print(a) for a in args) + r"\right)"
+        with self.arguments(expr):
+            return r"\max\left(" + ", ".join(self._print(a) for a in args) + r"\right)"
 
     def _print_AppliedUndef(self, expr, exp=None) -> str:
-        inner = ", ".join(self._print(a) for a in expr.args)
+        with self.arguments(expr):
+            inner = ", ".join(self._print(a) for a in expr.args)
         return rf"{tex_name(expr.func.__name__)}\left({inner}\right)"
 
     def _print_Partial(self, node) -> str:

@@ -19,6 +19,7 @@ from ...core.decimals import decimal
 from .. import notation
 from ..nodes import Factors, Step, Terms
 from . import relations
+from .chains import BareArguments, signed
 
 UPRIGHT = {"Δ"}  # single letters set upright; a one-letter <mi> is italic by default
 SCRIPTS = {"msub", "msup", "msubsup", "munder", "mover", "munderover"}  # a fraction in their scripts stays small
@@ -26,7 +27,7 @@ TALL = {"mfrac", "munderover", "mtable", "msqrt", "mroot"}  # content that brack
 MATH = '<math display="block" xmlns="http://www.w3.org/1998/Math/MathML">'
 
 
-class MathMLPrinter(MathMLPresentationPrinter):
+class MathMLPrinter(BareArguments, MathMLPresentationPrinter):
     """``w_a0`` as w with subscript a0, ``delta_b`` as δ_b, ``dE/dw`` as a Leibniz fraction; ``values`` put numbers in."""
 
     _default_settings = {**MathMLPresentationPrinter._default_settings, "values": None, "order": "none"}
@@ -59,7 +60,7 @@ class MathMLPrinter(MathMLPresentationPrinter):
 
     def _notation(self, n: notation.Notation):
         if n.derivative_of is not None:
-            return self._leibniz(self._el("mi", text="E"), self._notation(n.derivative_of))
+            return self._leibniz(self._notation(notation.numerator(n)), self._notation(n.derivative_of))
         base = self._el("mi", text=n.head)
         if n.superscript:  # E^(1): worker 1's loss
             base = self._el("msup", base, self._subscript(f"({n.superscript})"))
@@ -89,11 +90,12 @@ class MathMLPrinter(MathMLPresentationPrinter):
         values: Mapping | None = self._settings["values"]
         if values is not None and sym in values:
             text = decimal(values[sym])
-            return self._fenced(self._decimal(text)) if text.startswith("-") else self._decimal(text)
+            return self._fenced(self._decimal(text)) if self.bracketed(sym, text) else self._decimal(text)
         return self._name(sym.name)
 
     def _print_Heaviside(self, expr):
-        return self._row(self._el("mi", text="H"), self._fenced(self._print(expr.args[0])))
+        with self.arguments(expr):
+            return self._row(self._el("mi", text="H"), self._fenced(self._print(expr.args[0])))
 
     def _joined(self, elements, separator: str):
         """One row of elements with an operator between each two."""
@@ -106,10 +108,12 @@ class MathMLPrinter(MathMLPresentationPrinter):
 
     def _print_Max(self, expr):
         args = sorted(expr.args, key=lambda a: not a.is_Number)
-        return self._row(self._el("mi", text="max"), self._fenced(self._joined([self._print(a) for a in args], ",")))
+        with self.arguments(expr):
+            return self._row(self._el("mi", text="max"), self._fenced(self._joined([self._print(a) for a in args], ",")))
 
     def _print_AppliedUndef(self, expr):
-        return self._row(self._name(expr.func.__name__), self._fenced(self._joined([self._print(a) for a in expr.args], ",")))
+        with self.arguments(expr):
+            return self._row(self._name(expr.func.__name__), self._fenced(self._joined([self._print(a) for a in expr.args], ",")))
 
     def _print_Partial(self, node):
         return self._leibniz(self._print(node.numerator), self._print(node.denominator))
@@ -123,14 +127,23 @@ class MathMLPrinter(MathMLPresentationPrinter):
         return self._joined([self._factor(f) for f in node.factors], "·")
 
     def _print_Terms(self, node):
-        return self._joined([self._print(t) for t in node.terms], "+")
+        row = self._row()
+        for i, (op, term, _) in enumerate(self.split(node)):
+            if i:
+                row.appendChild(self._el("mo", text=op))
+            row.appendChild(self._print(term))
+        return row
+
+    def _print_Listing(self, node):
+        return self._joined([self._print(t) for t in node.items] + [self._el("mi", text="…")] * node.more, ",")
 
     # -- pieces: where a long formula may wrap --
     def split(self, node) -> list[tuple[str, object, bool]] | None:
         """The node's top-level pieces as (joining operator, subnode, bracketed), the first joined by "";
         None when it has none. Operators and brackets are the ones the whole node prints with."""
         if isinstance(node, Terms):
-            return [("+" if i else "", t, False) for i, t in enumerate(node.terms)]
+            signs = [signed(t) if i else (False, t) for i, t in enumerate(node.terms)]
+            return [(("−" if negative else "+") if i else "", t, False) for i, (negative, t) in enumerate(signs)]
         if isinstance(node, Factors):
             return [("·" if i else "", f, isinstance(f, sp.Basic) and (f.is_Add or (f.is_Number and f < 0)))
                     for i, f in enumerate(node.factors)]

@@ -62,10 +62,12 @@ def parts(step: Step) -> list[Part]:
     out = [Part("", "lhs", step.lhs)]
     out += [Part(EQUAL if i else (ASSIGN if step.assigns else EQUAL), "form", form) for i, form in enumerate(step.forms)]
     rounded_in = False
-    if step.substitution is not None:
+    lone = isinstance(step.substitution, sp.Symbol) and step.substitution in step.values  # one number: the value says it
+    if step.substitution is not None and not lone:
         rounded_in = not exact_substitution(step.substitution, step.values)
         out.append(Part(APPROX if rounded_in else EQUAL, "substitution", step.substitution, step.values))
-    if step.value is not None:
+    said = out[-1].node
+    if step.value is not None and not (isinstance(said, sp.Number) and said == step.value):  # ∂o/∂z_o = 1, not = 1 = 1.0
         value = sp.sympify(step.value)
         if is_exact(value):
             out.append(Part(EQUAL, "decimal", value))

@@ -23,18 +23,21 @@ class PlainPrinter(ChainText, StrPrinter):
         values: Mapping | None = self._settings["values"]
         if values is not None and expr in values:
             text = decimal(values[expr])
-            return f"({text})" if text.startswith("-") else text
+            return f"({text})" if self.bracketed(expr, text) else text
         return notation.text(notation.of(expr.name))
 
     def _print_AppliedUndef(self, expr) -> str:
         """E(b(z_b(w))): each applied name in its notation too."""
-        return f"{notation.text(notation.of(expr.func.__name__))}({', '.join(self._print(a) for a in expr.args)})"
+        with self.arguments(expr):
+            return f"{notation.text(notation.of(expr.func.__name__))}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
-        return f"H({self._print(expr.args[0])})"
+        with self.arguments(expr):
+            return f"H({self._print(expr.args[0])})"
 
     def _print_Max(self, expr: sp.Max) -> str:
-        return "max(" + ", ".join(self._print(a) for a in sorted(expr.args, key=lambda a: not a.is_Number)) + ")"
+        with self.arguments(expr):
+            return "max(" + ", ".join(self._print(a) for a in sorted(expr.args, key=lambda a: not a.is_Number)) + ")"
 
     def _print_Partial(self, node) -> str:
         return f"∂{self._print(node.numerator)}/∂{self._print(node.denominator)}"
