@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections import Counter
 from decimal import Decimal
 
 import sympy as sp
@@ -107,7 +108,7 @@ def from_dict(data: dict) -> Model:
             bias=None if bias is None else check_name(bias, f"{key}.bias"),
         ))
     names = [n.name for n in neurons]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    dupes = sorted(name for name, times in Counter(names).items() if times > 1)  # linear: 10,000 neurons
     if dupes:
         i = len(names) - 1 - names[::-1].index(dupes[0])
         raise InputError(f"duplicate neuron {dupes[0]!r}; expected each neuron once", key=f"network.neurons[{i}].name")

@@ -221,7 +221,8 @@ def _matrix_layers(model) -> int:
     params = [p for n in model.neurons for p in model.parameters_of(n)]
     if not layers or model.constants or len(params) != len(set(params)):
         return 0
-    uniform = all(len({(n.activation, n.bias is None) for n in map(model.neuron, layer)}) == 1 for layer in layers)
+    by_name = {n.name: n for n in model.neurons}  # once: model.neuron builds its index on every call
+    uniform = all(len({(by_name[name].activation, by_name[name].bias is None) for name in layer}) == 1 for layer in layers)
     return len(layers) if uniform else 0
 
 
