@@ -48,8 +48,8 @@ class _Builder:
         d, m = self.d, self.model
         inputs, outputs = list(m.inputs), list(m.outputs)
         rows = tuple((str(k), *(Number(ex.inputs[x]) for x in inputs), *(Number(ex.targets[o]) for o in outputs))
-                     for k, ex in enumerate(m.examples, 1))
-        examples = Table("examples", "The training examples: inputs and targets",
+                     for k, ex in enumerate(m.examples[:MAX_TABLE_ROWS], 1))
+        examples = Table("examples", "The training examples: inputs and targets" + _cut(len(m.examples)),
                          ("example", *(d.symbols[x] for x in inputs), *(d.targets[o] for o in outputs)), rows)
         trained = set(m.trained_parameters)
         listed = [p for p in m.parameters if p in self.shown]
@@ -69,7 +69,7 @@ class _Builder:
         ))
         text = [f"{label}: {value}" for label, value in (("Source", m.source), ("Notes", m.notes)) if value]
         if m.update_sign > 0:
-            text.append("The text writes the update with a plus sign and a negative learning rate; its own rule is kept.")
+            text.append("The text adds η · ∂E/∂w in its update, with its own sign of the learning rate; that rule is kept.")
         return Section("The example", text=tuple(text), tables=(examples, parameters, settings), network=self.figure())
 
     def figure(self) -> Network:
