@@ -45,3 +45,13 @@ def test_an_update_assigns():
                 assigns=True)
     assert [r for r, _ in kinds(step)] == ["", "←", "=", "="]
     assert [s.relation for s in latex.sides(step)] == ["", r"\leftarrow", "=", "="]
+
+
+def test_a_lone_number_or_a_constant_is_said_once():
+    """E^(1) = E_1 = 1/3 ≈ 0.33 (the substitution of a lone symbol is the value); ∂o/∂z_o = 1, not = 1 = 1.0."""
+    e1 = sp.Symbol("E_1")
+    lone = Step("E^(1)", sp.Symbol("E^(1)"), (e1,), e1, {e1: sp.Rational(1, 3)}, sp.Rational(1, 3))
+    assert kinds(lone) == [("", "lhs"), ("=", "form"), ("=", "fraction"), ("≈", "decimal")]
+    one = Step("da/dz", sp.Symbol("s"), (sp.Integer(1),), sp.Integer(1), {}, sp.Integer(1))
+    assert kinds(one) == [("", "lhs"), ("=", "form"), ("=", "substitution")]
+    assert step_lines(one)[0].split() == ["s", "=", "1"]
