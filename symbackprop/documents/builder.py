@@ -122,7 +122,7 @@ class _Builder:
         activations = Table("activations", "The activations and their slopes", ("activation", "f(z)", "f′(z)", "at a kink"), tuple(
             (name, act.form(z), act.derivative(z, sp.Symbol("a")), act.convention or "none")
             for name, act in ((name, d.activation[next(n.name for n in d.order if n.activation == name)]) for name in used)))
-        if any(sp.Heaviside in {type(f) for f in sp.preorder_traversal(t[2])} for t in activations.rows):
+        if any(row[2].has(sp.Heaviside) for row in activations.rows):
             rows.append((sp.Heaviside(z, 0), "the step function: 1 for z > 0, 0 for z ≤ 0 (ReLU's slope)"))
         table = Table("notation", "The symbols", ("symbol", "meaning"), tuple(rows))
         return Section("Notation", tables=(table, activations))
@@ -213,13 +213,10 @@ class _Builder:
         uses = tuple(dict.fromkeys(f"delta_{u.neuron}[{k}]@{t}" for u in d.uses[p]))
         return Step(f"dE/d{p}[{k}]@{t}", Partial(loss, d.symbols[p]), forms, forms[-1], env, value, note, uses=uses)
 
-    def combined(self, symbols: list[sp.Symbol]):
-        return combined(symbols, self.model.batch_mean)
-
     def batch_loss(self, t: int) -> Step:
         d, v, ks = self.d, self.trace.values, range(1, len(self.model.examples) + 1)
         losses = [sp.Symbol(f"E_{k}") for k in ks]
-        form = self.combined(losses)
+        form = combined(losses, self.model.batch_mean)
         return Step(f"E@{t}", d.E, (form,), form, {e: v[Key("E", k, t)] for e, k in zip(losses, ks)}, v[Key("E", None, t)],
                     note=f"the {self.model.batch} of the examples' losses", uses=tuple(f"E[{k}]@{t}" for k in ks))
 
@@ -227,11 +224,10 @@ class _Builder:
         """The batch's loss and gradients from the examples' own: ∂E/∂w = ½(∂E_1/∂w + ∂E_2/∂w)."""
         d, m, v = self.d, self.model, self.trace.values
         ks = range(1, len(m.examples) + 1)
-        combined = self.combined
         steps = [self.batch_loss(t)]
         for p in self.shown:
             gs = [sp.Symbol(f"dE_{k}/d{p}") for k in ks]
-            steps.append(Step(f"dE/d{p}@{t}", Partial(d.E, d.symbols[p]), (combined(gs),), combined(gs),
+            steps.append(Step(f"dE/d{p}@{t}", Partial(d.E, d.symbols[p]), (combined(gs, m.batch_mean),), combined(gs, m.batch_mean),
                               {g: v[Key(f"dE/d{p}", k, t)] for g, k in zip(gs, ks)}, v[Key(f"dE/d{p}", None, t)],
                               uses=tuple(f"dE/d{p}[{k}]@{t}" for k in ks)))
         return Section(f"Iteration {t}: over the batch", tuple(steps))
