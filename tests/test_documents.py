@@ -110,13 +110,20 @@ def test_terminal_golden_matches_the_command_and_the_hand_checked_numbers():
     assert max(len(line) for line in numbered.splitlines()) <= 100
 
 
-def test_the_readme_sample_is_the_commands_output():
-    """Each block of the README's sample (between its '...' lines) is a run of the command's own lines."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    command = "$ symbackprop derive derivations/seed003_chain.toml --only w_a1"
-    sample = readme.split(command + "\n")[1].split("```")[0]
-    output = re.sub(r" +\(\d+\)$", "", cli("derive", str(SEED_CHAIN), "--only", "w_a1").stdout, flags=re.M)  # no equation numbers
-    blocks = [b.strip("\n") for b in sample.split("...\n") if b.strip()]
+SAMPLES = [  # (file, the command line its sample shows, the command's arguments)
+    ("README.md", "derive derivations/seed003_chain.toml --only w_a1", ("derive", str(SEED_CHAIN), "--only", "w_a1")),
+    ("README.md", "verify derivations/seed003_chain.toml", ("verify", str(SEED_CHAIN))),
+    ("docs/verify.md", "verify derivations/seed003_chain.toml", ("verify", str(SEED_CHAIN))),
+]
+
+
+@pytest.mark.parametrize("file, command, args", SAMPLES, ids=[f"{f}: {c}" for f, c, _ in SAMPLES])
+def test_the_samples_are_the_commands_output(file, command, args):
+    """Each block of a sample (between its '...' lines) is a run of the command's own lines."""
+    text = (ROOT / file).read_text(encoding="utf-8")
+    sample = text.split(f"$ symbackprop {command}\n")[1].split("```")[0]
+    output = re.sub(r" +\(\d+\)$", "", cli(*args).stdout, flags=re.M)  # no equation numbers
+    blocks = [b.strip("\n") for b in re.split(r"^ *\.\.\.\n", sample, flags=re.M) if b.strip()]
     assert len(blocks) >= 2
     for block in blocks:
         assert block in output, block

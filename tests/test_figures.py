@@ -26,8 +26,8 @@ from conftest import DERIVATIONS
 from layout import missing, overfull_boxes
 
 from symbackprop import api
+from symbackprop.core import notation
 from symbackprop.core.trace import Key
-from symbackprop.documents import notation
 from symbackprop.documents.builder import build, network
 from symbackprop.documents.nodes import Network
 from symbackprop.documents.printers import network_layout, svg, tikz

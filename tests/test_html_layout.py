@@ -517,7 +517,7 @@ def test_steps_cite_the_numbers_of_the_steps_they_use(browser, tabled, name):
     latest: dict[str, int] = {}
     cited = 0
     for n, (step, seen) in enumerate(zip(steps, shown), 1):
-        want = list(dict.fromkeys(latest[u] for u in step.uses if u in latest))
+        want = sorted(dict.fromkeys(latest[u] for u in step.uses if u in latest))  # ascending, as every format lists them
         assert [c[0] for c in seen["cited"]] == [f"({m})" for m in want], step.name
         for text, href, target, target_number in seen["cited"]:
             assert href == f"#eq-{text[1:-1]}" and target_number == text and target in step.uses, (step.name, text, target)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from symbackprop.documents import notation
+from symbackprop.core import notation
 
 CASES = [  # name, terminal, LaTeX
     ("w_a0", "w_a0", "w_{a0}"),

@@ -176,7 +176,8 @@ def test_cli_all_files(run_cli):
     # seed003_chain: 11 number claims and 4 formula claims hold
     assert data[3]["summary"][""] == {"holds": 15, "truncated": 0, "mismatch": 3, "unverifiable": 0, "unparseable": 0}
     md = run_cli("verify", str(DERIVATIONS / "seed003_neuron.toml"), "--format", "md")
-    assert md.returncode == 0 and "| a\\_t | 1 | holds |" in md.stdout  # file text is escaped (reports._inert)
+    # the walkthrough's symbol, then the file's name escaped (reports._inert)
+    assert md.returncode == 0 and "| t (a\\_t) | 1 | holds |" in md.stdout
 
 
 CHAIN = (DERIVATIONS / "seed003_chain.toml").read_text().split("[[claims]]")[0]
@@ -362,3 +363,44 @@ def test_the_bundled_mismatches_list_each_alternative_once():
         for r in symbackprop.verify(DERIVATIONS / f"{name}.toml").results:
             assert len(r.tried) == len(set(r.tried)), (name, r.claim.quantity)
             assert len(r.diagnosis) == len(set(r.diagnosis)), (name, r.claim.quantity)
+
+
+DENSE_CLAIMS = """
+[[claims]]
+quantity = "{quantity}"
+stated = "{stated}"
+source = "hand:1"
+quote = "made up"
+"""
+
+
+@pytest.mark.parametrize("file", ["seed001_sigmoid", "seed002_2_2_1", "seed003_chain"])
+def test_report_names_are_the_walkthroughs(reports, run_cli, file):
+    """Each claim's symbol in the report is one the walkthrough of the same file prints (the
+    terminal document is the reference; the report is read back from verify --json)."""
+    walkthrough = run_cli("derive", str(DERIVATIONS / f"{file}.toml"), "--color", "never").stdout
+    data = json.loads(run_cli("verify", str(DERIVATIONS / f"{file}.toml"), "--json").stdout)[0]
+    numbers = [c for c in data["claims"] if "symbol" in c and not c["quantity"].startswith("const:")]
+    assert numbers
+    for claim in numbers:
+        assert claim["symbol"] in walkthrough, claim["quantity"]
+
+
+def test_report_names_dense(tmp_path, run_cli):
+    """Dense names as the walkthrough writes them: n2_1's activation is a_{2,1}, its slope
+    ∂a_{2,1}/∂z_{2,1}, a hidden error term δ_{1,1}, a gradient ∂E/∂w_{2,1,1}."""
+    base = (DERIVATIONS / "dense_2_2_1.toml").read_text()
+    trace = symbackprop.derive(symbackprop.load(DERIVATIONS / "dense_2_2_1.toml")).trace()
+    want = {"a_n2_1": "a_{2,1}", "da_n2_1/dz_n2_1": "∂a_{2,1}/∂z_{2,1}", "delta_n1_1": "δ_{1,1}",
+            "dE/dw2_1_1": "∂E/∂w_{2,1,1}", "z_n1_2": "z_{1,2}", "dz_n2_1/da_n1_1": "∂z_{2,1}/∂a_{1,1}"}
+    claims = "".join(DENSE_CLAIMS.format(quantity=q, stated=f"{float(trace[q]):.4f}") for q in want)
+    path = tmp_path / "dense.toml"
+    path.write_text(base + claims)
+    data = json.loads(run_cli("verify", str(path), "--json").stdout)[0]
+    walkthrough = run_cli("derive", str(path), "--color", "never").stdout
+    assert {c["quantity"]: c["symbol"] for c in data["claims"]} == want
+    assert all(c["status"] == "holds" for c in data["claims"])
+    for symbol in want.values():
+        assert symbol in walkthrough
+    text = run_cli("verify", str(path)).stdout
+    assert "holds        ∂a_{2,1}/∂z_{2,1} = " in text and "(da_n2_1/dz_n2_1; hand:1:" in text

@@ -9,7 +9,11 @@
     claims.py          the [[claims]] and [readings] of a file, parsed and validated
     dense.py           dense([2, 2, 1]): a layered Model under one naming scheme
     derivation.py      Derivation: z, a, error terms, Leibniz chains, the identity check
+    notation.py        each quantity's symbol (head, indices, Δ, ∂E/∂), once, for every printer and report
+    schedule.py        one iteration for one example as the ordered assignments a trace evaluates
     trace.py           Trace: exact values of every named quantity, per example and iteration
+    program.py         the schedule as generated straight-line Python (mpmath or floats), checked
+    long_run.py        the iterations past the exact part, in arbitrary precision, with their certain digits
     decimals.py        how exact values read (a decimal beside the fraction)
     atomic.py          write_atomic(); display.py: the Jupyter mixin the printers register with
 """

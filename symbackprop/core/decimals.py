@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sympy as sp
 
 DIGITS = 10
@@ -28,8 +30,9 @@ def exact(value: sp.Expr) -> str:
     return sp.sstr(value)
 
 
-def show(value: sp.Expr) -> str:
-    """``0.76`` for a terminating decimal, ``0.0893... (= 1117/12500)`` otherwise."""
+def show(value: sp.Expr, closed_form: Callable[[sp.Expr], str] = exact) -> str:
+    """``0.76`` for a terminating decimal, ``0.0893... (= 1117/12500)`` otherwise; ``closed_form``
+    writes the exact form (a document passes its own formula printer)."""
     value = sp.sympify(value)
     dec = decimal(value)
     if value.is_Integer:
@@ -38,9 +41,6 @@ def show(value: sp.Expr) -> str:
         terminating = sp.Rational(dec) == value if "e" not in dec else False
         if terminating:
             return dec
-        closed = exact(value)
-        return f"≈ {dec}" if len(closed) > MAX_CLOSED_FORM else f"≈ {dec} (= {closed})"
-    closed = exact(value)
-    if value.is_Float or len(closed) > MAX_CLOSED_FORM:
+    if value.is_Float or len(exact(value)) > MAX_CLOSED_FORM:
         return f"≈ {dec}"
-    return f"≈ {dec} (= {closed})"
+    return f"≈ {dec} (= {closed_form(value)})"

@@ -18,6 +18,7 @@ import sympy as sp
 
 from .errors import InputError
 from .limits import check_work
+from .schedule import backward, forward
 
 # an index of at most 9 digits: any longer is past every bound, and would not become an int within one
 NAME = re.compile(r"(?P<name>[^\[\]@\s]+)(\[(?P<example>\d{1,9})\])?(@(?P<iteration>\d{1,9}))?\Z")
@@ -81,6 +82,7 @@ class Trace:
         self.iterations = iterations
         self.values: dict[Key, sp.Expr] = {}
         self.exact = True
+        self._forward, self._backward = forward(derivation), backward(derivation)
         params = dict(self.model.parameters)
         for t in range(1, iterations + 2):
             for p, v in params.items():
@@ -94,6 +96,7 @@ class Trace:
     # -- one iteration ------------------------------------------------------------------------
     def _iteration(self, t: int, params: dict, backward: bool) -> dict[str, sp.Expr]:
         d, model = self.derivation, self.model
+        steps = self._forward + (self._backward if backward else ())
         per_example_losses, gradients = [], {p: [] for p in params}
         for k, example in enumerate(model.examples, start=1):
             env: dict[sp.Symbol, sp.Expr] = {d.symbols[p]: v for p, v in params.items()}
@@ -101,25 +104,11 @@ class Trace:
             env.update({d.symbols[x]: v for x, v in example.inputs.items()})
             env.update({d.targets[o]: v for o, v in example.targets.items()})
             put = self._putter(k, t)
-            for n in d.order:
-                env[d.z[n.name]] = put(f"z_{n.name}", d.z_expr[n.name].xreplace(env))
-                env[d.a[n.name]] = put(f"a_{n.name}", d.a_expr[n.name].xreplace(env))
-            per_example_losses.append(put("E", d.loss.xreplace(env)))
-            if not backward:
-                continue
-            for f in d.loss_factor.values():
-                put(f.name, f.expr.xreplace(env))
-            for n in reversed(d.order):
-                name = n.name
-                put(d.activation_factor[name].name, d.activation_factor[name].expr.xreplace(env))
-                put(f"dE/da_{name}", d.dE_da[name].xreplace(env))
-                env[d.delta_symbol[name]] = put(f"delta_{name}", d.deltas[name].xreplace(env))
-                for consumer, w in d.consumers[name]:
-                    put(f"dz_{consumer}/da_{name}", env[w])
-            for p in params:
-                for f in (path[1] for path in d.delta_chain(p)):
-                    put(f.name, f.expr.xreplace(env))
-                gradients[p].append(put(f"dE/d{p}", d.gradient(p).xreplace(env)))
+            for step in steps:
+                env[step.symbol] = value = put(step.name, step.expr.xreplace(env))
+                if step.gradient_of:
+                    gradients[step.gradient_of].append(value)
+            per_example_losses.append(env[d.E])
         self.values[Key("E", None, t)] = self.model.combine(per_example_losses)
         return {p: self.model.combine(g) for p, g in gradients.items()} if backward else {}
 

@@ -2,7 +2,6 @@
 
     nodes.py      the document nodes (Walkthrough, Section, Step, Partial, Factors, Terms, Network, Plot): plain data
     builder.py    a Derivation and its Trace as a Walkthrough
-    notation.py   each quantity's symbol (head, indices, Δ, ∂E/∂), once, for every printer
     plots.py      the numbers behind the plots
     formulas/     one SymPy printer per notation: text, LaTeX, MathML
     printers/     one printer per format: terminal, Markdown, LaTeX, PDF, HTML, notebook; figures (matplotlib)

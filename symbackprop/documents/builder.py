@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import sympy as sp
 
+from ..core import notation
 from ..core.derivation import Derivation, Factor
 from ..core.trace import Key, Trace
-from . import notation
 from .nodes import Factors, Listing, Network, Number, Partial, Section, Step, Table, Terms, Walkthrough
 from .plots import plots as plot_data
 

@@ -90,7 +90,7 @@ class Network:
     activations: Mapping[str, str] = field(default_factory=dict)  # neuron -> activation name
     biases: Mapping[str, str] = field(default_factory=dict)  # neuron -> additive bias parameter
     values: Mapping[str, sp.Expr] = field(default_factory=dict)  # "x1", "w_a1", "z_a", "a_a", "E" -> exact value
-    caption: str = ""
+    caption: str = "The network: inputs on the left, each neuron to the right of its inputs, the loss E last."
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 import numpy as np
 import sympy as sp
 
+from ..core import notation
 from ..core.decimals import decimal
 from ..core.derivation import Derivation
 from ..core.trace import Key, Trace
-from . import notation
 from .nodes import Plot
 
 SAMPLES = 201

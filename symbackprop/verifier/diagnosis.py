@@ -120,7 +120,7 @@ def _bias_swap(m: Model, d, t) -> list[Variant]:
 
 
 def _rounding(m: Model, d, t) -> list[Variant]:
-    return [Variant(f"every intermediate value rounded to {k} decimals before going on",
+    return [Variant(f"every intermediate value rounded to {k} decimal{'s' if k > 1 else ''} before going on",
                     lambda k=k: RoundedTrace(Derivation(m), m.iterations, k)) for k in ROUNDING_DIGITS]
 
 

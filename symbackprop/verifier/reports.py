@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 
 import sympy as sp
 
-from ..core.claims import Claim
 from ..core.decimals import decimal
 from ..core.values import CONTROL
 from .status import Status
@@ -46,8 +46,18 @@ def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
 
-def _claim_text(c: Claim) -> str:
-    return f"formula {_shown(c.formula)}" if c.formula else f"{c.quantity} = {c.stated}"
+def _claim_text(r: Result) -> str:
+    """A claim as the walkthrough writes it: ``b = 0.9982, iteration 2`` for ``a_b@2``."""
+    c = r.claim
+    if c.formula:
+        return f"formula {_shown(c.formula)}"
+    return f"{r.symbol or c.quantity} = {c.stated}" + (f", {r.at}" if r.at else "")
+
+
+def _as_written(r: Result) -> str:
+    """The claim's quantity as its file writes it, where the report's symbol differs from it."""
+    c = r.claim
+    return "" if c.formula or not r.symbol or (r.symbol, r.at) == (c.quantity, "") else c.quantity
 
 
 def _exact(r: Result) -> str:
@@ -76,8 +86,9 @@ def text(reports: list[FileReport]) -> str:
         for r in rep.results:
             c = r.claim
             tag = f" [{r.reading}]" if r.reading else ""
-            out.append(f"  {_status_text(r.status):<12} {_claim_text(c)}{tag}"
-                       f"    ({c.source}: \"{c.quote}\")")
+            written = f"{_as_written(r)}; " if _as_written(r) else ""
+            out.append(f"  {_status_text(r.status):<12} {_claim_text(r)}{tag}"
+                       f"    ({written}{c.source}: \"{c.quote}\")")
             if r.exact is not None and r.status is not Status.HOLDS and not c.formula:
                 out.append(f"               exact {_exact(r)}, difference {decimal(r.difference)}")
             if r.status is Status.UNVERIFIABLE:
@@ -87,7 +98,9 @@ def text(reports: list[FileReport]) -> str:
             for line in r.diagnosis:
                 out.append(f"               diagnosis: {line}")
             if _unexplained(r):
-                out.append(f"               no convention reproduces it; tried: {'; '.join(r.tried)}")
+                out.append(textwrap.fill(f"no convention reproduces it; tried: {'; '.join(r.tried)}", width=100,
+                                         initial_indent=" " * 15, subsequent_indent=" " * 17,
+                                         break_long_words=False, break_on_hyphens=False))
         for reading in rep.readings or [None]:
             counts = rep.counts(reading)
             label = f" [{reading}]" if reading else ""
@@ -111,7 +124,8 @@ def markdown(reports: list[FileReport]) -> str:
             notes += [f"diagnosis: {d}" for d in r.diagnosis]
             if _unexplained(r):
                 notes.append("no convention reproduces it; tried: " + "; ".join(r.tried))
-            name = f"formula {_shown(c.formula)}" if c.formula else c.quantity
+            name = f"formula {_shown(c.formula)}" if c.formula else (r.symbol or c.quantity) + (f", {r.at}" if r.at else "")
+            name += f" ({_as_written(r)})" if _as_written(r) else ""
             cells = [_inert(name), _inert(c.stated), f"**{r.status}**" if r.status is Status.MISMATCH else r.status.value,
                      _exact(r), f"{_inert(c.source)}: “{_inert(c.quote)}”", "<br>".join(map(_inert, notes))]
             out.append(_row(cells))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import sympy as sp
@@ -22,6 +22,7 @@ from ..core.derivation import Derivation
 from ..core.derivation_file import load
 from ..core.errors import InputError
 from ..core.model import Model
+from ..core.notation import quantity
 from ..core.trace import Key
 from . import diagnosis, formula_claims
 from .local_check import Local, LocalResult
@@ -36,6 +37,8 @@ class Result:
     claim: Claim
     reading: str
     status: Status
+    symbol: str = ""  # the quantity as the walkthrough writes it (b for a_b), for the report
+    at: str = ""  # where in the trace, in words: "example 2, iteration 3"
     basis: str = "model"  # "model": the file's exact trace; "stated inputs": the text's own numbers
     exact: sp.Expr | None = None
     local: str = ""
@@ -53,7 +56,8 @@ class Result:
         if c.formula:
             return self._formula_dict()
         return {
-            "quantity": c.quantity, "stated": c.stated, "reading": self.reading or None, "status": self.status,
+            "quantity": c.quantity, "symbol": self.symbol or c.quantity, "at": self.at or None, "stated": c.stated,
+            "reading": self.reading or None, "status": self.status,
             "basis": self.basis, "exact": None if self.exact is None else sp.sstr(self.exact),
             "decimal": None if self.exact is None else decimal(self.exact),
             "difference": None if self.exact is None else decimal(self.difference),
@@ -169,7 +173,14 @@ class _Reading:
             return Result(c, self.name, judge(value, c.value, c.decimals), exact=value)
         key = key_of(self.trace, c.quantity, f"{c.where}.quantity")
         local = self._local(c, key)
-        return self._declared(c, local) if c.declared else self._number(c, key, local)
+        result = self._declared(c, local) if c.declared else self._number(c, key, local)
+        return replace(result, symbol=quantity(key.name, self.derivation.symbol_of), at=self.at(key))
+
+    def at(self, key: Key) -> str:
+        """Where a trace key is, in words: ``a_b[2]@3`` is at ``example 2, iteration 3`` (the iteration
+        said when it is not the first, the example when the file has several)."""
+        where = [f"example {key.example}"] if key.example is not None and len(self.model.examples) > 1 else []
+        return ", ".join(where + ([f"iteration {key.iteration}"] if key.iteration != 1 else []))
 
     def _local(self, c: Claim, key: Key) -> _Check | None:
         """The step recomputed from the text's stated inputs (or solved for its one free input), if the claim gives them."""
@@ -185,7 +196,7 @@ class _Reading:
         status = judge(exact, c.value, c.decimals)
         local, notes = "", ()
         if check is not None and check.result.value is not None:
-            value, inputs = check.result.value, _inputs(c)
+            value, inputs = check.result.value, self._inputs(c)
             verdict = judge(value, c.value, c.decimals)
             local = f"from the text's stated {inputs}: {decimal(value)} ({verdict})"
             if status is Status.MISMATCH and verdict is not Status.MISMATCH:
@@ -205,7 +216,7 @@ class _Reading:
         """A claim the file declares unverifiable from the model: judged, if at all, from the text's own numbers."""
         if check is None:
             return Result(c, self.name, Status.UNVERIFIABLE, basis=STATED_INPUTS)
-        got, inputs = check.result, _inputs(c)
+        got, inputs = check.result, self._inputs(c)
         if got.missing:
             return Result(c, self.name, Status.UNVERIFIABLE, basis=STATED_INPUTS,
                           local=f"cannot recompute from the text alone: it does not state {got.missing}")
@@ -223,13 +234,17 @@ class _Reading:
         return Result(c, self.name, status, basis=STATED_INPUTS, exact=got.value,
                       local=f"recomputed from the text's stated {inputs}", diagnosis=contradicted)
 
+    def _inputs(self, c: Claim) -> str:
+        """The text's stated inputs of a local check, named as the walkthrough names them."""
+        def named(k: str) -> str:
+            key = self.trace.key(k)
+            return quantity(key.name, self.derivation.symbol_of) + (f" ({self.at(key)})" if self.at(key) else "")
+
+        return ", ".join(f"{named(k)} = {v}" for k, v in c.local.items())
+
     def _formula(self, c: Claim) -> Result:
         f = formula_claims.check(c.formula, c.quantity or None, c.symbols, self.derivation, self.trace, c.where)
         return Result(c, self.name, f.status, exact=f.exact, formula=f, diagnosis=tuple(_formula_diagnosis(f)))
-
-
-def _inputs(c: Claim) -> str:
-    return ", ".join(f"{k} = {v}" for k, v in c.local.items())
 
 
 def _formula_diagnosis(f: formula_claims.FormulaResult) -> list[str]:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+from ...core import notation
 from ...core.decimals import decimal
-from .. import notation
 from ..nodes import Step
 from . import breaking, relations
 from .chains import ChainText

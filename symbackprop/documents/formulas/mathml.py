@@ -15,8 +15,8 @@ from sympy.core.function import AppliedUndef
 from sympy.printing.mathml import MathMLPresentationPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence_traditional
 
+from ...core import notation
 from ...core.decimals import decimal
-from .. import notation
 from ..nodes import Factors, Step, Terms
 from . import relations
 from .chains import BareArguments, signed

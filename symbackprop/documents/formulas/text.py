@@ -8,8 +8,8 @@ from collections.abc import Mapping
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from ...core import notation
 from ...core.decimals import decimal
-from .. import notation
 from .chains import ChainText
 
 

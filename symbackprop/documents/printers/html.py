@@ -33,7 +33,6 @@ from .svg import svg_network
 
 LONG_TEXT = 400
 INDENT = "1.2em"  # how far a wrapped formula's continuation lines stand in
-NETWORK_CAPTION = "The network: inputs on the left, each layer of neurons to the right of its inputs, the loss E last."
 
 STYLE = f"""
 body {{ font-family: system-ui, sans-serif; max-width: {TEXT_COLUMN_REM:g}rem; margin: 2rem auto; padding: 0 1rem; color: #222;
@@ -170,7 +169,7 @@ class Layout:
 def layout(doc: Walkthrough) -> tuple[list[Layout], Layout | None]:
     """Anchors for the numbers of every section (the page draws its plots, with or without ``--plots``), plus a
     last section for the plots no section places (so none is lost); a step cites in the order its ``uses`` name."""
-    numbers = numbering(doc, True, NETWORK_CAPTION)
+    numbers = numbering(doc, True)
     anchors = Anchors()
     twice = {n for n, c in Counter(s.name for section in doc.sections for s in section.steps).items() if c > 1}
     out = []
@@ -180,7 +179,7 @@ def layout(doc: Walkthrough) -> tuple[list[Layout], Layout | None]:
             lay.network = (network, anchors.figure(network.number))
         for table, number in zip(section.tables, numbers.tables[k]):
             lay.tables.append((number, anchors.table(table.label, number)))
-        for step, number, cited in zip(section.steps, numbers.equations[k], numbers.cited_as_named[k]):
+        for step, number, cited in zip(section.steps, numbers.equations[k], numbers.cited[k]):
             lay.steps.append((number, anchors.equation(number), [(n, label("eq", n)) for n in cited], step.name not in twice))
         lay.plots = [(figure, anchors.figure(figure.number)) for figure in numbers.plots[k]]
         out.append(lay)

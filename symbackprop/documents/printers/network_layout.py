@@ -26,7 +26,7 @@ import functools
 import math
 from dataclasses import dataclass
 
-from .. import notation
+from ...core import notation
 from ..nodes import Network
 from ..plots import figure_number
 from .network_geometry import Box, intersection, segment_meets

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..notation import Notation
+from ...core.notation import Notation
 
 SUB = 0.72  # a subscript's size, relative to its line
 SUB_DROP = 0.28  # how far a subscript's baseline sits below the line's, relative to the line's size

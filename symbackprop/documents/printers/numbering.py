@@ -17,7 +17,6 @@ from ..nodes import Plot, Walkthrough
 
 # eq, tab, fig: the LaTeX and Markdown labels; figure, table: the HTML page's ids, spelt out as its links always were
 KINDS = ("eq", "tab", "fig", "figure", "table")
-DEFAULT_NETWORK_CAPTION = "The network, from its inputs (left) to the error E (right)."
 
 
 def label(kind: str, number: int) -> str:
@@ -47,37 +46,32 @@ class Numbers:
     network: tuple[Figure | None, ...]  # [k]: the network's figure, if the section draws one
     plots: tuple[tuple[Figure, ...], ...]  # [k]: the plots drawn at the end of the section
     unplaced: tuple[Figure, ...] = ()
-    # [k][i]: the numbers of ``cited`` in the order the ``uses`` name them (the HTML and terminal printers list them so)
-    cited_as_named: tuple[tuple[tuple[int, ...], ...], ...] = ()
 
 
-def numbering(doc: Walkthrough, plots: bool, network_caption: str = DEFAULT_NETWORK_CAPTION) -> Numbers:
+def numbering(doc: Walkthrough, plots: bool) -> Numbers:
     """The numbers of ``doc`` as printed with (``plots``) or without its plots: every step one equation
     number; ``uses`` resolved to the latest earlier step of each name (a name no earlier step has is
-    skipped); tables, then figures (a section's network, then its plots) counted on their own.
-    ``network_caption`` is the caption of a network that has none (each format words its own)."""
+    skipped); tables, then figures (a section's network, then its plots) counted on their own."""
     equation = table = figure = 0
     last: dict[str, int] = {}
     by_name = {plot.name: plot for plot in doc.plots} if plots else {}
     placed: set[str] = set()
-    equations, cited, as_named, tables, networks, drawn = [], [], [], [], [], []
+    equations, cited, tables, networks, drawn = [], [], [], [], []
     for section in doc.sections:
-        numbers, refs, named = [], [], []
+        numbers, refs = [], []
         for step in section.steps:
             found = tuple(dict.fromkeys(last[name] for name in step.uses if name in last))
             refs.append(tuple(sorted(found)))
-            named.append(found)
             equation += 1
             numbers.append(equation)
             last[step.name] = equation
         equations.append(tuple(numbers))
         cited.append(tuple(refs))
-        as_named.append(tuple(named))
         tables.append(tuple(range(table + 1, table + 1 + len(section.tables))))
         table += len(section.tables)
         if section.network is not None:
             figure += 1
-            networks.append(Figure(figure, section.network.caption or network_caption))
+            networks.append(Figure(figure, section.network.caption))
         else:
             networks.append(None)
         here = []
@@ -92,8 +86,7 @@ def numbering(doc: Walkthrough, plots: bool, network_caption: str = DEFAULT_NETW
         if plot.name not in placed:
             figure += 1
             unplaced.append(Figure(figure, plot.caption or plot.title, plot))
-    return Numbers(tuple(equations), tuple(cited), tuple(tables), tuple(networks), tuple(drawn), tuple(unplaced),
-                   tuple(as_named))
+    return Numbers(tuple(equations), tuple(cited), tuple(tables), tuple(networks), tuple(drawn), tuple(unplaced))
 
 
 def plot_sentence(plot: Plot) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from html import escape
 
+from ...core.notation import Notation
 from ..nodes import Network
-from ..notation import Notation
 from .network_layout import MAX_EDGE_LABELS, Label, Layout, layout
 from .network_text import SUB, SUB_DROP, Text
 

@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rich.console import Console
 from rich.text import Text
 
+from ...core import notation
 from ...core.decimals import show
-from .. import notation
 from ..formulas import breaking
 from ..formulas.relations import parts
 from ..formulas.text import PlainPrinter, plain
@@ -69,7 +69,7 @@ def sides(step: Step) -> list[Side]:
         if part.kind == "fraction":
             continue
         if part.kind == "decimal":
-            side = Side(part.relation, show(part.node).removeprefix("≈ ").replace("-", "−"))
+            side = Side(part.relation, show(part.node, plain).removeprefix("≈ ").replace("-", "−"))
         else:
             side = Side(part.relation, plain(part.node, part.values), part.node, part.values)
         if part.kind == "lhs" or side.text not in [s.text for s in out[1:]]:
@@ -170,17 +170,7 @@ def step_lines(step: Step, number: int | None = None, cited: tuple[int, ...] = (
 
 
 # -- numbering (numbering.py) ---------------------------------------------------------------------
-def equation_numbers(doc: Walkthrough) -> Iterator[tuple[Step, int, tuple[int, ...]]]:
-    """Each step, its number (1, 2, ... in order through the document) and the numbers of the steps
-    its ``uses`` name (numbering.py: the latest earlier step of that name; a name no earlier step has
-    is skipped), in the order ``uses`` names them."""
-    numbers = numbering(doc, True, NETWORK_CAPTION)
-    for k, section in enumerate(doc.sections):
-        yield from zip(section.steps, numbers.equations[k], numbers.cited_as_named[k])
-
-
 # -- the document ----------------------------------------------------------------------------------
-NETWORK_CAPTION = "The network: inputs on the left, each neuron to the right of its inputs, weights on the edges"
 DRAWN_ELSEWHERE = "(Drawn in the HTML and PDF documents.)"
 
 
@@ -223,7 +213,7 @@ def _render_section(section: Section, k: int, numbers: Numbers, plots_href: str 
         blocks = True
     if blocks and section.steps:
         console.print()
-    for step, number, cited in zip(section.steps, numbers.equations[k], numbers.cited_as_named[k]):
+    for step, number, cited in zip(section.steps, numbers.equations[k], numbers.cited[k]):
         for line in step_segments(step, number, cited):
             console.print(styled(line), no_wrap=True, overflow="fold")
     for figure in plots:
@@ -251,7 +241,7 @@ def render(doc: Walkthrough, plots_href: str | None = None, color: bool = False)
     else:
         console.print(prose_text(doc.title, color, "title"))
         console.rule(characters="─", style="dim" if color else "")
-    numbers = numbering(doc, True, NETWORK_CAPTION)  # plots are listed, with or without --plots: they say where they are drawn
+    numbers = numbering(doc, True)  # plots are listed, with or without --plots: they say where they are drawn
     for k, section in enumerate(doc.sections):
         _render_section(section, k, numbers, plots_href, console, color)
     if numbers.unplaced:  # plots no section names: in a closing section, as every document keeps them

@@ -7,7 +7,7 @@ quantity it shows (``(v-w_a1)``), so that the source says which number is which.
 
 from __future__ import annotations
 
-from .. import notation
+from ...core import notation
 from ..formulas.latex import tex_decimal
 from ..nodes import Network
 from .network_layout import MAX_EDGE_LABELS, PAD, PT_PER_PX, Layout, layout

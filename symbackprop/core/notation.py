@@ -14,10 +14,10 @@ Dense names (docs/format.md) read as textbooks write them: neuron ``n2_1`` is th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from ..core.errors import InputError
+from .errors import InputError
 
 # Greek letters texts use, as (Unicode, LaTeX command), by the name a file spells
 GREEK = {name: (letter, "\\" + name) for name, letter in (
@@ -107,6 +107,20 @@ def latex(n: Notation) -> str:
     body = (n.latex_head or n.head) + (f"^{{({n.superscript})}}" if n.superscript else "")
     body += "_{" + ",".join(n.subscript) + "}" if n.subscript else ""
     return r"\Delta " + body if n.adjustment else body
+
+
+def quantity(name: str, symbol_of: Mapping[str, object]) -> str:
+    """A trace quantity's name as the walkthrough writes it, for the verify report: ``a_b`` is the
+    neuron's activation ``b``, ``da_b/dz_b`` is ``∂b/∂z_b``, ``dE/da_b`` is ``∂E/∂b``, ``delta_b``
+    is ``δ_b``, ``Delta_w_a1`` is ``Δw_a1``. ``symbol_of`` maps a name to the derivation's symbol
+    (``a_b`` to ``b``); a name it lacks is read as it is."""
+    top, slash, bottom = name.partition("/")
+    if slash and top.startswith("d") and bottom.startswith("d"):
+        numerator_name, denominator_name = str(symbol_of.get(top[1:], top[1:])), str(symbol_of.get(bottom[1:], bottom[1:]))
+        if top == "dE":
+            return text(of(f"dE/d{denominator_name}"))
+        return f"∂{text(of(numerator_name))}/∂{text(of(denominator_name))}"
+    return text(of(str(symbol_of.get(name, name))))
 
 
 def check_distinct(names: Iterable[str]) -> None:
