@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from .bench import derive as derive_bench
 from .bench import gradients as gradient_bench
 from .bench import parallel as parallel_bench
+from .bench import trace as trace_bench
 from .compiler import check as compiled_check
 from .compiler.compiled import Compiled, compile
 from .compiler.generator import source
@@ -18,6 +19,7 @@ from .core.derivation import Derivation, derive
 from .core.derivation_file import load
 from .core.errors import InputError, printable
 from .core.limits import check_document
+from .core.long_run import DIGITS
 from .core.model import Model
 from .documents.builder import build
 from .documents.nodes import Walkthrough
@@ -39,18 +41,20 @@ REPORTS: dict[str, Callable[[list[FileReport]], str]] = {"text": reports.text, "
 def document(d: Derivation, fmt: str = "terminal", iterations: int | None = None,
              only: Sequence[str] | None = None, plots: str | os.PathLike | None = None,
              plots_href: str | None = None, progress: Callable[[int, int], None] | None = None,
-             color: bool = False) -> str | bytes:
+             color: bool = False, show: str | None = None, digits: int = DIGITS) -> str | bytes:
     """The walkthrough of a derivation in one format (bytes for ``pdf``).
 
     With ``plots`` a directory, the plots are written there (PNG and SVG) and embedded: inline in
     HTML and PDF, as links to ``plots_href`` (default: the directory as given) in Markdown and LaTeX.
     ``progress(t, total)`` hears of each traced iteration. ``color``: ANSI styles in the terminal format
-    (for a terminal; the other formats have none).
+    (for a terminal; the other formats have none). ``show``: the iterations written out step by step
+    ("1,2,last", "1-3", "all"; default: all of a short run, the first and last of a long one, with a
+    table of the loss between); ``digits``: the precision of a long run's values.
     """
     d.model.check_unambiguous("a document")
     check_document(d.model)
-    trace = d.trace(iterations, progress)
-    doc = build(d, trace, only, plots=plots is not None)
+    trace = d.trace(iterations, progress, digits)
+    doc = build(d, trace, only, plots=plots is not None, show=show)
     if plots is not None:
         write_all(doc.plots, plots)
         plots_href = str(plots) if plots_href is None else plots_href
@@ -106,7 +110,10 @@ def check(d: Derivation, against: str = "all", progress=None) -> compiled_check.
 
 
 def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:
-    """(the table as data, as text) for ``gradients``, ``parallel`` or ``derive``."""
+    """(the table as data, as text) for ``gradients``, ``parallel``, ``derive`` or ``trace``."""
+    if section == "trace":
+        table = trace_bench.bench_trace(quick=quick)
+        return table, trace_bench.render_trace(table)
     if section == "derive":
         table = derive_bench.bench_derive()
         return table, derive_bench.render_derive(table)
@@ -115,11 +122,11 @@ def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:
         table = parallel_bench.bench_parallel(quick=quick)
         return table, parallel_bench.render_parallel(table)
     if section != "gradients":
-        raise InputError(f"unknown bench section {section!r}; expected gradients, parallel or derive", key="section")
+        raise InputError(f"unknown bench section {section!r}; expected gradients, parallel, derive or trace", key="section")
     table = gradient_bench.bench(quick=quick)
     return table, gradient_bench.render(table)
 
 
-__all__ = ["BINARY", "FORMATS", "CheckedRun", "Compiled", "FileReport", "IdentityReport", "InputError", "RunFailed",
+__all__ = ["BINARY", "DIGITS", "FORMATS", "CheckedRun", "Compiled", "FileReport", "IdentityReport", "InputError", "RunFailed",
            "bench", "check", "checked_run", "compile", "dense", "derive", "document", "identity", "load", "module_source",
            "parallel_document", "parallel_walkthrough", "printable", "render", "report", "verify", "write_atomic"]

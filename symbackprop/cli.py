@@ -16,13 +16,14 @@ from rich.markup import escape
 from rich.progress import Progress
 
 from . import api
+from .api import DIGITS
 
 # the library's parameter names -> the flags that set them, so that an error names what the user typed
 FLAGS = {"only": "--only", "output": "-o", "iterations": "--iterations", "workers": "--workers", "shards": "--shards",
          "against": "--against", "engine": "--run", "steps": "--steps", "every": "--every", "timeout": "--timeout",
          "resume": "--resume", "checkpoint": "--checkpoint", "fault": "--inject-fault", "section": "--parallel",
          "sizes": "SIZES", "activation": "--activation", "output_activation": "--output-activation", "loss": "--loss",
-         "check_identity": "--check-identity"}
+         "check_identity": "--check-identity", "digits": "--digits"}
 
 
 def _not_an_input(path: str | None, inputs, key: str) -> None:
@@ -57,7 +58,7 @@ def _derive(args: argparse.Namespace) -> int:
         text = api.document(d, fmt=args.format, iterations=args.iterations, only=only, plots=args.plots,
                             plots_href=href.replace(os.sep, "/") if href else None,
                             progress=lambda t, total: bar.update(task, completed=t, total=total),
-                            color=color and args.format == "terminal")
+                            color=color and args.format == "terminal", show=args.show, digits=args.digits)
     status = 0
     if identity is not None:
         report = identity
@@ -152,7 +153,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    section = "derive" if args.derive else "parallel" if args.parallel else "gradients"
+    section = "derive" if args.derive else "trace" if args.trace else "parallel" if args.parallel else "gradients"
     table, text = api.bench(section, quick=args.quick)
     sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else text)
     return 0
@@ -175,6 +176,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write here (atomically) instead of standard output")
     p.add_argument("--iterations", type=int, help="training iterations (default: the file's)")
     p.add_argument("--only", help="comma-separated parameters whose chains to show")
+    p.add_argument("--show", metavar="ITERATIONS", help="the iterations written out step by step: numbers, ranges, "
+                   "'last' or 'all' (e.g. 1,2,last); default: all of at most 5, else the first and the last with a "
+                   "table of the loss between")
+    p.add_argument("--digits", type=int, default=DIGITS, help=f"digits of the values past the exact part (default {DIGITS})")
     p.add_argument("--plots", metavar="DIR", help="write the plots (PNG, SVG) here and embed them in the document")
     p.add_argument("--check-identity", action="store_true",
                    help="prove each chain-rule gradient equal to sympy.diff of the flattened loss")
@@ -234,10 +239,12 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="time compiled gradients against NumPy, PyTorch, JAX and lambdify")
     p.add_argument("--json", action="store_true", help="the table as JSON")
     p.add_argument("--quick", action="store_true", help="two small nets, two batch sizes, short timings"
-                   " (with --parallel: the seed net, K = 1 and 2, 20 steps)")
+                   " (with --parallel: the seed net, K = 1 and 2, 20 steps; with --trace: 1,000 and 100 iterations)")
     p.add_argument("--parallel", action="store_true", help="the compiled averaged step against a torch.distributed run,"
                    " K = 1, 2, 4 workers, on the seed's two-GPU network and dense 4-16-16-1")
     p.add_argument("--derive", action="store_true", help="the one-time cost of deriving dense 2-2-1, 4-16-16-1, 8-32-32-4")
+    p.add_argument("--trace", action="store_true", help="a long trace's time, peak memory and certain digits, against"
+                   " float64 and twice the digits: dense 2-2-2 sigmoid x 10,000, 4-16-16-1 tanh x 1,000 iterations")
     p.set_defaults(run=_bench)
     return top
 

@@ -18,7 +18,9 @@ def test_batch_quantities_combine_examples(batch):
     assert batch["E@1"] == (batch["E[1]@1"] + batch["E[2]@1"]) / 2
     assert batch["dE/dv1"] == (batch["dE/dv1[1]"] + batch["dE/dv1[2]"]) / 2
     # v1 is trained with lr 0.05, subtract; b_o is frozen
-    assert batch["v1@2"] == batch["v1@1"] - sp.Rational(1, 20) * batch["dE/dv1@1"]
+    # iteration 2 is a long run's (its closed forms outgrew exact ones): equal to its 50 digits
+    want = (batch["v1@1"] - sp.Rational(1, 20) * batch["dE/dv1@1"]).evalf(60)
+    assert abs(batch["v1@2"] - want) < 1e-48 and batch.values.long.start == 2
     assert batch["b_o@3"] == sp.Rational("0.1") and batch["Delta_b_o@2"] == 0
 
 

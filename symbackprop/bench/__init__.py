@@ -3,5 +3,6 @@
     gradients.py  the compiled call against NumPy, PyTorch, JAX and lambdify, per net and batch
     parallel.py   the compiled averaged step against a torch.distributed run (--parallel)
     derive.py     the one-time cost of deriving, in fresh processes (--derive)
+    trace.py      a long trace's time, memory and certain digits, against float64 and twice the digits (--trace)
     timing.py     interleaved best-of-rounds timing, thread settings, peak memory
 """

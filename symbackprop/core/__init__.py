@@ -13,6 +13,7 @@
     schedule.py        one iteration for one example as the ordered assignments a trace evaluates
     trace.py           Trace: exact values of every named quantity, per example and iteration
     program.py         the schedule as generated straight-line Python (mpmath or floats), checked
+    arithmetic.py      the number systems that code runs in: MPFR (gmpy2), mpmath, float64
     long_run.py        the iterations past the exact part, in arbitrary precision, with their certain digits
     decimals.py        how exact values read (a decimal beside the fraction)
     atomic.py          write_atomic(); display.py: the Jupyter mixin the printers register with

@@ -19,6 +19,7 @@ import sympy as sp
 from . import function_table
 from .display import Displayed
 from .errors import InputError
+from .long_run import DIGITS
 from .model import Model, Neuron
 from .trace import Trace
 
@@ -248,11 +249,12 @@ class Derivation(Displayed):
         difference = by_diff - by_chain
         return difference == 0 or sp.expand(difference) == 0
 
-    def trace(self, iterations: int | None = None, progress=None) -> Trace:
+    def trace(self, iterations: int | None = None, progress=None, digits: int = DIGITS) -> Trace:
+        """Exact values while they stay small, then a long run at ``digits`` digits (core/long_run.py)."""
         self.model.check_unambiguous("the trace")  # its names are the claims' and the documents'
         if iterations is None:
-            return Trace(self, self.model.iterations, key="training.iterations", progress=progress)
-        return Trace(self, iterations, progress=progress)
+            return Trace(self, self.model.iterations, key="training.iterations", progress=progress, digits=digits)
+        return Trace(self, iterations, progress=progress, digits=digits)
 
 
 def _own(name: str, taken: Mapping[str, sp.Symbol]) -> sp.Symbol:

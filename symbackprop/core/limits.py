@@ -16,6 +16,12 @@ from . import function_table
 from .errors import InputError
 
 SECONDS_PER_VALUE = 30e-6  # one traced value, measured on the bundled files (about 18-37 microseconds)
+# a trace stays exact for a few iterations (its Rationals pass 1,024 bits, or its closed forms grow: measured 1-4 on
+# dense nets), then a long run (long_run.py) computes each value at two precisions in about 1-2 microseconds
+EXACT_ITERATIONS = 6  # of Rationals; a closed form's (sigmoid, tanh, softplus) are handed over after the first 2
+EXACT_CLOSED_FORM_ITERATIONS = 2
+LONG_RUN_VALUES_PER_UNIT = 15
+SCREENED_VALUES_PER_UNIT = 150  # a float64 pass of the generated code, for the diagnosis's screening
 # the identity check of a parameter with P paths to E takes about this many seconds per P**1.5 (sympy.diff
 # then expand; measured 0.22 s for dense 2-3-2 (33), 20 s for 4-8-8-1 (986), 198 s for 4-6-6-6-1 (7,146))
 SECONDS_PER_PATH_POWER = 0.028
@@ -85,9 +91,10 @@ LIMITS: dict[str, Limit] = {
                 f"they evaluate the loss {FD_EVALUATIONS} times per parameter, each through the whole network, so "
                 "their cost grows as parameters x size (1 -> 1,000 ReLU -> 1 with a bias input: 284 s); the NumPy "
                 "reference and PyTorch check every gradient in one pass"),
-    "work": Limit(1_000_000, "traced values (iterations x examples x quantities), a closed form's counting 30",
-                  "the trace evaluates every quantity of every example at every iteration, "
-                  f"about {SECONDS_PER_VALUE * 1e6:.0f} microseconds each, a sigmoid, tanh or softplus value about 1 ms"),
+    "work": Limit(1_000_000, "units of trace work (an exact value is 1, a closed form's 30, a long run's 1/15)",
+                  "the trace evaluates every quantity of every example at every iteration: exactly for the first "
+                  f"iterations, about {SECONDS_PER_VALUE * 1e6:.0f} microseconds each (a sigmoid, tanh or softplus value "
+                  "about 1 ms), then in a long run at about 2 microseconds"),
 }
 
 
@@ -175,7 +182,8 @@ def _size_cost(model, name: str, size: int) -> str:
     passes = "1 pass" if iterations == 0 else f"{iterations + 1:,} passes"
     examples = f"{_count(len(model.examples), 'example')} x {passes}"
     kind = f" of closed forms, each about {weight} times a piecewise-linear one" if weight > 1 else ""
-    trace_cost = f"its trace ({examples}: {values:,} traced values{kind}) {_about(values * weight * SECONDS_PER_VALUE)}"
+    seconds = trace_units(model, iterations) * SECONDS_PER_VALUE
+    trace_cost = f"its trace ({examples}: {values:,} traced values{kind}) {_about(seconds)}"
     if name == "examples":
         return trace_cost
     fd = f"check's finite differences {_about(fd_seconds(model))}"
@@ -232,19 +240,40 @@ def traced_values(model, iterations: int) -> int:
     return (iterations + 1) * (len(model.examples) * per_example + 3 * len(model.parameters))
 
 
+def _exact_iterations(weight: int) -> int:
+    return EXACT_CLOSED_FORM_ITERATIONS if weight > 1 else EXACT_ITERATIONS
+
+
+def trace_units(model, iterations: int) -> int:
+    """The trace's work in units of one exact value: its first iterations exact (EXACT_ITERATIONS of
+    Rationals, or EXACT_CLOSED_FORM_ITERATIONS of closed forms, whose values weigh ``trace_weight``),
+    the rest in a long run."""
+    per_iteration, weight = traced_values(model, 0), _trace_weight(model)
+    exact = min(iterations + 1, _exact_iterations(weight))
+    return per_iteration * exact * weight + -(-per_iteration * (iterations + 1 - exact) // LONG_RUN_VALUES_PER_UNIT)
+
+
+def screening_units(model, iterations: int) -> int:
+    """A float64 pass of the same generated code (the diagnosis's screening): about 0.2 microseconds a value."""
+    return -(-traced_values(model, iterations) // SCREENED_VALUES_PER_UNIT)
+
+
 def check_work(model, iterations: int, key: str) -> None:
     """The trace's cost, estimated from the network's size and activations before it starts: a
-    value of a closed form (sigmoid, tanh, softplus) costs ``trace_weight`` piecewise-linear ones."""
+    value of a closed form (sigmoid, tanh, softplus) costs ``trace_weight`` piecewise-linear ones
+    while exact; a long run's value a fifteenth of one."""
     weight = _trace_weight(model)
-    values = traced_values(model, iterations)
-    units, bound = values * weight, limit("work")
+    values, units, bound = traced_values(model, iterations), trace_units(model, iterations), limit("work")
     if units > bound:
-        kind = f" of closed forms (each about {weight} times a piecewise-linear one)" if weight > 1 else ""
-        per_iteration = max(1, units // (iterations + 1))
+        kind = f" of closed forms (each about {weight} times a piecewise-linear one while exact)" if weight > 1 else ""
+        per_iteration, exact = traced_values(model, 0), _exact_iterations(weight)
+        exact_units = per_iteration * exact * weight
+        most = (exact + (bound - exact_units) * LONG_RUN_VALUES_PER_UNIT // per_iteration - 1
+                if bound > exact_units else bound // (per_iteration * weight) - 1)
         raise InputError(f"{iterations:,} iterations of {_count(len(model.examples), 'example')} are {values:,} traced values"
                          f"{kind}, about {_duration(units * SECONDS_PER_VALUE)}; the trace takes at most {bound:,} "
                          f"units (about {_duration(bound * SECONDS_PER_VALUE)}): "
-                         f"at most {max(bound // per_iteration - 1, 0):,} iterations here",
+                         f"at most {max(most, 0):,} iterations here",
                          key=key)
 
 

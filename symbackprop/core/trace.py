@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,16 +19,17 @@ import sympy as sp
 
 from .errors import InputError
 from .limits import check_work
+from .long_run import DIGITS, LongRun
 from .schedule import backward, forward
 
 # an index of at most 9 digits: any longer is past every bound, and would not become an int within one
 NAME = re.compile(r"(?P<name>[^\[\]@\s]+)(\[(?P<example>\d{1,9})\])?(@(?P<iteration>\d{1,9}))?\Z")
-MAX_EXACT_OPS = 80  # beyond this a closed form (nested exp/tanh) is carried as a 50-digit Float
-MAX_EXACT_BITS = 1024  # beyond this (about 300 digits) a Rational is carried as a 50-digit Float too
+MAX_EXACT_OPS = 80  # beyond this a closed form (nested exp/tanh) is carried as a Float, and a long run takes over
+MAX_EXACT_BITS = 1024  # beyond this (about 300 digits) a Rational is too
 MAX_EXACT_NESTING = 2  # sigmoid of a sigmoid stays exact; deeper, SymPy's own assumption queries on the
 # next step grow exponentially with the nesting (a chain of 10 sigmoids: 88 s), so it is carried as a Float
 MAX_SUGGESTED = 20_000  # names an unknown one is compared with for a 'did you mean' (difflib is linear in them)
-PRECISION = 50  # digits of a value carried as a Float
+MIN_DIGITS, MAX_DIGITS = 16, 1000  # a long run's precision: past float64, and short of hours per iteration
 EXTREME = sp.Float("1e300")  # a power inside a closed form beyond this magnitude: carried as a Float
 
 
@@ -69,29 +71,96 @@ def _extreme(value: sp.Expr) -> bool:
     return False
 
 
-class Trace:
-    """Runs the derivation on the model's numbers; ``trace[name]`` gives an exact value."""
+class Values(Mapping):
+    """Every traced value by Key: the exact part as a dict, then the long run's iterations (if any),
+    computed when asked for (long_run.py)."""
 
-    def __init__(self, derivation, iterations: int, key: str = "iterations", progress=None) -> None:
+    def __init__(self) -> None:
+        self.exact: dict[Key, sp.Expr] = {}
+        self.long: LongRun | None = None
+        self._names: dict[bool, frozenset] = {}  # backward pass or not -> the (name, example) pairs of an iteration
+
+    def _in_long(self, key: Key) -> bool:
+        long = self.long
+        if long is None or not long.start <= key.iteration <= long.iterations + 1:
+            return False
+        backward_pass = key.iteration <= long.iterations
+        if backward_pass not in self._names:
+            self._names[backward_pass] = frozenset(long.keys(key.iteration))
+        return (key.name, key.example) in self._names[backward_pass]
+
+    def __getitem__(self, key: Key) -> sp.Expr:
+        if self._in_long(key):
+            return self.long.value(key.iteration, key.name, key.example)[0]
+        return self.exact[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.exact or (isinstance(key, Key) and self._in_long(key))
+
+    def __iter__(self) -> Iterator[Key]:
+        yield from self.exact
+        if self.long is not None:
+            for t in range(self.long.start, self.long.iterations + 2):
+                yield from (Key(name, k, t) for name, k in self.long.keys(t))
+
+    def at(self, t: int) -> Iterator[tuple[Key, sp.Expr]]:
+        """Iteration t's keys and values alone (a long run computes that one iteration, not every one)."""
+        if self._in_long(Key("E", None, t)):
+            yield from ((Key(name, k, t), self.long.value(t, name, k)[0]) for name, k in self.long.keys(t))
+        else:
+            yield from ((key, value) for key, value in self.exact.items() if key.iteration == t)
+
+    def __len__(self) -> int:
+        long = self.long
+        if long is None:
+            return len(self.exact)
+        return len(self.exact) + sum(1 for t in range(long.start, long.iterations + 2) for _ in long.keys(t))
+
+
+class Trace:
+    """Runs the derivation on the model's numbers; ``trace[name]`` gives its value: exact while the
+    values stay exact and small, then from a long run at ``digits`` digits (``certain(key)`` says how
+    many of them are certain)."""
+
+    long_runs = True  # a subclass that computes otherwise than the schedule (verifier/conventions.py) stays exact
+
+    def __init__(self, derivation, iterations: int, key: str = "iterations", progress=None, digits: int = DIGITS) -> None:
         """``progress(t, total)``, if given, is called after each iteration (a long trace on a TTY)."""
         if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
             raise InputError(f"expected a whole number of iterations >= 0, got {iterations!r}", key="iterations")
+        if isinstance(digits, bool) or not isinstance(digits, int) or not MIN_DIGITS <= digits <= MAX_DIGITS:
+            raise InputError(f"expected digits from {MIN_DIGITS} to {MAX_DIGITS} (a long run's precision), got {digits!r}",
+                             key="digits")
         check_work(derivation.model, iterations, key)
         self.derivation = derivation
         self.model = derivation.model
         self.iterations = iterations
-        self.values: dict[Key, sp.Expr] = {}
+        self.values = Values()
         self.exact = True
+        self.precision = digits  # a long run's (RoundedTrace's ``digits`` are its decimals)
+        self.float_digits = 2 * digits + 10  # a value of the exact part too large to keep exact: as precise as the long run's check
         self._forward, self._backward = forward(derivation), backward(derivation)
         params = dict(self.model.parameters)
         for t in range(1, iterations + 2):
             for p, v in params.items():
-                self.values[Key(p, None, t)] = v
+                self.values.exact[Key(p, None, t)] = v
             gradients = self._iteration(t, params, backward=t <= iterations)
             if t <= iterations:
-                params = self._update(t, params, gradients)
+                params, exact = self._update(t, params, gradients)
+                if self.long_runs and any(v.has(sp.Float) for v in params.values()):  # outgrew exact forms: a long run goes on
+                    if progress is not None:
+                        progress(t, iterations + 1)
+                    self.values.long = LongRun(derivation, iterations, t + 1, exact, digits, progress)
+                    return
             if progress is not None:
                 progress(t, iterations + 1)
+
+    def certain(self, key: Key) -> int | None:
+        """How many significant digits of a value are certain; None for an exact one."""
+        if key in self.values.exact:
+            value = self.values.exact[key]
+            return None if not sp.sympify(value).has(sp.Float) else self.precision
+        return self.values.long.value(key.iteration, key.name, key.example)[1]
 
     # -- one iteration ------------------------------------------------------------------------
     def _iteration(self, t: int, params: dict, backward: bool) -> dict[str, sp.Expr]:
@@ -109,39 +178,41 @@ class Trace:
                 if step.gradient_of:
                     gradients[step.gradient_of].append(value)
             per_example_losses.append(env[d.E])
-        self.values[Key("E", None, t)] = self.model.combine(per_example_losses)
+        self.values.exact[Key("E", None, t)] = self.model.combine(per_example_losses)
         return {p: self.model.combine(g) for p, g in gradients.items()} if backward else {}
 
-    def _update(self, t: int, params: dict, gradients: dict) -> dict:
+    def _update(self, t: int, params: dict, gradients: dict) -> tuple[dict, dict]:
+        """The new parameters as carried (bounded) and as exact."""
         rate, sign = self.model.learning_rate, self.model.update_sign
         trained = set(self.model.trained_parameters)
-        new = {}
+        exact = {}
         for p, value in params.items():
-            self.values[Key(f"dE/d{p}", None, t)] = gradients[p]
+            self.values.exact[Key(f"dE/d{p}", None, t)] = gradients[p]
             step = sign * rate * gradients[p] if p in trained else sp.Integer(0)
-            self.values[Key(f"Delta_{p}", None, t)] = step
-            new[p] = self._bounded(value + step)
-        return new
+            self.values.exact[Key(f"Delta_{p}", None, t)] = step
+            exact[p] = value + step
+        return {p: self._bounded(v) for p, v in exact.items()}, exact
 
     def _putter(self, k: int, t: int):
         def put(name: str, value: sp.Expr) -> sp.Expr:
             value = self._bounded(value)
-            self.values[Key(name, k, t)] = value
+            self.values.exact[Key(name, k, t)] = value
             return value
 
         return put
 
     def _bounded(self, value: sp.Expr) -> sp.Expr:
-        """Rationals stay exact; a closed form too large to read becomes a 50-digit Float."""
+        """Rationals stay exact; one too long, or a closed form too large to read, becomes a Float of
+        ``float_digits`` digits, and the trace is no longer exact (the long run takes over after the update)."""
         if value.is_Rational and value.p.bit_length() + value.q.bit_length() > MAX_EXACT_BITS:
-            self.exact = False  # each iteration multiplies the digits: carried at 50 digits from here
-            return sp.Float(value, PRECISION)
+            self.exact = False  # each iteration multiplies the digits
+            return sp.Float(value, self.float_digits)
         if value.is_Rational or value.is_Float:
             return value
         if (value.has(sp.Float) or sp.count_ops(value) > MAX_EXACT_OPS or _nesting(value) > MAX_EXACT_NESTING
                 or _extreme(value)):
             self.exact = False
-            return sp.Float(value.evalf(PRECISION), PRECISION)
+            return sp.Float(value.evalf(self.float_digits), self.float_digits)
         return value
 
     # -- lookup -------------------------------------------------------------------------------

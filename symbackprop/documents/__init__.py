@@ -3,6 +3,7 @@
     nodes.py      the document nodes (Walkthrough, Section, Step, Partial, Factors, Terms, Network, Plot): plain data
     builder.py    a Derivation and its Trace as a Walkthrough
     plots.py      the numbers behind the plots
+    training.py   which iterations a document writes out, and the loss table standing for the rest
     formulas/     one SymPy printer per notation: text, LaTeX, MathML
     printers/     one printer per format: terminal, Markdown, LaTeX, PDF, HTML, notebook; figures (matplotlib)
 """

@@ -13,6 +13,7 @@ from ..core.derivation import Derivation, Factor
 from ..core.trace import Key, Trace
 from .nodes import Factors, Listing, Network, Number, Partial, Section, Step, Table, Terms, Walkthrough
 from .plots import plots as plot_data
+from .training import shown_iterations, skipped
 
 MAX_PATHS_SHOWN = 4
 MAX_LISTED = 6  # symbols of one kind named in the notation table before "…"
@@ -253,6 +254,27 @@ class _Builder:
                               note="new value" if p in trained else "held fixed", assigns=True, uses=(f"Delta_{p}@{t}",)))
         return Section(f"Iteration {t}: updates", tuple(steps))
 
+    def iteration(self, t: int) -> list[Section]:
+        """Iteration t: each example's forward pass, then (before the last) the composed loss (at t = 1),
+        each example's backward pass, the batch, the updates and the summary."""
+        examples = range(1, len(self.model.examples) + 1)
+        several = len(examples) > 1
+        final = t == self.trace.iterations + 1
+        title = "Forward pass with the trained parameters" if final and t > 1 else f"Iteration {t}: forward pass"
+        out = [Section(title + (f" (example {k})" if several else ""), tuple(self.forward(k, t))) for k in examples]
+        if final:
+            if several:
+                out.append(Section("Loss over the batch" + (" with the trained parameters" if t > 1 else ""),
+                                   (self.batch_loss(t),)))
+            return out
+        if t == 1:
+            out.append(self.composed())
+        out += [Section(f"Iteration {t}: backward pass" + (f" (example {k})" if several else ""), tuple(self.backward(k, t)))
+                for k in examples]
+        if several:
+            out.append(self.batch(t))
+        return out + [self.updates(t), self.summary(t)]
+
     def summary(self, t: int) -> Section:
         """Iteration t's numbers in tables, as the best worked examples close an iteration: each neuron's
         z, a, slope and δ per example, each parameter's value, gradient, change and new value."""
@@ -287,32 +309,19 @@ def network(d: Derivation) -> Network:
                    {n.name: n.activation for n in d.order}, {n.name: n.bias for n in d.order if n.bias})
 
 
-def build(d: Derivation, trace: Trace, only: Sequence[str] | None = None, plots: bool = False) -> Walkthrough:
-    """The whole story: the example, the notation and the network, then per iteration forward, loss,
-    backward, the batch, the updates and a summary; plots where they illustrate a step."""
+def build(d: Derivation, trace: Trace, only: Sequence[str] | None = None, plots: bool = False,
+          show: str | None = None) -> Walkthrough:
+    """The whole story: the example, the notation and the network, then per iteration shown (training.py:
+    ``show``, e.g. "1,2,last") forward, loss, backward, the batch, the updates and a summary, a table of the
+    loss across the iterations skipped, and the forward pass after the last update; plots where they illustrate a step."""
     b = _Builder(d, trace, only)
-    examples = range(1, len(d.model.examples) + 1)
-    several = len(examples) > 1
     sections = [b.example(), b.notation_section(), b.network()]
-    for t in range(1, trace.iterations + 2):
-        final = t == trace.iterations + 1
-        title = "Forward pass with the trained parameters" if final and t > 1 else f"Iteration {t}: forward pass"
-        for k in examples:
-            sections.append(Section(title + (f" (example {k})" if several else ""), tuple(b.forward(k, t))))
-        if final:
-            if several:
-                sections.append(Section("Loss over the batch" + (" with the trained parameters" if t > 1 else ""),
-                                        (b.batch_loss(t),)))
-            break
-        if t == 1:
-            sections.append(b.composed())
-        for k in examples:
-            sections.append(Section(f"Iteration {t}: backward pass" + (f" (example {k})" if several else ""),
-                                    tuple(b.backward(k, t))))
-        if several:
-            sections.append(b.batch(t))
-        sections.append(b.updates(t))
-        sections.append(b.summary(t))
+    previous = 0
+    for t in (*shown_iterations(show, trace.iterations), trace.iterations + 1):
+        if t > previous + 1:
+            sections.append(skipped(trace, previous + 1, t - 1))
+        sections += b.iteration(t)
+        previous = t
     figures = plot_data(d, trace, b.shown) if plots else ()
     return Walkthrough(d.model.title or "Derivation", tuple(_place(sections, figures)), figures)
 

@@ -3,8 +3,10 @@ explained; and the derivation's own chain-rule gradients against sympy.diff (ide
 
     status.py          Status: holds / truncated / mismatch / unverifiable / unparseable, as reports print them
     rounding.py        holds / truncated / mismatch at the text's own decimals
+    closeness.py       how near a mismatched number comes: agreeing significant digits, relative difference
     local_check.py     one step recomputed from the text's own stated inputs
     diagnosis.py       the table of alternative conventions that may reproduce a wrong number
+    conventions.py     the traces of conventions that change the order of work: rounding as it goes, sequential update
     latex_names.py     a text's LaTeX vocabulary: unicode and names made plain, patterns, atoms
     latex_reader.py    a text's LaTeX formula read through those atoms and parsed by latex2sympy2_extended
     formula_limits.py  the reader's bounds (size, nesting, towers, numbers) and values computed within them

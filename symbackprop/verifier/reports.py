@@ -10,6 +10,7 @@ import sympy as sp
 
 from ..core.decimals import decimal
 from ..core.values import CONTROL
+from . import closeness
 from .status import Status
 from .verifier import FileReport, Result
 
@@ -69,6 +70,21 @@ def _exact(r: Result) -> str:
     return text
 
 
+def _near(r: Result) -> closeness.Closeness | None:
+    """How near a mismatched number comes (closeness.py); None for any other result, a formula
+    claim, or one with no exact number to compare."""
+    c = r.claim
+    if r.status is not Status.MISMATCH or r.exact is None or c.formula:
+        return None
+    return closeness.measure(c.value, c.decimals, r.exact)
+
+
+def _closeness(r: Result) -> str:
+    """The same in words: "2 significant digits agree, relative difference 1.9%"; empty where there is none."""
+    near = _near(r)
+    return "" if near is None else near.text()
+
+
 def _status_text(status: Status) -> str:
     """The terminal shouts only a mismatch."""
     return status.upper() if status is Status.MISMATCH else status.value
@@ -90,7 +106,8 @@ def text(reports: list[FileReport]) -> str:
             out.append(f"  {_status_text(r.status):<12} {_claim_text(r)}{tag}"
                        f"    ({written}{c.source}: \"{c.quote}\")")
             if r.exact is not None and r.status is not Status.HOLDS and not c.formula:
-                out.append(f"               exact {_exact(r)}, difference {decimal(r.difference)}")
+                near = _closeness(r)
+                out.append(f"               exact {_exact(r)}, difference {decimal(r.difference)}" + (f"; {near}" if near else ""))
             if r.status is Status.UNVERIFIABLE:
                 out.append(f"               reason: {c.reason}")
             if r.local:
@@ -120,6 +137,7 @@ def markdown(reports: list[FileReport]) -> str:
             c = r.claim
             notes = [f"reading: {r.reading}"] if r.reading else []
             notes += [f"reason: {c.reason}"] if r.status is Status.UNVERIFIABLE else []
+            notes += [f"difference {decimal(r.difference)}; {near}"] if (near := _closeness(r)) else []
             notes += [f"local: {r.local}"] if r.local else []
             notes += [f"diagnosis: {d}" for d in r.diagnosis]
             if _unexplained(r):
@@ -137,8 +155,24 @@ def markdown(reports: list[FileReport]) -> str:
     return "\n".join(out)
 
 
+def _claim_dict(r: Result) -> dict:
+    """A claim as JSON gives it: Result.as_dict and, for a number claim, right after its difference,
+    ``agreeing_digits`` and ``relative_difference`` (closeness.py; null unless it is a mismatch)."""
+    claim = r.as_dict()
+    if r.claim.formula:
+        return claim
+    near = _near(r)
+    fields = closeness.NONE if near is None else near.as_dict()
+    out = {}
+    for key, value in claim.items():
+        out[key] = value
+        if key == "difference":
+            out.update(fields)
+    return out
+
+
 def to_json(reports: list[FileReport]) -> str:
     data = [{"file": rep.path, "title": rep.title, "readings": rep.readings,
              "summary": {reading or "": rep.counts(reading) for reading in (rep.readings or [None])},
-             "claims": [r.as_dict() for r in rep.results]} for rep in reports]
+             "claims": [_claim_dict(r) for r in rep.results]} for rep in reports]
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

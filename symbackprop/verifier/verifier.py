@@ -162,6 +162,15 @@ class _Reading:
         self.others: list[diagnosis.Variant] = []  # the file's other readings, as alternatives (set by _verify)
 
     @cached_property
+    def stated(self) -> dict[Key, sp.Rational]:
+        """The number claims of this reading by trace key (the first one stated for a key)."""
+        out: dict[Key, sp.Rational] = {}
+        for c in self.model.claims:
+            if c.belongs_to(self.name) and not c.formula and not c.declared and not c.quantity.startswith("const:"):
+                out.setdefault(key_of(self.trace, c.quantity, f"{c.where}.quantity"), c.value)
+        return out
+
+    @cached_property
     def variants(self) -> list[diagnosis.Variant]:
         return diagnosis.variants(self.model, self.derivation, self.trace, self.others)
 
@@ -205,8 +214,10 @@ class _Reading:
                 notes = (f"the stated numbers contradict each other: {inputs} gives {decimal(value)}, not {c.stated}",)
         if status is not Status.MISMATCH:
             return Result(c, self.name, status, exact=exact, local=local, diagnosis=notes)
-        budget = diagnosis.over_budget(self.model, self.variants)  # each variant but a reading re-runs the whole trace
-        found, tried = ([], []) if budget else diagnosis.explain(key, c.value, c.decimals, self.variants)
+        long = self.trace.values.long is not None and key.iteration >= self.trace.values.long.start
+        candidates = self.variants + ([] if long else diagnosis.carried(self.model, self.stated, key))
+        budget = diagnosis.over_budget(self.model, candidates, key, long)  # each variant but a reading re-runs the trace
+        found, tried = ([], []) if budget else diagnosis.explain(key, c.value, c.decimals, candidates, long)
         notes = (*notes, budget) if budget else notes
         labels = diagnosis.mislabelled(self.trace, key, c.value, c.decimals, self.model.parameters)
         return Result(c, self.name, status, exact=exact, local=local, diagnosis=(*found, *notes, *labels),
