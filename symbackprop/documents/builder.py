@@ -11,6 +11,7 @@ import sympy as sp
 from ..core import notation
 from ..core.derivation import Derivation, Factor
 from ..core.trace import Key, Trace
+from .kinks import Kinks
 from .nodes import Factors, Listing, Network, Number, Partial, Section, Step, Table, Terms, Walkthrough
 from .plots import plots as plot_data
 from .training import shown_iterations, skipped
@@ -26,6 +27,7 @@ class _Builder:
         self.model.check_parameters(only)
         notation.check_distinct([*d.symbols, *(n.name for n in d.order), *d.symbol_of])
         self.shown = list(only) if only else list(self.model.parameters)
+        self.kinks = Kinks(d, trace)
 
     def env(self, k: int | None, t: int) -> dict[sp.Symbol, sp.Expr]:
         """Symbol -> value for example k at iteration t, as the substitutions print them."""
@@ -193,7 +195,7 @@ class _Builder:
             steps.append(Step(f"dE/da_{name}{at}", dE_da, (outer,), outer, env, v[Key(f"dE/da_{name}", k, t)], uses=downstream))
             local = d.activation_factor[name].expr
             steps.append(Step(f"da_{name}/dz_{name}{at}", slope, (local,), local, env, v[Key(f"da_{name}/dz_{name}", k, t)],
-                              note=d.activation[name].convention))
+                              note=self.kinks.note(name, k, t)))
             g, h = sp.Symbol(f"dE/da_{name}"), sp.Symbol(f"da_{name}/dz_{name}")
             numbers = {g: v[Key(f"dE/da_{name}", k, t)], h: v[Key(f"da_{name}/dz_{name}", k, t)]}
             steps.append(Step(f"delta_{name}{at}", d.delta_symbol[name], (Factors((dE_da, slope)), Factors((outer, local))),

@@ -77,6 +77,26 @@ class Runtime:
     def loss(self, params, X, Y) -> float:
         return self(params, X, Y)[0]
 
+    def pre_activations(self, params, X) -> dict[str, np.ndarray]:
+        """Each neuron's weighted sum z, one per example: where a kink lies (check names one that finite
+        differences straddle, or that float64 puts on the other side of 0 than the exact trace)."""
+        return self._forward(np.asarray(params, dtype=float), np.asarray(X, dtype=float))[0]
+
+    def _forward(self, p, X) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """(each neuron's z, each input's, constant's and neuron's value), neuron by neuron."""
+        m = self.model
+        value_of = {x: X[:, i] for i, x in enumerate(m.inputs)} | {c: np.full(len(X), float(v)) for c, v in m.constants.items()}
+        z = {}
+        for n in self.order:
+            total = np.zeros(len(X))
+            for src, w in zip(n.inputs, n.weights):
+                total = total + p[self.index[w]] * value_of[src]
+            if n.bias:
+                total = total + p[self.index[n.bias]]
+            z[n.name] = total
+            value_of[n.name] = ACTIVATIONS[n.activation][0](total)
+        return z, value_of
+
     def _combine(self, per_example: np.ndarray) -> float:
         return float(per_example.mean() if self.mean else per_example.sum())
 
@@ -99,17 +119,7 @@ class Runtime:
 
     def _graph(self, p, X, Y):
         m, B = self.model, len(X)
-        value_of = {x: X[:, i] for i, x in enumerate(m.inputs)}
-        value_of |= {c: np.full(B, float(v)) for c, v in m.constants.items()}
-        z = {}
-        for n in self.order:
-            total = np.zeros(B)
-            for src, w in zip(n.inputs, n.weights):
-                total = total + p[self.index[w]] * value_of[src]
-            if n.bias:
-                total = total + p[self.index[n.bias]]
-            z[n.name] = total
-            value_of[n.name] = ACTIVATIONS[n.activation][0](total)
+        z, value_of = self._forward(p, X)
         P = np.stack([value_of[o] for o in m.outputs], axis=1)
         value = self._combine(self.loss_f(Y, P))
         dP = self.loss_d(Y, P) / (B if self.mean else 1)
