@@ -151,6 +151,7 @@ class Trace:
                     if progress is not None:
                         progress(t, iterations + 1)
                     self.values.long = LongRun(derivation, iterations, t + 1, exact, digits, progress)
+                    self.exact = False
                     return
             if progress is not None:
                 progress(t, iterations + 1)
