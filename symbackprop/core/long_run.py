@@ -183,8 +183,8 @@ class LongRun:
         if fine == coarse and self.runs[0] is not self.runs[1] and mpmath.isfinite(fine):
             # the same binary number at both precisions: a value no rounding touched (a weight a dead ReLU
             # leaves as it was, a product with 0), given as the fraction it is
-            man, exp = fine.man_exp
-            return (sp.Rational(man) * sp.Rational(2) ** exp if man else sp.Integer(0)), self.digits
+            sign, man, exp, _ = fine._mpf_  # mpf.man_exp drops the sign
+            return (-1) ** sign * sp.Rational(int(man)) * sp.Rational(2) ** exp, self.digits
         return sp.Float(fine, self.digits), agreement(fine, coarse, self.digits)
 
     def loss_curve(self) -> list[tuple[int, sp.Float]]:
