@@ -21,6 +21,7 @@ from .core.errors import InputError, printable
 from .core.limits import check_document
 from .core.long_run import DIGITS
 from .core.model import Model
+from .core.trace import check_digits
 from .documents.builder import build
 from .documents.nodes import Walkthrough
 from .documents.printers import BINARY, PRINTERS
@@ -83,10 +84,12 @@ def parallel_document(model: Model, workers: int, shards: Sequence[int] | None =
     return render(parallel_walkthrough(model, workers, shards, only), fmt)
 
 
-def verify(path, progress: Callable[[int, int], None] | None = None) -> FileReport:
+def verify(path, progress: Callable[[int, int], None] | None = None, digits: int = DIGITS) -> FileReport:
     """Every claim of one derivation file checked: a report with per-claim status and diagnosis.
-    ``progress(done, total)`` hears of each traced iteration, then of each claim."""
-    return _verify_file(path, progress)
+    ``progress(done, total)`` hears of each traced iteration, then of each claim; ``digits``: the
+    precision of a long run's values."""
+    check_digits(digits)  # an option, named as one: before the file is read
+    return _verify_file(path, progress, digits)
 
 
 def report(file_reports: list[FileReport], fmt: str = "text") -> str:

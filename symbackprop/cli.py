@@ -98,7 +98,8 @@ def _verify(args: argparse.Namespace) -> int:
         for f in args.files:
             task = bar.add_task(f"verify {escape(api.printable(os.path.basename(f)))}", total=None)  # shown, not read as markup
             reports.append(api.verify(f, progress=lambda done, total, task=task: bar.update(task, completed=done,
-                                                                                              total=total)))
+                                                                                              total=total),
+                                      digits=args.digits))
     _emit(args.output, api.report(reports, "json" if args.json else args.format), args.files)
     return 1 if any(r.failed for r in reports) else 0
 
@@ -202,6 +203,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--format", default="text", choices=["text", "md"])
     p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.add_argument("--digits", type=int, default=DIGITS, help=f"digits of the values past the exact part (default {DIGITS})")
     p.add_argument("-o", "--output", help="write here (atomically) instead of standard output")
     p.set_defaults(run=_verify)
 

@@ -192,3 +192,23 @@ def test_verify_at_iteration_10001_with_its_diagnosis(run_cli):
     first = claims[("E@2", "hand:1")]
     assert first["status"] == "mismatch" and not first["explained"]
     assert len(first["tried"]) == len(set(first["tried"])) >= 15
+
+
+@pytest.mark.parametrize("command", ["derive", "verify"])
+def test_digits_is_an_option_checked_before_anything_runs(run_cli, command):
+    for bad in ("3", "1001"):
+        out = run_cli(command, str(DERIVATIONS / "seed003_chain.toml"), "--digits", bad)
+        assert out.returncode == 2 and out.stderr.count("\n") == 1
+        assert f"--digits: expected digits from 16 to 1000 (a long run's precision), got {bad}" in out.stderr
+
+
+def test_verify_at_other_digits_judges_the_same(run_cli):
+    """The long run's claims at 30 digits: the same statuses; the values past the exact part say how many
+    of their digits are certain, at most the digits asked for."""
+    at_30 = __import__("json").loads(run_cli("verify", str(DERIVATIONS / "long_run_2_2_2.toml"), "--json",
+                                             "--digits", "30").stdout)[0]["claims"]
+    at_50 = __import__("json").loads(run_cli("verify", str(DERIVATIONS / "long_run_2_2_2.toml"), "--json").stdout)[0]["claims"]
+    assert [c["status"] for c in at_30] == [c["status"] for c in at_50] == ["mismatch", "holds", "holds", "mismatch"]
+    assert all(20 <= c["certain_digits"] <= 30 for c in at_30) and all(40 <= c["certain_digits"] <= 50 for c in at_50)
+    text = run_cli("verify", str(DERIVATIONS / "long_run_2_2_2.toml")).stdout
+    assert "exact 3.15457097e-06 (" in text and " digits certain), difference" in text

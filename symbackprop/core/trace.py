@@ -71,6 +71,13 @@ def _extreme(value: sp.Expr) -> bool:
     return False
 
 
+def check_digits(digits: object) -> None:
+    """A long run's precision, checked before anything runs."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or not MIN_DIGITS <= digits <= MAX_DIGITS:
+        raise InputError(f"expected digits from {MIN_DIGITS} to {MAX_DIGITS} (a long run's precision), got {digits!r}",
+                         key="digits")
+
+
 class Values(Mapping):
     """Every traced value by Key: the exact part as a dict, then the long run's iterations (if any),
     computed when asked for (long_run.py)."""
@@ -128,9 +135,7 @@ class Trace:
         """``progress(t, total)``, if given, is called after each iteration (a long trace on a TTY)."""
         if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
             raise InputError(f"expected a whole number of iterations >= 0, got {iterations!r}", key="iterations")
-        if isinstance(digits, bool) or not isinstance(digits, int) or not MIN_DIGITS <= digits <= MAX_DIGITS:
-            raise InputError(f"expected digits from {MIN_DIGITS} to {MAX_DIGITS} (a long run's precision), got {digits!r}",
-                             key="digits")
+        check_digits(digits)
         check_work(derivation.model, iterations, key)
         self.derivation = derivation
         self.model = derivation.model

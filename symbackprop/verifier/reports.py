@@ -67,6 +67,8 @@ def _exact(r: Result) -> str:
     text = decimal(r.exact)
     if r.exact.is_Rational and sp.Rational(text) != r.exact:
         text = f"{text} (= {r.exact})"
+    if r.certain is not None:  # a long run's value
+        text += f" ({r.certain} digit{'s' if r.certain != 1 else ''} certain)"
     return text
 
 

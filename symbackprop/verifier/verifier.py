@@ -21,6 +21,7 @@ from ..core.decimals import decimal
 from ..core.derivation import Derivation
 from ..core.derivation_file import load
 from ..core.errors import InputError
+from ..core.long_run import DIGITS
 from ..core.model import Model
 from ..core.notation import quantity
 from ..core.trace import Key
@@ -39,6 +40,7 @@ class Result:
     status: Status
     symbol: str = ""  # the quantity as the walkthrough writes it (b for a_b), for the report
     at: str = ""  # where in the trace, in words: "example 2, iteration 3"
+    certain: int | None = None  # significant digits of the exact value that are certain (a long run's); None: exact
     basis: str = "model"  # "model": the file's exact trace; "stated inputs": the text's own numbers
     exact: sp.Expr | None = None
     local: str = ""
@@ -56,8 +58,8 @@ class Result:
         if c.formula:
             return self._formula_dict()
         return {
-            "quantity": c.quantity, "symbol": self.symbol or c.quantity, "at": self.at or None, "stated": c.stated,
-            "reading": self.reading or None, "status": self.status,
+            "quantity": c.quantity, "symbol": self.symbol or c.quantity, "at": self.at or None, "certain_digits": self.certain,
+            "stated": c.stated, "reading": self.reading or None, "status": self.status,
             "basis": self.basis, "exact": None if self.exact is None else sp.sstr(self.exact),
             "decimal": None if self.exact is None else decimal(self.exact),
             "difference": None if self.exact is None else decimal(self.difference),
@@ -98,16 +100,16 @@ class FileReport:
         return any(r.status.failed for r in self.results)
 
 
-def verify(path: str | os.PathLike, progress: Callable[[int, int], None] | None = None) -> FileReport:
+def verify(path: str | os.PathLike, progress: Callable[[int, int], None] | None = None, digits: int = DIGITS) -> FileReport:
     """The report for one derivation file; bad claims raise a located InputError. ``progress(done,
     total)``, if given, hears of each traced iteration of each reading, then of each claim checked."""
     try:
-        return _verify(load(path), str(path), progress)
+        return _verify(load(path), str(path), progress, digits)
     except InputError as e:
         raise e.located(str(path)) from None
 
 
-def _verify(model: Model, path: str, progress: Callable[[int, int], None] | None = None) -> FileReport:
+def _verify(model: Model, path: str, progress: Callable[[int, int], None] | None = None, digits: int = DIGITS) -> FileReport:
     model.check_unambiguous("its claims and report")
     readings = model.under_readings()
     checks = sum(c.belongs_to(name) for name in readings for c in model.claims)
@@ -119,7 +121,7 @@ def _verify(model: Model, path: str, progress: Callable[[int, int], None] | None
         if progress is not None:
             progress(done, total)
 
-    at = {name: _Reading(name, m, lambda t, _: step()) for name, m in readings.items()}
+    at = {name: _Reading(name, m, lambda t, _: step(), digits) for name, m in readings.items()}
     # each reading is an alternative for the others, with the trace it runs anyway: R traces, not R x R
     shared = {name: diagnosis.reading(name, lambda r=r: r.trace) for name, r in at.items()}
     values = {name: _overridden(model, name) for name in at}
@@ -155,10 +157,11 @@ class _Check:
 class _Reading:
     """One reading of the file: its derivation and trace, and the diagnosis variants (built at the first mismatch)."""
 
-    def __init__(self, name: str, model: Model, progress: Callable[[int, int], None] | None = None) -> None:
+    def __init__(self, name: str, model: Model, progress: Callable[[int, int], None] | None = None,
+                 digits: int = DIGITS) -> None:
         self.name, self.model = name, model
         self.derivation = Derivation(model)
-        self.trace = self.derivation.trace(progress=progress)
+        self.trace = self.derivation.trace(progress=progress, digits=digits)
         self.others: list[diagnosis.Variant] = []  # the file's other readings, as alternatives (set by _verify)
 
     @cached_property
@@ -183,7 +186,8 @@ class _Reading:
         key = key_of(self.trace, c.quantity, f"{c.where}.quantity")
         local = self._local(c, key)
         result = self._declared(c, local) if c.declared else self._number(c, key, local)
-        return replace(result, symbol=quantity(key.name, self.derivation.symbol_of), at=self.at(key))
+        certain = self.trace.certain(key) if result.basis == "model" else None
+        return replace(result, symbol=quantity(key.name, self.derivation.symbol_of), at=self.at(key), certain=certain)
 
     def at(self, key: Key) -> str:
         """Where a trace key is, in words: ``a_b[2]@3`` is at ``example 2, iteration 3`` (the iteration
