@@ -1,4 +1,5 @@
-"""The model and its exact mathematics (and the trace program it runs past the exact part); nothing here prints a document, compiles a module or checks a text.
+"""The model and its exact mathematics, and the trace program it runs past the exact part; nothing
+here prints a document, compiles a module or checks a text.
 
     errors.py          InputError: bad input, located (file, key), one line, exit code 2
     function_table.py  the one table of activations and losses: every fact about each, in its row
