@@ -84,10 +84,7 @@ def straddled(runtime, params, X, indices, neurons: set[str]) -> str:
     """A kink the central difference of one of ``indices`` steps across (some z changes sign between
     p - h and p + h, or sits at 0), named; "" when none does."""
     for i in indices:
-        h = 1e-6 * max(1.0, abs(params[i]))
-        up, down = params.copy(), params.copy()
-        up[i] += h
-        down[i] -= h
+        h, up, down = _stepped(params, i)
         z_up, z_down = runtime.pre_activations(up, X), runtime.pre_activations(down, X)
         for n in sorted(neurons):
             crossing = np.flatnonzero(np.sign(z_up[n]) != np.sign(z_down[n]))
@@ -151,13 +148,19 @@ def cases(compiled, model, seed: int = 0):
         yield params, rng.normal(0.0, 1.0, (B, len(model.inputs))), rng.normal(0.0, 1.0, (B, len(model.outputs)))
 
 
+def _stepped(params: np.ndarray, i: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """(h, params with p_i + h, with p_i - h): the central difference's two points."""
+    h = 1e-6 * max(1.0, abs(params[i]))
+    up, down = params.copy(), params.copy()
+    up[i] += h
+    down[i] -= h
+    return h, up, down
+
+
 def finite_differences(loss, params, X, Y) -> tuple[float, np.ndarray]:
     grad = np.empty_like(params)
     for i in range(len(params)):
-        h = 1e-6 * max(1.0, abs(params[i]))
-        up, down = params.copy(), params.copy()
-        up[i] += h
-        down[i] -= h
+        h, up, down = _stepped(params, i)
         grad[i] = (loss(up, X, Y) - loss(down, X, Y)) / (2 * h)
     return loss(params, X, Y), grad
 

@@ -35,9 +35,8 @@ class Arithmetic:
         mpf = self.functions["mpf"]
         if value.is_Rational:
             return mpf(int(value.p)) / int(value.q)
-        approx = sp.Float(value.evalf(digits + 10), digits + 10)
-        man, exp = approx._mpf_[1] * (-1 if approx._mpf_[0] else 1), approx._mpf_[2]
-        return mpf(int(man)) * mpf(2) ** int(exp) if self.name != "float" else float(approx)
+        sign, man, exp, _ = sp.Float(value.evalf(digits + 10), digits + 10)._mpf_
+        return (-1) ** sign * mpf(int(man)) * mpf(2) ** int(exp)  # rounded once, to this precision
 
     def rounding(self, decimals: int, digits: int) -> Callable:
         """Rounding to ``decimals`` places, half away from zero, at the current precision (``digits``). A

@@ -174,10 +174,7 @@ class Trace:
         steps = self._forward + (self._backward if backward else ())
         per_example_losses, gradients = [], {p: [] for p in params}
         for k, example in enumerate(model.examples, start=1):
-            env: dict[sp.Symbol, sp.Expr] = {d.symbols[p]: v for p, v in params.items()}
-            env.update({d.symbols[c]: v for c, v in model.constants.items()})
-            env.update({d.symbols[x]: v for x, v in example.inputs.items()})
-            env.update({d.targets[o]: v for o, v in example.targets.items()})
+            env = self._numbers(params, example)
             put = self._putter(k, t)
             for step in steps:
                 env[step.symbol] = value = put(step.name, step.expr.xreplace(env))
@@ -186,6 +183,12 @@ class Trace:
             per_example_losses.append(env[d.E])
         self.values.exact[Key("E", None, t)] = self.model.combine(per_example_losses)
         return {p: self.model.combine(g) for p, g in gradients.items()} if backward else {}
+
+    def _numbers(self, params: dict, example) -> dict[sp.Symbol, sp.Expr]:
+        """Symbol -> value of one example's inputs and targets, the constants and the parameters."""
+        d, model = self.derivation, self.model
+        return ({d.symbols[p]: v for p, v in params.items()} | {d.symbols[c]: v for c, v in model.constants.items()}
+                | {d.symbols[x]: v for x, v in example.inputs.items()} | {d.targets[o]: v for o, v in example.targets.items()})
 
     def _update(self, t: int, params: dict, gradients: dict) -> tuple[dict, dict]:
         """The new parameters as carried (bounded) and as exact."""

@@ -46,8 +46,7 @@ class SequentialTrace(Trace):
         d, model = self.derivation, self.model
         envs = []
         for k, example in enumerate(model.examples, start=1):
-            env = {d.symbols[p]: v for p, v in params.items()} | {d.symbols[c]: v for c, v in model.constants.items()}
-            env |= {d.symbols[x]: v for x, v in example.inputs.items()} | {d.targets[o]: v for o, v in example.targets.items()}
+            env = self._numbers(params, example)
             put = self._putter(k, t)
             for step in self._forward:
                 env[step.symbol] = put(step.name, step.expr.xreplace(env))

@@ -10,7 +10,6 @@ import sympy as sp
 
 from ..core.decimals import decimal
 from ..core.values import CONTROL
-from . import closeness
 from .status import Status
 from .verifier import FileReport, Result
 
@@ -72,18 +71,9 @@ def _exact(r: Result) -> str:
     return text
 
 
-def _near(r: Result) -> closeness.Closeness | None:
-    """How near a mismatched number comes (closeness.py); None for any other result, a formula
-    claim, or one with no exact number to compare."""
-    c = r.claim
-    if r.status is not Status.MISMATCH or r.exact is None or c.formula:
-        return None
-    return closeness.measure(c.value, c.decimals, r.exact)
-
-
 def _closeness(r: Result) -> str:
     """The same in words: "2 significant digits agree, relative difference 1.9%"; empty where there is none."""
-    near = _near(r)
+    near = r.near
     return "" if near is None else near.text()
 
 
@@ -157,24 +147,8 @@ def markdown(reports: list[FileReport]) -> str:
     return "\n".join(out)
 
 
-def _claim_dict(r: Result) -> dict:
-    """A claim as JSON gives it: Result.as_dict and, for a number claim, right after its difference,
-    ``agreeing_digits`` and ``relative_difference`` (closeness.py; null unless it is a mismatch)."""
-    claim = r.as_dict()
-    if r.claim.formula:
-        return claim
-    near = _near(r)
-    fields = closeness.NONE if near is None else near.as_dict()
-    out = {}
-    for key, value in claim.items():
-        out[key] = value
-        if key == "difference":
-            out.update(fields)
-    return out
-
-
 def to_json(reports: list[FileReport]) -> str:
     data = [{"file": rep.path, "title": rep.title, "readings": rep.readings,
              "summary": {reading or "": rep.counts(reading) for reading in (rep.readings or [None])},
-             "claims": [_claim_dict(r) for r in rep.results]} for rep in reports]
+             "claims": [r.as_dict() for r in rep.results]} for rep in reports]
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

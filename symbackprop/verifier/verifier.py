@@ -25,7 +25,7 @@ from ..core.long_run import DIGITS
 from ..core.model import Model
 from ..core.notation import quantity
 from ..core.trace import Key
-from . import diagnosis, formula_claims
+from . import closeness, diagnosis, formula_claims
 from .local_check import Local, LocalResult
 from .rounding import judge
 from .status import Status
@@ -53,16 +53,27 @@ class Result:
     def difference(self) -> sp.Expr | None:
         return None if self.exact is None else self.exact - self.claim.value
 
+    @property
+    def near(self) -> closeness.Closeness | None:
+        """How near a mismatched number comes (closeness.py); None for any other result, a formula
+        claim, or one with no exact number to compare."""
+        c = self.claim
+        if self.status is not Status.MISMATCH or self.exact is None or c.formula:
+            return None
+        return closeness.measure(c.value, c.decimals, self.exact)
+
     def as_dict(self) -> dict:
         c = self.claim
         if c.formula:
             return self._formula_dict()
+        near = self.near
         return {
             "quantity": c.quantity, "symbol": self.symbol or c.quantity, "at": self.at or None, "certain_digits": self.certain,
             "stated": c.stated, "reading": self.reading or None, "status": self.status,
             "basis": self.basis, "exact": None if self.exact is None else sp.sstr(self.exact),
             "decimal": None if self.exact is None else decimal(self.exact),
             "difference": None if self.exact is None else decimal(self.difference),
+            **(closeness.NONE if near is None else near.as_dict()),
             "source": c.source, "quote": c.quote, "note": c.note or None, "reason": c.reason or None,
             "local": self.local or None, "diagnosis": list(self.diagnosis), "explained": self.explained,
             "tried": list(self.tried),

@@ -74,6 +74,7 @@ SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r
            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
            "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "δ": r"$\delta$", "Δ": r"$\Delta$", "η": r"$\eta$",
            "ŷ": r"$\hat{y}$", "≈": r"$\approx$", "→": r"$\to$", "·": r"$\cdot$"}
+TYPED_HYPHENS = re.compile(r"-(?=-)")  # TeX joins -- into an en dash: --show would read –show
 
 
 # characters pdflatex's utf8 input cannot set in text, as the math or text commands that set them
@@ -95,7 +96,8 @@ def escape(text: str) -> str:
     """File text (a title, a note) as LaTeX: specials escaped, Latin-1 letters as they are, Greek
     and math symbols as commands, a hyphen that is a minus sign (``-0.0784``, ``y - b``) as one, and
     any other character as its code point, so pdflatex never fails."""
-    return "$-$".join("".join(_character(c) for c in piece) for piece in MINUS.split(text))
+    pieces = (TYPED_HYPHENS.sub("\0", piece) for piece in MINUS.split(text))  # a marker no file text holds
+    return "$-$".join("".join(_character(c) for c in piece).replace("\0", "-{}") for piece in pieces)
 
 
 def _character(c: str) -> str:
