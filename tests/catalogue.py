@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from conftest import DERIVATIONS
+from conftest import DERIVATIONS, function_cases, output_width
 
 import symbackprop
-from symbackprop.core.function_table import ACTIVATIONS, LOSSES
 
 SHARED_SKIP = """
 title = "shared weight, bias input and a skip connection"
@@ -96,14 +95,14 @@ targets = { print = 0.3 }
 
 
 def dense_cases():
-    """(id, model): every activation x every loss, alternating bias, batch rule and shape."""
+    """(id, model): the function table's cases (conftest.function_cases), alternating bias, batch rule and shape."""
     shapes = ([2, 3, 1], [3, 4, 2], [2, 2, 2, 3])
     out = []
-    for i, (act, loss) in enumerate((a, l) for a in ACTIVATIONS for l in LOSSES):
-        sizes = shapes[i % len(shapes)]
-        model = symbackprop.dense(sizes, activation=act, output_activation=list(ACTIVATIONS)[(i + 1) % len(ACTIVATIONS)],
+    for i, (act, output, loss) in enumerate(function_cases()):
+        sizes = [*shapes[i % len(shapes)][:-1], output_width(output, shapes[i % len(shapes)][-1])]
+        model = symbackprop.dense(sizes, activation=act, output_activation=output,
                                   loss=loss, batch=("mean", "sum")[i % 2], bias=i % 3 != 2, seed=i)
-        out.append((f"dense-{act}-{loss}-{'-'.join(map(str, sizes))}", model))
+        out.append((f"dense-{act}-{output}-{loss}-{'-'.join(map(str, sizes))}", model))
     wide = symbackprop.dense([3, 12, 6, 2], activation="tanh", output_activation="sigmoid", loss="half_sse", seed=7)
     out.append(("dense-wide-3-12-6-2", wide))  # over 64 parameters: matrix form, and numba's loop kernel
     shuffled = symbackprop.dense([3, 12, 6, 2], activation="relu", output_activation="tanh", loss="mse", seed=9)

@@ -13,6 +13,30 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DERIVATIONS = ROOT / "derivations"
 SEED_CHAIN = DERIVATIONS / "seed003_chain.toml"
+SQUARED = ("half_sse", "sse", "mse")  # the losses every hidden activation is crossed with
+
+
+def function_cases() -> list[tuple[str, str, str]]:
+    """(hidden activation, output activation, loss) covering the function table without its full product:
+    every scalar activation with every squared loss (the output rotating over the scalar ones), then each
+    other loss with two hidden activations and each output it takes (softmax needs two outputs or more)."""
+    from symbackprop.core import function_table as table
+
+    scalar, out = table.SCALAR, []
+    for i, (hidden, loss) in enumerate((h, l) for h in scalar for l in SQUARED):
+        out.append((hidden, scalar[(i + 1) % len(scalar)], loss))
+    for j, loss in enumerate(l for l in table.LOSSES if l not in SQUARED):
+        outputs = [a for a in table.output_activations(loss)]
+        for k in range(max(2, len(outputs))):
+            out.append((scalar[(j + k) % len(scalar)], outputs[k % len(outputs)], loss))
+    return out
+
+
+def output_width(output: str, width: int) -> int:
+    """A layer width the output activation takes: a softmax layer has two neurons or more."""
+    from symbackprop.core import function_table as table
+
+    return max(width, 2) if table.ACTIVATIONS[output].coupled else width
 
 
 def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

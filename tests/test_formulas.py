@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
+from conftest import function_cases, output_width
+
 import symbackprop
 from symbackprop.core import function_table as functions
 from symbackprop.core.derivation import Derivation
@@ -169,14 +171,12 @@ def _latex_names(d: Derivation) -> dict[str, str]:
     return names
 
 
-CASES = [(act, loss) for act in sorted(functions.ACTIVATIONS) for loss in sorted(functions.LOSSES)]
-
-
-@pytest.mark.parametrize("activation, loss", CASES)
-def test_round_trip(activation, loss):
-    rng = random.Random(f"{activation}-{loss}")
+@pytest.mark.parametrize("activation, output, loss", function_cases())
+def test_round_trip(activation, output, loss):
+    rng = random.Random(f"{activation}-{output}-{loss}")
     sizes = [rng.randint(1, 3) for _ in range(rng.randint(2, 3))]
-    d = Derivation(symbackprop.dense(sizes, activation, loss=loss, seed=rng.randint(0, 99)))
+    sizes[-1] = output_width(output, sizes[-1])
+    d = Derivation(symbackprop.dense(sizes, activation, output, loss=loss, seed=rng.randint(0, 99)))
     trace = d.trace(1)
     names = _latex_names(d)
     quantities = [("E", d.loss)] + [(f"z_{n}", d.z_expr[n]) for n in d.z] + [(f"a_{n}", d.a_expr[n]) for n in d.z]

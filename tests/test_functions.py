@@ -19,7 +19,76 @@ z = sp.Symbol("z", real=True)
 POINTS = [-2.5, -1, -0.3, 0.2, 0.7, 1.9, 3.02]
 
 
-@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+SCALAR = sorted(function_table.SCALAR)
+COUPLED = sorted(set(ACTIVATIONS) - set(SCALAR))
+zs = sp.symbols("z1 z2 z3", real=True)
+
+
+@pytest.mark.parametrize("name", COUPLED)
+def test_coupled_jacobian_is_diff_of_group_form(name):
+    """A softmax row's da_i/dz_i (``derivative``) and da_i/dz_j (``cross``) are diff of its group form."""
+    act = ACTIVATIONS[name]
+    a = [act.group(z_i, zs) for z_i in zs]
+    point = {z_k: sp.Rational(v) for z_k, v in zip(zs, ("3/10", "-7/5", "2"))}
+    for i in range(3):
+        for j in range(3):
+            stated = act.derivative(zs[i], a[i]) if i == j else act.cross(a[i], a[j])
+            assert sp.simplify(sp.diff(a[i], zs[j]) - stated) == 0, (name, i, j)
+            assert abs(sp.N((sp.diff(a[i], zs[j]) - stated).subs(point), 40)) < 1e-35
+
+
+@pytest.mark.parametrize("name", COUPLED)
+def test_coupled_numpy_agrees_with_sympy_and_range(name):
+    act = ACTIVATIONS[name]
+    rows = np.array([[-2.5, 0.2, 3.02], [700.0, 699.0, -5.0], [0.0, 0.0, 0.0]])  # the second overflows a naive exp
+    for row in rows:
+        exact = [sp.N(act.group(sp.Rational(str(v)), [sp.Rational(str(u)) for u in row]), 30) for v in row]
+        np.testing.assert_allclose(act.numpy(row[None, :])[0], [float(e) for e in exact], rtol=1e-13, atol=1e-300)
+        low, high, _ = act.range
+        assert all(low < e < high or (e == low and low != -sp.oo) for e in exact if e != 0), (name, exact)
+
+
+def test_coupled_form_refuses_one_neuron_alone():
+    with pytest.raises(TypeError, match="whole layer"):
+        ACTIVATIONS["softmax"].form(z)
+
+
+@pytest.mark.parametrize("name", sorted(function_table.LOSSES))
+def test_loss_derivative_is_diff_of_form_and_numpy_agrees(name):
+    loss = function_table.LOSSES[name]
+    ys, ps = sp.symbols("y1 y2", real=True), sp.symbols("p1 p2", real=True)
+    form = loss.form(ys, ps)
+    point = {ys[0]: sp.Rational(1, 4), ys[1]: sp.Rational(3, 4), ps[0]: sp.Rational(3, 10), ps[1]: sp.Rational(-2, 5)}
+    if loss.output in ("unit", "softmax"):
+        point[ps[1]] = sp.Rational(7, 10)
+    for y, p in zip(ys, ps):
+        assert abs(sp.N((sp.diff(form, p) - loss.derivative(y, p, 2)).subs(point), 40)) < 1e-35, (name, p)
+    Y = np.array([[float(point[ys[0]]), float(point[ys[1]])]])
+    P = np.array([[float(point[ps[0]]), float(point[ps[1]])]])
+    np.testing.assert_allclose(loss.numpy(Y, P), [float(form.subs(point))], rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", [n for n, loss in function_table.LOSSES.items() if loss.simplified])
+def test_simplified_error_term_equals_the_chain(name):
+    """dE/dz_j = sum_i dE/da_i da_i/dz_j equals the row's simplified form (a_j - y_j) where targets sum to 1."""
+    loss = function_table.LOSSES[name]
+    for act_name, simplified in loss.simplified.items():
+        act = ACTIVATIONS[act_name]
+        ys = sp.symbols("y1 y2 y3", real=True)
+        if act.coupled:
+            a = [act.group(z_i, zs) for z_i in zs]
+            form = loss.form(ys, a)
+            constraint = {ys[2]: 1 - ys[0] - ys[1]}
+        else:
+            a = [act.form(z_i) for z_i in zs]
+            form = loss.form(ys, a)
+            constraint = {}
+        for j in range(3):
+            difference = (sp.diff(form, zs[j]) - simplified(ys[j], a[j], 3)).xreplace(constraint)
+            assert sp.simplify(difference) == 0, (name, act_name, j)
+
+
+@pytest.mark.parametrize("name", SCALAR)
 def test_activation_derivative_is_diff_of_form(name):
     act = ACTIVATIONS[name]
     form = act.form(z)
@@ -38,7 +107,7 @@ def test_kink_conventions_follow_pytorch():
     assert ACTIVATIONS["relu"].convention and ACTIVATIONS["leaky_relu"].convention
 
 
-@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("name", SCALAR)
 def test_activation_numpy_agrees_with_sympy(name):
     act = ACTIVATIONS[name]
     xs = np.array(POINTS)
@@ -46,7 +115,7 @@ def test_activation_numpy_agrees_with_sympy(name):
     np.testing.assert_allclose(act.numpy(xs), expected, rtol=1e-13)
 
 
-@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("name", SCALAR)
 def test_activation_range_holds_and_is_reached(name):
     """Exact values over a wide grid lie in the stated range; towards both ends they come within 1e-6 of it."""
     act = ACTIVATIONS[name]
@@ -64,7 +133,7 @@ def test_text_names_find_their_row():
     for act in ACTIVATIONS.values():
         for text_name in act.names:
             assert function_table.activation_named(text_name) is act
-    assert function_table.activation_named("softmax") is None
+    assert function_table.activation_named("swish") is None
 
 
 READS = """

@@ -4,10 +4,9 @@ import random
 
 import pytest
 import sympy as sp
-from conftest import DERIVATIONS
+from conftest import DERIVATIONS, function_cases, output_width
 
 import symbackprop
-from symbackprop.core.function_table import ACTIVATIONS, LOSSES
 
 BUNDLED = sorted(DERIVATIONS.glob("*.toml"))
 
@@ -20,17 +19,16 @@ def test_identity_holds_for_every_bundled_parameter(path):
 
 def random_networks():
     rng = random.Random(20261124)
-    for activation in sorted(ACTIVATIONS):
-        for _ in range(2):
-            sizes = [rng.randint(1, 3) for _ in range(rng.randint(2, 4))]
-            yield pytest.param(sizes, activation, rng.choice(sorted(LOSSES)), rng.randint(0, 10**6),
-                               id=f"{activation}-{'x'.join(map(str, sizes))}")
+    for activation, output, loss in function_cases():
+        sizes = [rng.randint(1, 3) for _ in range(rng.randint(2, 4))]
+        sizes[-1] = output_width(output, sizes[-1])
+        yield pytest.param(sizes, activation, output, loss, rng.randint(0, 10**6),
+                           id=f"{activation}-{output}-{loss}-{'x'.join(map(str, sizes))}")
 
 
-@pytest.mark.parametrize("sizes,activation,loss,seed", list(random_networks()))
-def test_identity_holds_for_random_dense_networks(sizes, activation, loss, seed):
-    other = random.Random(seed).choice(sorted(ACTIVATIONS))
-    d = symbackprop.derive(symbackprop.dense(sizes, activation, output_activation=other, loss=loss, seed=seed))
+@pytest.mark.parametrize("sizes,activation,output,loss,seed", list(random_networks()))
+def test_identity_holds_for_random_dense_networks(sizes, activation, output, loss, seed):
+    d = symbackprop.derive(symbackprop.dense(sizes, activation, output_activation=output, loss=loss, seed=seed))
     failed = [p for p in d.model.parameters if not d.identity(p)]
     assert failed == []
 

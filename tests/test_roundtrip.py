@@ -17,6 +17,7 @@ import pytest
 import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from conftest import function_cases, output_width
 from latex_roundtrip import close, expected, functions, joined, parse, same
 
 import symbackprop
@@ -78,14 +79,13 @@ def round_trip(model, counts: Counter) -> None:
             assert text in md and text in joined(latex), f"{step.name}: {text!r} is not in the documents"
 
 
-@pytest.mark.parametrize("loss", LOSSES)
-@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("activation, output, loss", function_cases())
 @settings(max_examples=2, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_every_printed_formula_parses_back_to_the_derived_one(activation, loss, data):
+def test_every_printed_formula_parses_back_to_the_derived_one(activation, output, loss, data):
     hidden = data.draw(st.lists(st.integers(1, 2), min_size=0, max_size=2), label="hidden")
-    sizes = [data.draw(st.integers(1, 2), label="inputs"), *hidden, data.draw(st.integers(1, 2), label="outputs")]
-    output = data.draw(st.sampled_from([None, *ACTIVATIONS]), label="output_activation")
+    width = output_width(output, data.draw(st.integers(1, 2), label="outputs"))
+    sizes = [data.draw(st.integers(1, 2), label="inputs"), *hidden, width]
     bias = data.draw(st.booleans(), label="bias")
     seed = data.draw(st.integers(0, 10_000), label="seed")
     counts: Counter = Counter()

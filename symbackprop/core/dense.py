@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import sympy as sp
 
-from . import function_table
+from . import function_table, optimizers, schedulers
 from .errors import InputError
 from .model import BATCH_RULES, UPDATE_RULES, Example, Model, Neuron
 from .values import rational
@@ -43,14 +43,18 @@ def dense(
     update: str = "subtract",
     iterations: int = 1,
     title: str = "",
+    optimizer: dict | None = None,
+    scheduler: dict | None = None,
 ) -> Model:
-    """A fully connected Model; ``weights[l][j][i]`` as torch's ``Linear.weight`` (out x in)."""
+    """A fully connected Model; ``weights[l][j][i]`` as torch's ``Linear.weight`` (out x in).
+    ``optimizer`` and ``scheduler`` are tables as a file's ``[optimizer]`` and ``[scheduler]``
+    (``{"name": "Adam", "betas": ["0.9", "0.99"]}``)."""
     if len(sizes) < 2 or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
         raise InputError(f"expected at least two layer sizes >= 1, got {list(sizes)!r}", key="sizes")
     output_activation = output_activation or activation
     for key, name in (("activation", activation), ("output_activation", output_activation)):
         function_table.activation(name, key=key)  # named by this function's parameters, not by file keys
-    function_table.loss(loss, key="loss")
+    loss_row = function_table.loss(loss, key="loss")
     if batch not in BATCH_RULES:
         raise InputError(f"unknown batch rule {batch!r}; expected {' or '.join(BATCH_RULES)}", key="batch")
     if update not in UPDATE_RULES:
@@ -82,7 +86,7 @@ def dense(
         previous = layer
     outputs = layers[-1]
     if examples is None:
-        examples = [([_draw(rng, 1) for _ in inputs], [_draw(rng, 1) for _ in outputs])]
+        examples = [([_draw(rng, 1) for _ in inputs], _targets(rng, loss_row, len(outputs)))]
     exs = []
     for k, (x, y) in enumerate(examples):
         if len(x) != len(inputs) or len(y) != len(outputs):
@@ -95,7 +99,19 @@ def dense(
         neurons=neurons, inputs=inputs, outputs=outputs, parameters=params, examples=exs,
         loss=loss, batch=batch, learning_rate=rational(learning_rate, "learning_rate"), update=update,
         iterations=iterations, title=title or f"dense({list(sizes)}, {activation})",
+        optimizer=None if optimizer is None else optimizers.optimizer(optimizer),
+        scheduler=None if scheduler is None else schedulers.scheduler(scheduler),
     )
+
+
+def _targets(rng: random.Random, loss: function_table.Loss, outputs: int) -> list[sp.Rational]:
+    """Drawn targets the loss takes: one-hot for probabilities, in [0, 1] for bce, else in [-1, 1]."""
+    if loss.targets == "probabilities":
+        k = rng.randrange(outputs)
+        return [sp.Integer(i == k) for i in range(outputs)]
+    if loss.targets == "unit":
+        return [sp.Rational(rng.randint(0, 1000), 1000) for _ in range(outputs)]
+    return [_draw(rng, 1) for _ in range(outputs)]
 
 
 def _draw(rng: random.Random, bound: float) -> sp.Rational:

@@ -88,7 +88,9 @@ class Derivation(Displayed):
                 terms.append(self.symbols[n.bias])
                 self.uses[n.bias].append(Use(n.name, sp.Integer(1)))
             self.z_expr[n.name] = sp.Add(*terms)
-            self.a_expr[n.name] = self.activation[n.name].form(self.z[n.name])
+            act = self.activation[n.name]
+            group = [self.z[o] for o in model.outputs] if act.coupled else None  # softmax: over every output
+            self.a_expr[n.name] = act.group(self.z[n.name], group) if act.coupled else act.form(self.z[n.name])
 
         outs = [self.a[o] for o in model.outputs]
         ys = [self.targets[o] for o in model.outputs]
@@ -100,14 +102,38 @@ class Derivation(Displayed):
         self.activation_factor = {
             n: Factor(f"a_{n}", f"z_{n}", self.activation_derivative[n](self.z[n], self.a[n])) for n in self.z
         }
+        self.coupled = [o for o in model.outputs if self.activation[o].coupled]  # softmax outputs: one layer
+        self.cross_factor = {(i, j): Factor(f"a_{i}", f"z_{j}", self.activation[i].cross(self.a[i], self.a[j]))
+                             for i in self.coupled for j in self.coupled if i != j}
         self.dE_da: dict[str, sp.Expr] = {}
         self.deltas: dict[str, sp.Expr] = {}
+        self.jacobian_deltas: dict[str, sp.Expr] = {}  # coupled outputs: sum_i dE/da_i da_i/dz_j, before simplifying
+        simplify = self.loss_function.simplified.get(self.activation[model.outputs[0]].name)
+        self.simplified = bool(simplify) and all(self.activation[o].name == self.activation[model.outputs[0]].name
+                                                 and not self.consumers[o] for o in model.outputs)
         for n in reversed(self.order):
             name = n.name
             direct = [self.loss_factor[name].expr] if name in self.loss_factor else []
             through = [self.delta_symbol[c] * w for c, w in self.consumers[name]]
             self.dE_da[name] = sp.Add(*direct, *through)
-            self.deltas[name] = self.activation_factor[name].expr * self.dE_da[name]
+            if name in self.coupled:
+                self.jacobian_deltas[name] = sp.Add(*[self.dE_da_output(i) * f.expr for f, i in self.slopes(name)])
+            if self.simplified and name in self.loss_factor:
+                self.deltas[name] = simplify(self.targets[name], self.a[name], len(outs))
+            else:
+                general = self.activation_factor[name].expr * self.dE_da[name]
+                self.deltas[name] = self.jacobian_deltas.get(name, general)
+
+    def dE_da_output(self, output: str) -> sp.Expr:
+        """dE/da of an output the loss alone reads (a coupled one)."""
+        return self.loss_factor[output].expr
+
+    def slopes(self, neuron: str) -> list[tuple[Factor, str]]:
+        """(da_i/dz_neuron, i) for each activation z_neuron feeds: its own, and with softmax its layer's."""
+        own = [(self.activation_factor[neuron], neuron)]
+        if neuron not in self.coupled:
+            return own
+        return own + [(self.cross_factor[(i, neuron)], i) for i in self.coupled if i != neuron]
 
     # -- gradients -------------------------------------------------------------------------
     def _param(self, p: str | sp.Symbol) -> str:
@@ -143,7 +169,10 @@ class Derivation(Displayed):
         out: dict[sp.Symbol, sp.Expr] = {}
         for n in self.order:
             out[self.z[n.name]] = self.z_expr[n.name].xreplace(out)
-            out[self.a[n.name]] = self.a_expr[n.name].xreplace({self.z[n.name]: out[self.z[n.name]]})
+            if n.name not in self.coupled:
+                out[self.a[n.name]] = self.a_expr[n.name].xreplace({self.z[n.name]: out[self.z[n.name]]})
+        for o in self.coupled:  # after every output's z, which each reads
+            out[self.a[o]] = self.a_expr[o].xreplace({self.z[c]: out[self.z[c]] for c in self.coupled})
         return out
 
     @cached_property
@@ -177,19 +206,20 @@ class Derivation(Displayed):
         return paths
 
     def _paths_up(self, neuron: str) -> Iterator[list[Factor]]:
-        """Paths from a_neuron up to E, innermost factor first."""
-        head = self.activation_factor[neuron]
-        if neuron in self.loss_factor:
-            yield [head, self.loss_factor[neuron]]
-        for consumer, w in self.consumers[neuron]:
-            edge = Factor(f"z_{consumer}", f"a_{neuron}", w)
-            for rest in self._paths_up(consumer):
-                yield [head, edge] + rest
+        """Paths from z_neuron up to E, innermost factor first (through each activation it feeds)."""
+        for head, i in self.slopes(neuron):
+            if i in self.loss_factor:
+                yield [head, self.loss_factor[i]]
+            for consumer, w in self.consumers[i]:
+                edge = Factor(f"z_{consumer}", f"a_{i}", w)
+                for rest in self._paths_up(consumer):
+                    yield [head, edge] + rest
 
     def path_count(self, p: str | sp.Symbol) -> int:
         counts: dict[str, int] = {}
         for n in reversed(self.order):
-            counts[n.name] = (n.name in self.loss_factor) + sum(counts[c] for c, _ in self.consumers[n.name])
+            counts[n.name] = sum((i in self.loss_factor) + sum(counts[c] for c, _ in self.consumers[i])
+                                 for _, i in self.slopes(n.name))
         return sum(counts[u.neuron] for u in self.uses[self._param(p)])
 
     def chain_product(self, path: list[Factor]) -> sp.Expr:
@@ -221,7 +251,12 @@ class Derivation(Displayed):
             f = sp.Function(f"f_{n.name}", real=True)
             functions_of[f] = n.name
             out[self.z[n.name]] = self.z_expr[n.name].xreplace(out)
-            out[self.a[n.name]] = f(out[self.z[n.name]])
+            if n.name not in self.coupled:
+                out[self.a[n.name]] = f(out[self.z[n.name]])
+        coupled = {o: sp.Function(f"f_{o}", real=True) for o in self.coupled}
+        for o, f in coupled.items():  # softmax: one function of every output's z
+            functions_of[f] = o
+            out[self.a[o]] = f(*[out[self.z[c]] for c in self.coupled])
         return out, functions_of
 
     def identity(self, p: str | sp.Symbol) -> bool:
@@ -231,23 +266,46 @@ class Derivation(Displayed):
         sympy.diff applies its own chain rule through the whole composition; each f_n'(u) it
         leaves is then the table's derivative at u, or this derivation's override (every table
         row is itself proven equal to diff of its SymPy form by the tests). Both sides become one polynomial in the same
-        atoms, and their difference must expand to zero.
+        atoms, and their difference must expand to zero. A softmax layer is one function of all
+        its z's, each partial derivative the table's Jacobian entry; where the error term is
+        simplified (softmax with cross-entropy: a_j - y_j) the targets' sum of 1 is substituted. A loss's
+        own fractions (bce with logits: 1/(1 + e^-a)) may need putting over one denominator first.
         """
         name = self._param(p)
         values, functions_of = self._opaque
         by_diff = sp.diff(self.loss.xreplace(values), self.symbols[name])
 
-        def table_derivative(derivative: sp.Derivative, at: sp.Expr) -> sp.Expr:
-            f = derivative.expr.func
-            return self.activation_derivative[functions_of[f]](at, f(at))
+        function_of = {n: f for f, n in functions_of.items()}
 
-        mapping = {s: table_derivative(s.expr, s.point[0]) for s in by_diff.atoms(sp.Subs)}
-        mapping |= {d: table_derivative(d, d.expr.args[0]) for d in by_diff.atoms(sp.Derivative)
-                    if d.expr.args[0] in d.variables}  # f(u) with u a plain symbol
+        def table_derivative(derivative: sp.Derivative, at: dict) -> sp.Expr:
+            """The table's f'(u) (or a softmax's da_i/dz_j) for diff's derivative of f at the point ``at``."""
+            f, args = derivative.expr.func, derivative.expr.args
+            point = tuple(arg.xreplace(at) for arg in args)
+            (variable, _), = derivative.variable_count
+            n, m = functions_of[f], args.index(variable)
+            if n not in self.coupled:
+                return self.activation_derivative[n](point[0], f(*point))
+            j = self.coupled[m]
+            a_i, a_j = f(*point), function_of[j](*point)
+            act = self.activation[n]
+            return self.activation_derivative[n](point[m], a_i) if j == n else act.cross(a_i, a_j)
+
+        mapping = {s: table_derivative(s.expr, dict(zip(s.variables, s.point))) for s in by_diff.atoms(sp.Subs)}
+        mapping |= {d: table_derivative(d, {}) for d in by_diff.atoms(sp.Derivative)
+                    if any(v in d.expr.args for v in d.variables)}  # f(u) with u a plain symbol
         by_diff = by_diff.xreplace(mapping)
         by_chain = self.gradient(name, "intermediate").xreplace(values)
         difference = by_diff - by_chain
-        return difference == 0 or sp.expand(difference) == 0
+        difference = difference.xreplace(self._constraint)
+        return difference == 0 or sp.expand(difference) == 0 or sp.cancel(sp.together(difference)) == 0
+
+    @property
+    def _constraint(self) -> dict[sp.Symbol, sp.Expr]:
+        """Where the deltas are simplified (softmax with cross-entropy: a_j - y_j), the targets sum to 1."""
+        if not self.simplified or self.loss_function.targets != "probabilities":
+            return {}
+        ys = [self.targets[o] for o in self.model.outputs]
+        return {ys[-1]: 1 - sp.Add(*ys[:-1])}
 
     def trace(self, iterations: int | None = None, progress=None, digits: int = DIGITS) -> Trace:
         """Exact values while they stay small, then a long run at ``digits`` digits (core/long_run.py)."""

@@ -19,15 +19,18 @@ from .claims import parse_claims, parse_readings
 from .errors import InputError
 from .limits import scan
 from .model import Example, Model, Neuron
+from .optimizers import optimizer
+from .schedulers import scheduler
 from .values import check_name, check_text, known_keys, rational, tables
 
 TABLES = {
-    "": {"title", "source", "network", "parameters", "loss", "training", "examples", "claims", "notes", "readings"},
+    "": {"title", "source", "network", "parameters", "loss", "training", "examples", "claims", "notes", "readings",
+         "optimizer", "scheduler"},
     "network": {"inputs", "constants", "outputs", "neurons"},
     "neuron": {"name", "activation", "inputs", "weights", "bias"},
     "loss": {"function", "batch"},
     "training": {"learning_rate", "update", "iterations", "trained", "frozen"},
-    "example": {"inputs", "targets"},
+    "example": {"inputs", "targets", "class"},
 }
 
 
@@ -137,7 +140,11 @@ def from_dict(data: dict) -> Model:
         raise InputError("expected [[examples]] tables", key="examples")
     examples = []
     for key, raw in tables(examples_raw, TABLES["example"], "examples", "expected a table with inputs and targets"):
-        examples.append(Example(_numbers(raw.get("inputs", {}), f"{key}.inputs"), _numbers(raw.get("targets", {}), f"{key}.targets")))
+        inputs = _numbers(raw.get("inputs", {}), f"{key}.inputs")
+        if "class" in raw:
+            examples.append(_labelled(inputs, raw, outputs, key))
+        else:
+            examples.append(Example(inputs, _numbers(raw.get("targets", {}), f"{key}.targets")))
 
     readings = parse_readings(data.get("readings", {}))
     claims = parse_claims(data.get("claims", []), readings)
@@ -160,4 +167,18 @@ def from_dict(data: dict) -> Model:
         notes=_text(data.get("notes", ""), "notes"),
         claims=claims,
         readings=readings,
+        optimizer=None if "optimizer" not in data else optimizer(_table(data, "optimizer", "optimizer")),
+        scheduler=None if "scheduler" not in data else scheduler(_table(data, "scheduler", "scheduler")),
     )
+
+
+def _labelled(inputs: dict, raw: dict, outputs: list[str], key: str) -> Example:
+    """An example whose target is a class index (0-based, as torch's CrossEntropyLoss takes it): one-hot targets."""
+    if "targets" in raw:
+        raise InputError("give targets or class, not both", key=key)
+    label = raw["class"]
+    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < len(outputs):
+        raise InputError(f"class {label!r} is out of range; expected a class index 0..{len(outputs) - 1} "
+                         f"(0-based, one per output: {', '.join(outputs[:8])})", key=f"{key}.class")
+    one = sp.Integer(1)
+    return Example(inputs, {o: one if i == label else sp.Integer(0) for i, o in enumerate(outputs)}, label)

@@ -12,7 +12,7 @@ Conventions at kinks follow PyTorch: ReLU'(0) = 0 and leaky_relu'(0) = the negat
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
@@ -34,6 +34,14 @@ class Activation:
     names: tuple[str, ...] = ()  # what texts call it when they apply it, f(z) or f'(z)
     convention: str = ""  # the choice made at a kink, stated in the documents
     trace_weight: int = 1  # a traced value's cost against a piecewise-linear one's (limits.check_work)
+    group: Callable[[sp.Expr, Sequence[sp.Expr]], sp.Expr] | None = None  # coupled: a_n from z_n and its group's z's
+    cross: Callable[[sp.Expr, sp.Expr], sp.Expr] | None = None  # coupled: da_i/dz_j (i != j) given (a_i, a_j)
+
+    @property
+    def coupled(self) -> bool:
+        """Whether a neuron's value depends on its layer's other pre-activations (softmax): then the
+        chain of a parameter sums over the layer's outputs (dE/dz_j = sum_i dE/da_i da_i/dz_j)."""
+        return self.group is not None
 
 
 # a sigmoid, tanh or softplus value is a closed form the trace simplifies and measures: 0.5-0.85 ms a
@@ -43,6 +51,15 @@ CLOSED_FORM_WEIGHT = 30
 
 def _sigmoid(z):
     return 1 / (1 + sp.exp(-z))
+
+
+def _coupled_form(z):
+    raise TypeError("a coupled activation (softmax) is a function of its whole layer: use its group form")
+
+
+def _np_softmax(z):
+    shifted = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 def _np_sigmoid(z):
@@ -102,6 +119,29 @@ ACTIVATIONS: dict[str, Activation] = {
             range=(sp.Integer(0), sp.oo, False),
             trace_weight=CLOSED_FORM_WEIGHT,
         ),
+        Activation(
+            "softmax",
+            form=_coupled_form,
+            derivative=lambda z, a: a * (1 - a),
+            numpy=_np_softmax,  # over the last axis: the layer's neurons
+            range=(sp.Integer(0), sp.Integer(1), False),
+            names=("softmax", "Softmax"),
+            trace_weight=CLOSED_FORM_WEIGHT,
+            group=lambda z, zs: sp.exp(z) / sp.Add(*[sp.exp(k) for k in zs]),
+            cross=lambda a_i, a_j: -a_i * a_j,
+        ),
+        Activation(
+            "log_softmax",
+            form=_coupled_form,
+            derivative=lambda z, a: 1 - sp.exp(a),
+            numpy=lambda z: z - np.max(z, axis=-1, keepdims=True) - np.log(
+                np.exp(z - np.max(z, axis=-1, keepdims=True)).sum(axis=-1, keepdims=True)),
+            range=(-sp.oo, sp.Integer(0), False),
+            names=("log_softmax", "logsoftmax"),
+            trace_weight=CLOSED_FORM_WEIGHT,
+            group=lambda z, zs: z - sp.log(sp.Add(*[sp.exp(k) for k in zs])),
+            cross=lambda a_i, a_j: -sp.exp(a_j),
+        ),
     )
 }
 
@@ -116,6 +156,10 @@ class Loss:
     numpy: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (Y, Yhat) of (B, O) -> (B,), for the plots
     description: str  # the formula in words, for documents, modules and diagnoses
     names: tuple[str, ...] = ()  # what texts call this loss in formulas (besides E, L, Loss)
+    output: str = ""  # the output activation the loss is defined over ("" any; "unit": one with values in (0, 1))
+    targets: str = "any"  # what targets may be: any, unit (each in [0, 1]) or probabilities (also summing to 1)
+    simplified: dict[str, Callable[[sp.Expr, sp.Expr, int], sp.Expr]] = field(default_factory=dict)
+    # output activation -> dE/dz_o given (y_o, a_o, n_out): the closed form the chain simplifies to
 
 
 LOSSES: dict[str, Loss] = {
@@ -144,8 +188,61 @@ LOSSES: dict[str, Loss] = {
             description="mean over outputs (and, with batch = mean, over examples) as torch MSELoss",
             names=("MSE", "mse"),
         ),
+        Loss(
+            "cross_entropy",
+            form=lambda ys, yh: -sp.Add(*[y * sp.log(p) for y, p in zip(ys, yh)]),
+            derivative=lambda y, p, n: -y / p,
+            numpy=lambda Y, P: -np.sum(Y * np.log(P), axis=1),
+            description="- sum over outputs of y log(a), a the softmax of the outputs' z (torch CrossEntropyLoss of z)",
+            names=("CE", "H"),
+            output="softmax",
+            targets="probabilities",
+            simplified={"softmax": lambda y, a, n: a - y},
+        ),
+        Loss(
+            "nll",
+            form=lambda ys, yh: -sp.Add(*[y * p for y, p in zip(ys, yh)]),
+            derivative=lambda y, p, n: -y,
+            numpy=lambda Y, P: -np.sum(Y * P, axis=1),
+            description="- sum over outputs of y a, a the log-softmax of the outputs' z (torch NLLLoss)",
+            names=("NLL",),
+            output="log_softmax",
+            targets="probabilities",
+            simplified={"log_softmax": lambda y, a, n: sp.exp(a) - y},
+        ),
+        Loss(
+            "bce",
+            form=lambda ys, yh: -sp.Add(*[y * sp.log(p) + (1 - y) * sp.log(1 - p) for y, p in zip(ys, yh)]) / len(ys),
+            derivative=lambda y, p, n: -(y / p - (1 - y) / (1 - p)) / n,
+            numpy=lambda Y, P: -np.mean(Y * np.log(P) + (1 - Y) * np.log(1 - P), axis=1),
+            description="- mean over outputs of y log(a) + (1 - y) log(1 - a) (torch BCELoss)",
+            names=("BCE",),
+            output="unit",
+            targets="unit",
+            simplified={"sigmoid": lambda y, a, n: (a - y) / n},
+        ),
+        Loss(
+            "bce_logits",
+            form=lambda ys, yh: sp.Add(*[sp.log(1 + sp.exp(-p)) + (1 - y) * p for y, p in zip(ys, yh)]) / len(ys),
+            derivative=lambda y, p, n: (1 / (1 + sp.exp(-p)) - y) / n,
+            numpy=lambda Y, P: np.mean(np.logaddexp(0.0, -P) + (1 - Y) * P, axis=1),
+            description="- mean over outputs of y log(sigma(a)) + (1 - y) log(1 - sigma(a)) (torch BCEWithLogitsLoss)",
+            names=("BCE",),
+            targets="unit",
+        ),
     )
 }
+
+
+SCALAR = tuple(name for name, a in ACTIVATIONS.items() if not a.coupled)  # what a hidden neuron may have
+
+
+def output_activations(loss_name: str) -> tuple[str, ...]:
+    """The activations every output may have under a loss (a coupled one needs two outputs or more)."""
+    wanted = LOSSES[loss_name].output
+    if wanted == "unit":
+        return tuple(n for n, a in ACTIVATIONS.items() if a.range[0] >= 0 and a.range[1] <= 1)
+    return (wanted,) if wanted else tuple(ACTIVATIONS)
 
 
 def _lookup(table: dict, name: object, kind: str, key: str | None):

@@ -24,7 +24,7 @@ import sympy as sp
 
 from .arithmetic import Arithmetic, high_precision
 from .program import program
-from .schedule import backward, forward
+from .schedule import backward, forward, update
 
 DIGITS = 50  # the working precision a long run is given in, by default (``--digits``)
 KEPT = 4  # recomputed iterations kept
@@ -54,10 +54,39 @@ class _Run:
             self.constants = [number(m.constants[c], digits) for c in m.constants]
             self.examples = [([number(e.inputs[x], digits) for x in m.inputs], [number(e.targets[o], digits) for o in m.outputs])
                              for e in m.examples]
-            self.rate = number(m.learning_rate, digits) * m.update_sign
+            self.updates = {first: p.bind(self.arithmetic, self.rounding) for first, p in owner.update_programs.items()}
+            self._rates: dict[int, object] = {}
             self.scale = 1 / self.arithmetic.functions["mpf"](len(m.examples)) if m.batch_mean else 1
             self.params: list[list] = [[number(params[p], digits) for p in m.parameters]]
+            # the optimizer's state before each iteration's update, per trained parameter: [state names' values]
+            self.states: list[dict] = [{p: [number(owner.state[p][k], digits) for k in owner.state_names]
+                                        for p in owner.trained_names}] if owner.state_names else []
         self.losses: list = []
+
+    def rate(self, t: int):
+        """Iteration t's learning rate (signed: Delta = -rate * step) in this arithmetic."""
+        if t not in self._rates:
+            self._rates = {t: self.arithmetic.number(self.owner.model.rate(t), self.digits)}  # one kept: t only grows
+        return self._rates[t]
+
+    def update(self, t: int, params: list, gradients: list, i: int) -> tuple[list, dict, dict]:
+        """Iteration t's update from the state before it (``self.states[i]``): the new parameters, the
+        new state and every quantity of the rule (``m``, ``v_hat``, ``Delta``), per parameter."""
+        o, run = self.owner, self.updates[t == 1]
+        rate, step = self.rate(t), self.arithmetic.functions["mpf"](t)
+        new, state, quantities = list(params), {}, {}
+        for j, (p, g) in enumerate(zip(params, gradients)):
+            name = o.model_parameters[j]
+            if not o.trained[j]:
+                continue
+            before = self.states[i][name] if self.states else []
+            values = run(p, g, rate, step, *before)
+            quantities[name] = dict(zip(o.update_heads[t == 1], values))
+            new[j] = p + quantities[name]["Delta"]
+            state[name] = [quantities[name].get(k, b) for k, b in zip(o.state_names, before)]
+            if self.rounding is not None:
+                state[name] = [self.rounding(v) for v in state[name]]
+        return new, state, quantities
 
     def precision(self):
         return self.arithmetic.precision(self.digits)
@@ -80,8 +109,10 @@ class _Run:
             records, gradients = self.iteration(self.params[-1], t <= o.iterations)
             self.losses.append(self.combine([r[o.loss_index] for r in records]))
             if t <= o.iterations:
-                new = [p + self.rate * g if trained else p for p, g, trained in zip(self.params[-1], gradients, o.trained)]
+                new, state, _ = self.update(t, self.params[-1], gradients, len(self.params) - 1)
                 self.params.append(new if self.rounding is None else [self.rounding(p) for p in new])
+                if self.states:
+                    self.states.append(state)
 
 
 class LongRun:
@@ -89,7 +120,7 @@ class LongRun:
 
     def __init__(self, derivation, iterations: int, start: int, params: dict[str, sp.Expr], digits: int = DIGITS,
                  progress: Callable[[int, int], None] | None = None, arithmetic: Arithmetic | None = None,
-                 check: bool = True, rounding: int | None = None) -> None:
+                 check: bool = True, rounding: int | None = None, state: dict | None = None) -> None:
         """``check``: run the second precision (the certain digits) too; ``rounding``: every value rounded
         to that many decimals as it is computed, as a text that rounds as it goes (the diagnosis)."""
         d = self.derivation = derivation
@@ -106,6 +137,16 @@ class LongRun:
         self.gradient_index = [next(i for i, s in enumerate(self.full_steps) if s.gradient_of == p) for p in m.parameters]
         trained = set(m.trained_parameters)
         self.trained = [p in trained for p in m.parameters]
+        self.model_parameters, self.trained_names = list(m.parameters), [p for p in m.parameters if p in trained]
+        rule = m.rule
+        self.state_names = rule.states()  # what the rule keeps between steps (SGD's buffer: 0 until its first step)
+        initial = {k: sp.Integer(0) for k in self.state_names} | rule.initial()
+        self.state = {p: initial | (state or {}).get(p, {}) for p in self.trained_names}
+        self.update_programs, self.update_heads = {}, {}
+        for first in (True, False):
+            arguments, assignments = update(rule, first)
+            self.update_programs[first] = program(arguments, assignments)  # the state rounded as carried, Delta not
+            self.update_heads[first] = [a.name for a in assignments]
         self.parameter_index = {p: j for j, p in enumerate(m.parameters)}
         self.held = {p: sp.sympify(params[p]) for p in m.parameters if p not in trained}
         self.held |= {f"Delta_{p}": sp.Integer(0) for p in m.parameters if p not in trained}
@@ -140,10 +181,20 @@ class LongRun:
                 out[(step.name, k)] = (a, b)
         out[("E", None)] = (fine.losses[i], coarse.losses[i])
         if backward_pass:
-            for name, ga, gb, trained in zip(m.parameters, fine_g, coarse_g, self.trained):
+            steps = []
+            for p, g, run in ((fine_p, fine_g, fine), (coarse_p, coarse_g, coarse)):
+                with run.precision():
+                    steps.append((run.rate(t), run.update(t, p, g, i)[2]))
+            (fine_rate, fine_q), (coarse_rate, coarse_q) = steps
+            if m.optimizer is not None:
+                out[("lr", None)] = (fine_rate, coarse_rate)
+            for name, ga, gb in zip(m.parameters, fine_g, coarse_g):
                 out[(f"dE/d{name}", None)] = (ga, gb)
-                with fine.precision():
-                    out[(f"Delta_{name}", None)] = (fine.rate * ga if trained else 0 * ga, coarse.rate * gb if trained else 0 * gb)
+                for head, a in fine_q.get(name, {}).items():
+                    if head != "Delta":
+                        out[(f"{head}_{name}", None)] = (a, coarse_q[name][head])
+                out[(f"Delta_{name}", None)] = ((fine_q[name]["Delta"], coarse_q[name]["Delta"]) if name in fine_q
+                                                else (0 * ga, 0 * gb))
         self._kept[t] = out
         if len(self._kept) > KEPT:
             self._kept.popitem(last=False)
@@ -159,9 +210,18 @@ class LongRun:
             yield from ((name, k) for name in names)
         yield ("E", None)
         if t <= self.iterations:
+            if self.model.optimizer is not None:
+                yield ("lr", None)
+            heads = [a.name for a in self.update_steps(t) if a.name != "Delta"]
             for p in self.model.parameters:
                 yield (f"dE/d{p}", None)
+                if p in self.state:
+                    yield from ((f"{head}_{p}", None) for head in heads)
                 yield (f"Delta_{p}", None)
+
+    def update_steps(self, t: int):
+        """The optimizer's assignments at iteration t (its first differs: SGD's buffer starts as g)."""
+        return update(self.model.rule, t == 1)[1]
 
     def value(self, t: int, name: str, example: int | None) -> tuple[sp.Expr, int | None]:
         """The value at ``digits`` digits (from the finer run) and how many of its digits are certain;

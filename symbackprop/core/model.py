@@ -16,6 +16,9 @@ from .claims import Claim, Reading
 from .display import Displayed
 from .errors import InputError
 from .limits import check_size
+from .loss_rules import check_coupled, check_loss, check_targets
+from .optimizers import PLAIN, Optimizer
+from .schedulers import Scheduler
 from .toml_writer import dumps
 from .values import check_name
 
@@ -41,6 +44,7 @@ class Neuron:
 class Example:
     inputs: dict[str, sp.Rational]
     targets: dict[str, sp.Rational]
+    label: int | None = None  # the class index (0-based, as torch) when the file gives one: targets are then one-hot
 
 
 @dataclass
@@ -62,6 +66,8 @@ class Model(Displayed):
     notes: str = ""  # what the file says about its example (where its numbers come from), shown in documents
     claims: tuple[Claim, ...] = ()  # what the text states, parsed and validated at load (claims.py)
     readings: dict[str, Reading] = field(default_factory=dict)  # [readings.NAME]: values a reading gives differently
+    optimizer: Optimizer | None = None  # [optimizer]: a torch.optim rule; None: the plain rule of ``update``
+    scheduler: Scheduler | None = None  # [scheduler]: the learning rate per iteration; None: constant
 
     def __post_init__(self) -> None:
         validate(self)
@@ -93,6 +99,18 @@ class Model(Displayed):
     def update_operator(self) -> str:
         """The update's sign as written in formulas and code: ``+`` or ``-``."""
         return "+" if self.update_sign > 0 else "-"
+
+    @property
+    def rule(self) -> Optimizer:
+        """The update rule as an optimizer: the file's, or plain SGD (``update`` gives its sign)."""
+        return self.optimizer or PLAIN
+
+    def rate(self, t: int) -> sp.Rational:
+        """The learning rate iteration t (1-based) updates with, signed so that Delta = -rate * g: the
+        scheduler's, else the file's (negated where the text adds lr * dE/dw)."""
+        if self.scheduler is not None:
+            return self.scheduler.rate(self.learning_rate, t)
+        return -self.update_sign * self.learning_rate
 
     @property
     def batch_mean(self) -> bool:
@@ -294,7 +312,14 @@ def validate(model: Model) -> None:
         if o not in {n.name for n in model.neurons}:
             raise InputError(f"output {o!r} is not a neuron", key=f"network.outputs[{i}]")
 
-    function_table.loss(model.loss, key="loss.function")
+    check_coupled(model)
+    check_loss(model)
+    if model.optimizer is not None and model.update != "subtract":
+        raise InputError(f"update = {model.update!r} with an [optimizer]; expected subtract (the optimizer's rule is "
+                         "torch.optim's: p <- p - lr * step)", key="training.update")
+    if model.scheduler is not None and model.optimizer is None:
+        raise InputError("a [scheduler] without an [optimizer]; expected an [optimizer] table (name = \"SGD\" for "
+                         "plain gradient descent), as torch.optim.lr_scheduler needs one", key="scheduler")
     if model.batch not in BATCH_RULES:
         raise InputError(f"unknown batch rule {model.batch!r}; expected mean or sum", key="loss.batch")
     if model.update not in UPDATE_RULES:
@@ -316,9 +341,14 @@ def validate(model: Model) -> None:
                 if name not in names:
                     raise InputError(f"{name!r} is not {kind}; expected one of {', '.join(names)}", key=f"{key}.{name}")
 
+    loss = function_table.loss(model.loss)
+    for k, ex in enumerate(model.examples):
+        check_targets(loss, [ex.targets[o] for o in model.outputs], f"examples[{k}].targets")
+
     for name, reading in model.readings.items():
         for kind, own, overrides in (("parameters", model.parameters, reading.parameters),
                                      ("constants", model.constants, reading.constants)):
             for p in overrides:
                 if p not in own:
                     raise InputError(f"{p!r} is not one of the file's {kind}", key=f"readings.{name}.{kind}.{p}")
+

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from .optimizers import Optimizer, Symbols
+
 
 @dataclass(frozen=True)
 class Assignment:
@@ -26,10 +28,12 @@ class Assignment:
 
 def forward(d) -> tuple[Assignment, ...]:
     """Each neuron's weighted sum and activation in topological order, then the example's loss."""
-    out = []
+    out, coupled = [], []
     for n in d.order:
         out.append(Assignment(f"z_{n.name}", d.z_expr[n.name], d.z[n.name]))
-        out.append(Assignment(f"a_{n.name}", d.a_expr[n.name], d.a[n.name]))
+        activation = Assignment(f"a_{n.name}", d.a_expr[n.name], d.a[n.name])
+        (coupled if n.name in d.coupled else out).append(activation)
+    out += coupled  # softmax reads every output's z
     out.append(Assignment("E", d.loss, d.E))
     return tuple(out)
 
@@ -43,9 +47,25 @@ def backward(d) -> tuple[Assignment, ...]:
         name = n.name
         slope = Assignment(d.activation_factor[name].name, d.activation_factor[name].expr, sp.Dummy(f"slope_{name}"))
         dE_da = Assignment(f"dE/da_{name}", d.dE_da[name], sp.Dummy(f"dE_da_{name}"))
-        out += [slope, dE_da, Assignment(f"delta_{name}", slope.symbol * dE_da.symbol, d.delta_symbol[name])]
+        if name in d.coupled:  # softmax: the layer's Jacobian, then the error term (simplified where the loss allows)
+            out += [slope, *(Assignment(f.name, f.expr, sp.Dummy()) for f, _ in d.slopes(name)[1:]), dE_da,
+                    Assignment(f"delta_{name}", d.deltas[name], d.delta_symbol[name])]
+        else:
+            out += [slope, dE_da, Assignment(f"delta_{name}", slope.symbol * dE_da.symbol, d.delta_symbol[name])]
         out += [Assignment(f"dz_{consumer}/da_{name}", w, sp.Dummy()) for consumer, w in d.consumers[name]]
     for p in d.model.parameters:
         out += [Assignment(f.name, f.expr, sp.Dummy()) for f in (path[1] for path in d.delta_chain(p))]
         out.append(Assignment(f"dE/d{p}", d.gradient(p), sp.Dummy(), gradient_of=p))
     return tuple(out)
+
+
+def update(optimizer: Optimizer, first: bool) -> tuple[tuple[sp.Symbol, ...], tuple[Assignment, ...]]:
+    """One parameter's optimizer step as (arguments, assignments): the arguments are the parameter, its
+    gradient, the learning rate, the step count and each state's previous value (``optimizer.states()``); the assignments are the
+    rule's quantities in order (state, bias-corrected moments, ``Delta``). ``first``: at step 1 (SGD's
+    momentum buffer starts as the gradient)."""
+    rule = optimizer.rule
+    s = Symbols(*sp.symbols("p g lr t", real=True),
+                previous={k: sp.Symbol(f"previous_{k}", real=True) for k in optimizer.states()})
+    arguments = (s.p, s.g, s.lr, s.t, *s.previous.values())
+    return arguments, tuple(Assignment(head, expr, sp.Symbol(head)) for head, expr in rule.update(optimizer.options, s, first))

@@ -79,6 +79,21 @@ def _reading(name: str, r) -> list[str]:
     return out
 
 
+def _option(value) -> str:
+    """An optimizer's or scheduler's option as TOML: a flag, a count, a number or a list of them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(_option(v) for v in value) + "]"
+    return _num(value)
+
+
+def _rule(table: str, rule) -> list[str]:
+    return ["", f"[{table}]", f"name = {_string(rule.name)}"] + [f"{k} = {_option(v)}" for k, v in rule.options.items()]
+
+
 def dumps(model) -> str:
     """The derivation file for a Model, claims and readings included; ``loads(dumps(m))`` gives m back."""
     out = []
@@ -103,8 +118,12 @@ def dumps(model) -> str:
             f"iterations = {model.iterations}"]
     if model.trained is not None:
         out.append(f"trained = {_list(model.trained)}")
+    for table, rule in (("optimizer", model.optimizer), ("scheduler", model.scheduler)):
+        if rule is not None:
+            out += _rule(table, rule)
     for ex in model.examples:
-        out += ["", "[[examples]]", f"inputs = {_inline(ex.inputs)}", f"targets = {_inline(ex.targets)}"]
+        target = f"class = {ex.label}" if ex.label is not None else f"targets = {_inline(ex.targets)}"
+        out += ["", "[[examples]]", f"inputs = {_inline(ex.inputs)}", target]
     for name, reading in model.readings.items():
         out += _reading(name, reading)
     for claim in model.claims:

@@ -146,16 +146,18 @@ class Trace:
         self.float_digits = 2 * digits + 10  # a value of the exact part too large to keep exact: as precise as the long run's check
         self._forward, self._backward = forward(derivation), backward(derivation)
         params = dict(self.model.parameters)
+        self.state = {p: dict(self.model.rule.initial()) for p in self.model.trained_parameters}  # the optimizer's, as carried
         for t in range(1, iterations + 2):
             for p, v in params.items():
                 self.values.exact[Key(p, None, t)] = v
             gradients = self._iteration(t, params, backward=t <= iterations)
             if t <= iterations:
-                params, exact = self._update(t, params, gradients)
-                if self.long_runs and any(v.has(sp.Float) for v in params.values()):  # outgrew exact forms: a long run goes on
+                params = self._update(t, params, gradients)
+                carried = [*params.values(), *(v for s in self.state.values() for v in s.values())]
+                if self.long_runs and any(v.has(sp.Float) for v in carried):  # outgrew exact forms: a long run goes on
                     if progress is not None:
                         progress(t, iterations + 1)
-                    self.values.long = LongRun(derivation, iterations, t + 1, exact, digits, progress)
+                    self.values.long = LongRun(derivation, iterations, t + 1, params, digits, progress, state=self.state)
                     self.exact = False
                     return
             if progress is not None:
@@ -190,17 +192,36 @@ class Trace:
         return ({d.symbols[p]: v for p, v in params.items()} | {d.symbols[c]: v for c, v in model.constants.items()}
                 | {d.symbols[x]: v for x, v in example.inputs.items()} | {d.targets[o]: v for o, v in example.targets.items()})
 
-    def _update(self, t: int, params: dict, gradients: dict) -> tuple[dict, dict]:
-        """The new parameters as carried (bounded) and as exact."""
-        rate, sign = self.model.learning_rate, self.model.update_sign
-        trained = set(self.model.trained_parameters)
+    def _update(self, t: int, params: dict, gradients: dict) -> dict:
+        """The new parameters as carried (bounded: a closed form's Float is as precise as a long run's
+        check run, which starts from them); the optimizer's state is carried in ``self.state``, and the
+        rule's quantities (``m_w``, ``v_hat_w``, ``Delta_w``) and the rate (``lr``) are named at iteration t."""
+        model, rule = self.model, self.model.rule
+        rate = model.rate(t)
+        closed = model.optimizer is not None and model.optimizer.name != "SGD"  # a square root of the gradients
+        if model.optimizer is not None:
+            self.values.exact[Key("lr", None, t)] = rate
+        trained = set(model.trained_parameters)
         exact = {}
         for p, value in params.items():
             self.values.exact[Key(f"dE/d{p}", None, t)] = gradients[p]
-            step = sign * rate * gradients[p] if p in trained else sp.Integer(0)
+            step = sp.Integer(0)
+            if p in trained:
+                state = {}
+                g = gradients[p]
+                if closed and not g.is_Rational:  # a closed form under a square root outgrows exact forms at once
+                    g = sp.Float(g.evalf(self.float_digits), self.float_digits)
+                for head, v in rule.step(value, g, rate, t, self.state[p]):
+                    if head == "Delta":
+                        step = v
+                    else:
+                        self.values.exact[Key(f"{head}_{p}", None, t)] = self._bounded(v)
+                        if head in rule.rule.state:
+                            state[head] = v
+                self.state[p] = {head: self._bounded(v) for head, v in state.items()}
             self.values.exact[Key(f"Delta_{p}", None, t)] = step
             exact[p] = value + step
-        return {p: self._bounded(v) for p, v in exact.items()}, exact
+        return {p: self._bounded(v) for p, v in exact.items()}
 
     def _putter(self, k: int, t: int):
         def put(name: str, value: sp.Expr) -> sp.Expr:

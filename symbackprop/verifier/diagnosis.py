@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import sympy as sp
 
-from ..core import function_table
+from ..core import function_table, loss_rules
 from ..core.arithmetic import FLOAT, high_precision
 from ..core.decimals import decimal
 from ..core.derivation import Derivation
@@ -142,7 +142,7 @@ def reading(name: str, trace: Callable[[], Trace]) -> Variant:
 
 def _losses(m: Model, d, t) -> list[Variant]:
     return [Variant(f"loss {name} ({function_table.loss(name).description}) instead of {m.loss}", replace(m, loss=name))
-            for name in function_table.LOSSES if name != m.loss]
+            for name in function_table.LOSSES if name != m.loss and loss_rules.fits(m, name)]
 
 
 def _batch(m: Model, d, t) -> list[Variant]:
@@ -188,7 +188,10 @@ def _rounding(m: Model, d, t) -> list[Variant]:
 
 
 def _sequential(m: Model, d, t) -> list[Variant]:
-    """Only for a network of several layers whose parameters each belong to one layer."""
+    """Only for plain gradient descent on a network of several layers whose parameters each belong to one
+    layer, with error terms of one neuron each (a softmax layer's couple them)."""
+    if m.optimizer is not None or any(function_table.activation(n.activation).coupled for n in m.neurons):
+        return []
     depth = m.depths()
     levels = {p: {depth[n.name] for n in m.neurons if p in m.parameters_of(n)} for p in m.parameters}
     if len(set(depth.values())) < 2 or any(len(v) > 1 for v in levels.values()):
