@@ -10,11 +10,9 @@ from pathlib import Path
 
 import pytest
 import sympy as sp
-
 from conftest import function_cases, output_width
 
 import symbackprop
-from symbackprop.core import function_table as functions
 from symbackprop.core.derivation import Derivation
 from symbackprop.core.errors import InputError
 from symbackprop.verifier.formula_claims import check

@@ -15,9 +15,9 @@ from collections import Counter
 
 import pytest
 import sympy as sp
+from conftest import function_cases, output_width
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from conftest import function_cases, output_width
 from latex_roundtrip import close, expected, functions, joined, parse, same
 
 import symbackprop
