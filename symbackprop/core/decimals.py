@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import sympy as sp
@@ -12,7 +13,13 @@ MAX_CLOSED_FORM = 60  # longer exact forms are left to the trace; the document s
 
 def decimal(value: sp.Expr, digits: int = DIGITS) -> str:
     """Shortest faithful decimal: exact when it terminates within ``digits``, else rounded."""
-    value = sp.sympify(value)
+    return _decimal(sp.sympify(value), digits)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimal(value: sp.Expr, digits: int) -> str:
+    """decimal(), remembered: a document prints one value in its step, its tables and its figure, and a
+    closed form's evalf costs milliseconds (a tanh of tanh sums: tens of them)."""
     if value.is_Rational:
         q = value.q
         for prime in (2, 5):
@@ -26,6 +33,7 @@ def decimal(value: sp.Expr, digits: int = DIGITS) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=4096)
 def exact(value: sp.Expr) -> str:
     return sp.sstr(value)
 

@@ -136,6 +136,16 @@ class Derivation(Displayed):
         return own + [(self.cross_factor[(i, neuron)], i) for i in self.coupled if i != neuron]
 
     # -- gradients -------------------------------------------------------------------------
+    @cached_property
+    def input_gradients(self) -> dict[str, sp.Expr]:
+        """dE/dx for each network input x, in error-term symbols: what a circuit-style text computes."""
+        out: dict[str, sp.Expr] = {x: sp.Integer(0) for x in self.model.inputs}
+        for n in self.order:
+            for src, w in zip(n.inputs, n.weights):
+                if src in out:
+                    out[src] += self.delta_symbol[n.name] * self.symbols[w]
+        return out
+
     def _param(self, p: str | sp.Symbol) -> str:
         name = str(p)
         if name not in self.uses:

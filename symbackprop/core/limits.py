@@ -237,7 +237,11 @@ def _matrix_layers(model) -> int:
 def traced_values(model, iterations: int) -> int:
     """About how many values a trace of ``iterations`` iterations evaluates (limits' "work")."""
     per_example = sum(5 + len(n.inputs) + 2 * len(model.parameters_of(n)) for n in model.neurons)
-    return (iterations + 1) * (len(model.examples) * per_example + 3 * len(model.parameters))
+    coupled = [n for n in model.neurons if getattr(function_table.ACTIVATIONS.get(n.activation), "coupled", False)]
+    per_example += len(coupled) * max(len(coupled) - 1, 0)  # a softmax layer's Jacobian entries
+    optimizer = getattr(model, "optimizer", None)
+    per_parameter = 3 + (len(optimizer.quantities()) if optimizer is not None else 0)  # m, v, m_hat, v_hat...
+    return (iterations + 1) * (len(model.examples) * per_example + per_parameter * len(model.parameters))
 
 
 def _exact_iterations(weight: int) -> int:

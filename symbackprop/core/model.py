@@ -216,8 +216,14 @@ def derived_names(model: Model) -> dict[str, str]:
 
 def derived_quantities(model: Model) -> dict[str, str]:
     """Every name the trace, documents and claims give a quantity a parameter's own name could be
-    taken for: the derived symbols, and each parameter's adjustment ``Delta_<p>``."""
-    return derived_names(model) | {f"Delta_{p}": f"parameter {p}'s adjustment" for p in model.parameters}
+    taken for: the derived symbols, each parameter's adjustment ``Delta_<p>``, and with an optimizer
+    the learning rate ``lr`` and its quantities (``m_<p>``)."""
+    out = derived_names(model) | {f"Delta_{p}": f"parameter {p}'s adjustment" for p in model.parameters}
+    if model.optimizer is not None:
+        out["lr"] = "the learning rate"
+        out |= {f"{head}_{p}": f"parameter {p}'s optimizer quantity {head}"
+                for head in model.optimizer.quantities() for p in model.parameters}
+    return out
 
 
 def name_clashes(model: Model) -> list[tuple[str, str, str]]:

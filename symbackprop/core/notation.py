@@ -28,6 +28,11 @@ OF_A_NEURON = {"z", "delta", "y"}  # z_<neuron>, delta_<neuron>, y_<output>: sub
 WORKER = re.compile(r"(.+)\^\((\d+)\)\Z")  # E^(1): worker 1's loss, the worker as a superscript
 DERIVATIVE = re.compile(r"d(E(?:_[0-9a-z]+|\^\(\d+\))?)/d(.+)\Z")  # dE/dw, dE_2/dw (example 2), dE^(1)/dw (worker 1), dE_avg/dw
 INDEXED = re.compile(r"([A-Za-z]+?)(\d+(?:_\d+)*)\Z")  # x1, w1_2_3, b2_1: letters, then indices
+# an optimizer's state of one parameter, as (head, accent): Adam's m and bias-corrected m̂, SGD's buffer b, ...
+STATES = {"m_hat": ("m", "hat"), "v_hat": ("v", "hat"), "gbar": ("g", "bar"), "buf": ("b", ""), "sum": ("G", ""),
+          "m": ("m", ""), "v": ("v", "")}
+STATE = re.compile(r"(" + "|".join(STATES) + r"):(.+)\Z")  # m:w_a1, the documents' name of m_w_a1
+ACCENTS = {"hat": ("\u0302", r"\hat"), "bar": ("\u0304", r"\bar")}  # combining character, LaTeX command
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class Notation:
     superscript: str = ""  # a worker's number, set as (1)
     adjustment: bool = False
     derivative_of: Notation | None = None
+    accent: str = ""  # "hat" (m̂) or "bar" (ḡ), over the head
+    parameter: Notation | None = None  # an optimizer's state: the parameter it belongs to, as a nested subscript
 
     @property
     def word(self) -> bool:
@@ -50,6 +57,10 @@ class Notation:
 
 def of(name: str) -> Notation:
     """The Notation of a derivation name: the one table of rules every printer reads."""
+    state = STATE.match(name)
+    if state:
+        head, accent = STATES[state[1]]
+        return Notation(head, accent=accent, parameter=of(state[2]))
     derivative = DERIVATIVE.match(name)
     if derivative:
         loss = of(derivative[1])
@@ -95,8 +106,11 @@ def text(n: Notation) -> str:
     if n.derivative_of is not None:
         return f"∂{text(numerator(n))}/∂{text(n.derivative_of)}"
     indices = ",".join(n.subscript)
-    body = n.head + (f"^({n.superscript})" if n.superscript else "")
+    body = n.head + (ACCENTS[n.accent][0] if n.accent else "") + (f"^({n.superscript})" if n.superscript else "")
     body += f"_{{{indices}}}" if len(n.subscript) > 1 else f"_{indices}" if indices else ""
+    if n.parameter is not None:  # m_{w_a1}: braces where the parameter has its own subscript
+        inner = text(n.parameter)
+        body += f"_{{{inner}}}" if "_" in inner else f"_{inner}"
     return "Δ" + body if n.adjustment else body
 
 
@@ -104,16 +118,22 @@ def latex(n: Notation) -> str:
     """As LaTeX: ``w_{a0}``, ``\\delta_{2,1}``, ``\\Delta w_{a0}``, ``\\frac{\\partial E}{\\partial w_{1,2,1}}``."""
     if n.derivative_of is not None:
         return rf"\frac{{\partial {latex(numerator(n))}}}{{\partial {latex(n.derivative_of)}}}"
-    body = (n.latex_head or n.head) + (f"^{{({n.superscript})}}" if n.superscript else "")
+    head = n.latex_head or n.head
+    body = (rf"{ACCENTS[n.accent][1]}{{{head}}}" if n.accent else head) + (f"^{{({n.superscript})}}" if n.superscript else "")
     body += "_{" + ",".join(n.subscript) + "}" if n.subscript else ""
+    body += "_{" + latex(n.parameter) + "}" if n.parameter is not None else ""
     return r"\Delta " + body if n.adjustment else body
 
 
 def quantity(name: str, symbol_of: Mapping[str, object]) -> str:
     """A trace quantity's name as the walkthrough writes it, for the verify report: ``a_b`` is the
     neuron's activation ``b``, ``da_b/dz_b`` is ``∂b/∂z_b``, ``dE/da_b`` is ``∂E/∂b``, ``delta_b``
-    is ``δ_b``, ``Delta_w_a1`` is ``Δw_a1``. ``symbol_of`` maps a name to the derivation's symbol
-    (``a_b`` to ``b``); a name it lacks is read as it is."""
+    is ``δ_b``, ``Delta_w_a1`` is ``Δw_a1``, an optimizer's ``m_hat_w_a1`` is ``m̂_{w_a1}``. ``symbol_of``
+    maps a name to the derivation's symbol (``a_b`` to ``b``); a name it lacks is read as it is."""
+    if name not in symbol_of:
+        for head in STATES:
+            if name.startswith(head + "_") and name[len(head) + 1:] in symbol_of:
+                return text(of(f"{head}:{name[len(head) + 1:]}"))
     top, slash, bottom = name.partition("/")
     if slash and top.startswith("d") and bottom.startswith("d"):
         numerator_name, denominator_name = str(symbol_of.get(top[1:], top[1:])), str(symbol_of.get(bottom[1:], bottom[1:]))

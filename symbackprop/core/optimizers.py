@@ -219,10 +219,14 @@ class Optimizer:
     def rule(self) -> Rule:
         return RULES[self.name]
 
+    def quantities(self) -> list[str]:
+        """The quantities one parameter's step names, in update order (``m``, ``v``, ``m_hat``, ``v_hat``), Delta aside."""
+        s = Symbols(*sp.symbols("p g lr t"), previous={k: sp.Symbol(f"{k}_0") for k in self.rule.state})
+        return [head for head, _ in self.rule.update(self.options, s, False) if head != "Delta"]
+
     def states(self) -> list[str]:
         """The state quantities this optimizer keeps per parameter, in update order."""
-        s = Symbols(*sp.symbols("p g lr t"), previous={k: sp.Symbol(f"{k}_0") for k in self.rule.state})
-        return [head for head, _ in self.rule.update(self.options, s, False) if head in self.rule.state]
+        return [head for head in self.quantities() if head in self.rule.state]
 
     def initial(self) -> dict[str, sp.Expr]:
         """Each state's value before the first update (SGD's buffer has none: it starts as the first g)."""

@@ -41,7 +41,7 @@ def forward(d) -> tuple[Assignment, ...]:
 def backward(d) -> tuple[Assignment, ...]:
     """From the outputs in: the loss's factors; per neuron its slope, ∂E/∂a, the error term (the
     product of the two, as computed) and the edge factors to its inputs; then each parameter's chain
-    factors and gradient."""
+    factors and gradient; then each input's ∂E/∂x (a circuit-style text's gradient of the inputs)."""
     out = [Assignment(f.name, f.expr, sp.Dummy(f.name)) for f in d.loss_factor.values()]
     for n in reversed(d.order):
         name = n.name
@@ -56,6 +56,7 @@ def backward(d) -> tuple[Assignment, ...]:
     for p in d.model.parameters:
         out += [Assignment(f.name, f.expr, sp.Dummy()) for f in (path[1] for path in d.delta_chain(p))]
         out.append(Assignment(f"dE/d{p}", d.gradient(p), sp.Dummy(), gradient_of=p))
+    out += [Assignment(f"dE/d{x}", g, sp.Dummy()) for x, g in d.input_gradients.items()]
     return tuple(out)
 
 

@@ -35,8 +35,10 @@ class Part:
 def is_exact(value: sp.Expr) -> bool:
     """The value is its printed decimal."""
     value = sp.sympify(value)
+    if not value.is_Rational:
+        return False
     dec = decimal(value)
-    return bool(value.is_Rational) and "e" not in dec and sp.Rational(dec) == value
+    return "e" not in dec and sp.Rational(dec) == value
 
 
 def symbols(node) -> set[sp.Symbol]:
