@@ -23,7 +23,7 @@ FLAGS = {"only": "--only", "output": "-o", "iterations": "--iterations", "worker
          "against": "--against", "engine": "--run", "steps": "--steps", "every": "--every", "timeout": "--timeout",
          "resume": "--resume", "checkpoint": "--checkpoint", "fault": "--inject-fault", "section": "--parallel",
          "sizes": "SIZES", "activation": "--activation", "output_activation": "--output-activation", "loss": "--loss",
-         "check_identity": "--check-identity", "digits": "--digits"}
+         "check_identity": "--check-identity", "digits": "--digits", "optimizer.name": "--optimizer", "loss.function": "--loss"}
 
 
 def _not_an_input(path: str | None, inputs, key: str) -> None:
@@ -85,7 +85,8 @@ def _emit(output: str | None, text: str | bytes, inputs: list[str] = ()) -> None
 def _dense(args: argparse.Namespace) -> int:
     try:
         model = api.dense(_sizes(args.sizes, "sizes"), activation=args.activation,
-                          output_activation=args.output_activation, loss=args.loss, bias=not args.no_bias, seed=args.seed)
+                          output_activation=args.output_activation, loss=args.loss, bias=not args.no_bias, seed=args.seed,
+                          optimizer=None if args.optimizer is None else {"name": args.optimizer})
     except api.InputError as e:  # the network it would build is too large: that is the sizes' doing
         raise e if e.key in FLAGS else api.InputError(e.what, key="sizes") from None
     _emit(args.output, model.to_toml())
@@ -194,6 +195,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--activation", default="relu")
     p.add_argument("--output-activation")
     p.add_argument("--loss", default="half_sse")
+    p.add_argument("--optimizer", help="a torch.optim rule with its defaults (SGD, Adam, AdamW, RMSprop, Adagrad), "
+                   "written out as an [optimizer] table to edit")
     p.add_argument("--no-bias", action="store_true")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output")

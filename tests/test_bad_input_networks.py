@@ -2,6 +2,7 @@
 
 import pytest
 from conftest import DERIVATIONS
+from sympy import Rational
 
 SOFTMAX = (DERIVATIONS / "softmax_2_3_3.toml").read_text()
 MOMENTUM = (DERIVATIONS / "bce_2_2_1.toml").read_text()
@@ -69,3 +70,25 @@ def test_bad_network_gives_exit_2_and_one_line(tmp_path, run_cli, case):
     assert str(path) in lines[0]
     for fragment in expected:
         assert fragment in lines[0], (fragment, lines[0])
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["--optimizer", "adamx"], ["--optimizer: unknown optimizer 'adamx'"]),
+    (["--loss", "cross_entropy"], ["--loss: loss cross_entropy is defined over softmax outputs"]),
+])
+def test_dense_command_names_the_option(run_cli, args, fragments):
+    r = run_cli("dense", "2,3,3", *args)
+    assert r.returncode == 2 and r.stdout == "" and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert all(f in r.stderr for f in fragments), r.stderr
+
+
+def test_dense_command_writes_an_optimizer_table_that_loads(run_cli, tmp_path):
+    out = tmp_path / "net.toml"
+    r = run_cli("dense", "2,3,3", "--output-activation", "softmax", "--loss", "cross_entropy", "--optimizer", "Adam",
+                "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    from symbackprop.core.derivation_file import load
+
+    model = load(out)
+    assert model.optimizer.name == "Adam" and model.optimizer.options["betas"] == (Rational("0.9"), Rational("0.999"))
+    assert model.loss == "cross_entropy" and [model.neuron(o).activation for o in model.outputs] == ["softmax"] * 3

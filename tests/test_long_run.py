@@ -15,7 +15,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import DERIVATIONS
+from conftest import DERIVATIONS, cli
 
 import symbackprop
 from symbackprop.core.arithmetic import MPMATH, high_precision
@@ -180,11 +180,16 @@ def test_a_long_run_that_rounds_as_it_goes_equals_the_exact_rounded_trace():
             assert abs(run.value(key.iteration, key.name, key.example)[0] - exact.values[key]) < 1e-35, (k, key)
 
 
-def test_verify_at_iteration_10001_with_its_diagnosis(run_cli):
+@pytest.fixture(scope="module")
+def long_run_at_50():
+    """``verify --json`` of the bundled long run at the default 50 digits, run once for the tests below."""
+    return __import__("json").loads(cli("verify", str(DERIVATIONS / "long_run_2_2_2.toml"), "--json").stdout)[0]["claims"]
+
+
+def test_verify_at_iteration_10001_with_its_diagnosis(long_run_at_50):
     """The bundled long run: claims at @10001 taken from the float64 loop hold; one stating the loss
     of a run that never updates its biases is explained as such; each alternative is tried once."""
-    out = run_cli("verify", str(DERIVATIONS / "long_run_2_2_2.toml"), "--json")
-    claims = {(c["quantity"], c["source"]): c for c in __import__("json").loads(out.stdout)[0]["claims"]}
+    claims = {(c["quantity"], c["source"]): c for c in long_run_at_50}
     assert claims[("E@10001", "hand:2")]["status"] == "holds" and claims[("w2_1_1@10001", "hand:3")]["status"] == "holds"
     frozen = claims[("E@10001", "hand:4")]
     assert frozen["status"] == "mismatch" and frozen["explained"]
@@ -202,12 +207,12 @@ def test_digits_is_an_option_checked_before_anything_runs(run_cli, command):
         assert f"--digits: expected digits from 16 to 1000 (a long run's precision), got {bad}" in out.stderr
 
 
-def test_verify_at_other_digits_judges_the_same(run_cli):
+def test_verify_at_other_digits_judges_the_same(run_cli, long_run_at_50):
     """The long run's claims at 30 digits: the same statuses; the values past the exact part say how many
     of their digits are certain, at most the digits asked for."""
     at_30 = __import__("json").loads(run_cli("verify", str(DERIVATIONS / "long_run_2_2_2.toml"), "--json",
                                              "--digits", "30").stdout)[0]["claims"]
-    at_50 = __import__("json").loads(run_cli("verify", str(DERIVATIONS / "long_run_2_2_2.toml"), "--json").stdout)[0]["claims"]
+    at_50 = long_run_at_50
     assert [c["status"] for c in at_30] == [c["status"] for c in at_50] == ["mismatch", "holds", "holds", "mismatch"]
     assert all(20 <= c["certain_digits"] <= 30 for c in at_30) and all(40 <= c["certain_digits"] <= 50 for c in at_50)
     text = run_cli("verify", str(DERIVATIONS / "long_run_2_2_2.toml")).stdout

@@ -184,3 +184,37 @@ def test_scheduler_rates_are_the_closed_forms():
     for table, expected in cases:
         s = scheduler(table)
         assert [sp.simplify(s.rate(lr0, t)) for t in range(1, len(expected) + 1)] == expected, table["name"]
+
+
+def test_verify_checks_optimizer_quantities_and_explains_an_averaged_momentum(tmp_path):
+    """Claims on the momentum buffer, a parameter three updates on and an input's gradient, stated from the
+    NumPy training reference: those of torch's rule hold; a buffer stated as an average (v <- 0.9 v + 0.1 g)
+    is a mismatch the diagnosis explains as dampening = momentum."""
+    import json
+
+    from symbackprop.reference.numpy_runtime import Runtime
+
+    source = (DERIVATIONS / "bce_2_2_1.toml").read_text()
+    model = loads(source)
+    torch_rule = numpy_training.train(model, 3)
+    averaged = numpy_training.train(dataclasses.replace(model, optimizer=optimizer(
+        {"name": "SGD", "momentum": "0.9", "dampening": "0.9"})), 3)
+    j = list(model.parameters).index("w2_1_1")
+    X, Y = numpy_training.data(model)
+    h, p0 = 1e-6, numpy_training.initial_parameters(model)
+    x1 = X.copy()
+    x1[0, 0] += h
+    x0 = X.copy()
+    x0[0, 0] -= h
+    runtime = Runtime(model)  # dE/dx1 of example 1, by central differences of example 1's own loss
+    grad_x = (runtime.loss(p0, x1[:1], Y[:1]) - runtime.loss(p0, x0[:1], Y[:1])) / (2 * h)
+    claims = [("buf_w2_1_1@2", averaged.states[1]["buf"][j], 4), ("w2_1_1@4", torch_rule.after[2][j], 4),
+              ("dE/dx1[1]", grad_x, 4), ("buf_w2_1_1@3", torch_rule.states[2]["buf"][j], 5)]
+    text = source + "".join(f'\n[[claims]]\nquantity = "{q}"\nstated = "{v:.{d}f}"\nsource = "x.txt:{i}"\nquote = "-"\n'
+                            for i, (q, v, d) in enumerate(claims, 1))
+    path = tmp_path / "momentum.toml"
+    path.write_text(text)
+    report = json.loads(symbackprop.api.report([symbackprop.verify(path)], "json"))
+    results = {r["quantity"]: r for r in report[0]["claims"]}
+    assert [results[q]["status"] for q, _, _ in claims] == ["mismatch", "holds", "holds", "holds"]
+    assert any("dampening = momentum" in line for line in results["buf_w2_1_1@2"]["diagnosis"])

@@ -225,6 +225,23 @@ def _steps(m: Model, d, t) -> list[Variant]:
     ]
 
 
+def _optimizer(m: Model, d, t) -> list[Variant]:
+    """A text's own version of the optimizer: momentum as an average, no scheduler, or plain descent."""
+    if m.optimizer is None:
+        return []
+    out, o = [], m.optimizer.options
+    if m.optimizer.name == "SGD" and o["momentum"] and not o["dampening"] and not o["nesterov"]:
+        averaged = replace(m.optimizer, options={**o, "dampening": o["momentum"]})
+        out.append(Variant(f"momentum as an average, buf <- {_show(o['momentum'])} buf + (1 - {_show(o['momentum'])}) g "
+                           "(dampening = momentum)", replace(m, optimizer=averaged)))
+    if m.scheduler is not None:
+        out.append(Variant(f"the learning rate kept at {_show(m.learning_rate)} (no {m.scheduler.name})",
+                           replace(m, scheduler=None)))
+    out.append(Variant(f"plain gradient descent (w <- w - lr dE/dw) instead of {m.optimizer.name}",
+                       replace(m, optimizer=None, scheduler=None)))
+    return out
+
+
 RELU_RIGHT = {"relu": lambda z, a: sp.Heaviside(z, 1)}  # ReLU'(0) = 1 instead of PyTorch's 0
 
 
@@ -246,6 +263,7 @@ ALTERNATIVES: list[tuple[str, Callable]] = [
     ("some parameters not updated (a layer or the biases skipped)", _skipped),
     ("layers updated as the backward pass goes (sequential update)", _sequential),
     ("a step done twice or skipped", _steps),
+    ("the optimizer as a text may write it (momentum averaged, no scheduler, plain descent)", _optimizer),
     ("ReLU'(0) = 1 (only where a ReLU meets z = 0)", _relu_zero),
 ]
 
