@@ -7,6 +7,7 @@ from sympy import Rational
 SOFTMAX = (DERIVATIONS / "softmax_2_3_3.toml").read_text()
 MOMENTUM = (DERIVATIONS / "bce_2_2_1.toml").read_text()
 OPTIMIZER = 'name = "SGD"\nmomentum = 0.9\n'
+DEAD = (DERIVATIONS / "seed004_adam.toml").read_text().replace("eps = 1e-8", "eps = 0")  # n1_1 is dead: its gradients are 0
 
 CASES = {  # case: (file text, fragments of the one line)
     "unknown_optimizer": (MOMENTUM.replace('name = "SGD"', 'name = "Adamax"'),
@@ -18,6 +19,8 @@ CASES = {  # case: (file text, fragments of the one line)
     "betas_not_two": (MOMENTUM.replace(OPTIMIZER, 'name = "Adam"\nbetas = [0.9]\n'),
                       ["optimizer.betas", "expected two numbers [beta1, beta2]"]),
     "negative_eps": (MOMENTUM.replace(OPTIMIZER, 'name = "Adam"\neps = -1e-8\n'), ["optimizer.eps", "outside [0, inf)"]),
+    "eps_zero_over_a_zero_gradient": (DEAD, ["optimizer.eps", "Adam's Delta of w1_1_1 at iteration 1 divides by zero",
+                                             "expected eps > 0"]),
     "negative_momentum": (MOMENTUM.replace("momentum = 0.9", "momentum = -0.9"), ["optimizer.momentum", "outside [0, inf)"]),
     "nesterov_without_momentum": (MOMENTUM.replace(OPTIMIZER, 'name = "SGD"\nnesterov = true\n'),
                                   ["optimizer.nesterov", "needs momentum > 0 and dampening = 0"]),
@@ -60,7 +63,7 @@ CASES = {  # case: (file text, fragments of the one line)
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_network_gives_exit_2_and_one_line(tmp_path, run_cli, case):
     text, expected = CASES[case]
-    assert text not in (SOFTMAX, MOMENTUM), f"{case}: the replacement did not apply"
+    assert text not in (SOFTMAX, MOMENTUM) and "eps = 1e-8" not in text, f"{case}: the replacement did not apply"
     path = tmp_path / f"{case}.toml"
     path.write_text(text)
     r = run_cli("verify", str(path))

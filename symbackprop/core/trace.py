@@ -78,6 +78,12 @@ def check_digits(digits: object) -> None:
                          key="digits")
 
 
+def _undefined(model, p: str, t: int, head: str) -> InputError:
+    """An optimizer's step that divides by zero: eps = 0 where a gradient is 0 (torch would give nan)."""
+    return InputError(f"{model.rule.name}'s {head} of {p} at iteration {t} divides by zero (its gradient and state "
+                      f"are 0, and eps = 0; torch would give nan); expected eps > 0", key="optimizer.eps")
+
+
 class Values(Mapping):
     """Every traced value by Key: the exact part as a dict, then the long run's iterations (if any),
     computed when asked for (long_run.py)."""
@@ -212,6 +218,8 @@ class Trace:
                 if closed and not g.is_Rational:  # a closed form under a square root outgrows exact forms at once
                     g = sp.Float(g.evalf(self.float_digits), self.float_digits)
                 for head, v in rule.step(value, g, rate, t, self.state[p]):
+                    if v.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
+                        raise _undefined(model, p, t, head)
                     if head == "Delta":
                         step = v
                     else:
