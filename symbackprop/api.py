@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from .bench import derive as derive_bench
 from .bench import gradients as gradient_bench
+from .bench import optimizer as optimizer_bench
 from .bench import parallel as parallel_bench
 from .bench import trace as trace_bench
 from .compiler import check as compiled_check
@@ -52,14 +53,20 @@ def document(d: Derivation, fmt: str = "terminal", iterations: int | None = None
     ("1,2,last", "1-3", "all"; default: all of a short run, the first and last of a long one, with a
     table of the loss between); ``digits``: the precision of a long run's values.
     """
-    d.model.check_unambiguous("a document")
-    check_document(d.model)
-    trace = d.trace(iterations, progress, digits)
-    doc = build(d, trace, only, plots=plots is not None, show=show)
+    doc = walkthrough(d, iterations, only, plots is not None, progress, show, digits)
     if plots is not None:
         write_all(doc.plots, plots)
         plots_href = str(plots) if plots_href is None else plots_href
     return render(doc, fmt, plots_href, color)
+
+
+def walkthrough(d: Derivation, iterations: int | None = None, only: Sequence[str] | None = None, plots: bool = False,
+                progress: Callable[[int, int], None] | None = None, show: str | None = None,
+                digits: int = DIGITS) -> Walkthrough:
+    """The document nodes of a derivation, traced once, for ``render`` to print in any number of formats."""
+    d.model.check_unambiguous("a document")
+    check_document(d.model)
+    return build(d, d.trace(iterations, progress, digits), only, plots=plots, show=show)
 
 
 def parallel_walkthrough(model: Model, workers: int, shards: Sequence[int] | None = None,
@@ -113,7 +120,7 @@ def check(d: Derivation, against: str = "all", progress=None) -> compiled_check.
 
 
 def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:
-    """(the table as data, as text) for ``gradients``, ``parallel``, ``derive`` or ``trace``."""
+    """(the table as data, as text) for ``gradients``, ``parallel``, ``optimizer``, ``derive`` or ``trace``."""
     if section == "trace":
         table = trace_bench.bench_trace(quick=quick)
         return table, trace_bench.render_trace(table)
@@ -124,8 +131,12 @@ def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:
         torch_model.require("section")
         table = parallel_bench.bench_parallel(quick=quick)
         return table, parallel_bench.render_parallel(table)
+    if section == "optimizer":
+        table = optimizer_bench.bench_optimizer(quick=quick)
+        return table, optimizer_bench.render_optimizer(table)
     if section != "gradients":
-        raise InputError(f"unknown bench section {section!r}; expected gradients, parallel, derive or trace", key="section")
+        raise InputError(f"unknown bench section {section!r}; expected gradients, parallel, optimizer, derive or trace",
+                         key="section")
     table = gradient_bench.bench(quick=quick)
     return table, gradient_bench.render(table)
 

@@ -25,8 +25,9 @@ def documents(root: Path = ROOT) -> dict[Path, str]:
     out = {}
     for source in sorted(root.glob("*.toml")):
         d = api.derive(api.load(source))
+        doc = api.walkthrough(d)  # traced once, printed four times
         for ext, fmt in FORMATS.items():
-            out[root / "generated" / f"{source.stem}.{ext}"] = api.document(d, fmt)
+            out[root / "generated" / f"{source.stem}.{ext}"] = api.render(doc, fmt)
         if source.stem in PARALLEL:
             story = api.parallel_walkthrough(d.model, PARALLEL[source.stem])
             for ext, fmt in FORMATS.items():

@@ -10,6 +10,7 @@ from conftest import SEED_CHAIN
 import symbackprop
 from symbackprop.compiler.check import finite_differences
 from symbackprop.compiler.plan import chunk_rows, plan
+from symbackprop.core.loss_rules import random_targets
 from symbackprop.reference.numpy_runtime import Runtime
 
 CASES = all_cases()
@@ -22,7 +23,7 @@ def batches(compiled, model, seed):
     yield compiled.initial, compiled.X, compiled.Y
     for B in BATCHES:
         p = compiled.initial + rng.normal(0, 0.2, compiled.initial.shape)
-        yield p, rng.normal(0, 1, (B, len(model.inputs))), rng.normal(0, 1, (B, len(model.outputs)))
+        yield p, rng.normal(0, 1, (B, len(model.inputs))), random_targets(model.loss, rng, (B, len(model.outputs)))
 
 
 def numba_installed() -> bool:
@@ -40,8 +41,8 @@ def case(request):
     return model, symbackprop.compile(symbackprop.derive(model), numba=numba)
 
 
-def close(got, want, tol):
-    scale = max(float(np.max(np.abs(want))), 1e-8)
+def close(got, want, tol, floor=1e-8):
+    scale = max(float(np.max(np.abs(want))), floor)
     assert float(np.max(np.abs(np.asarray(got) - want))) / scale <= tol, (got, want)
 
 
@@ -76,7 +77,7 @@ def test_against_finite_differences(case):
     for params, X, Y in list(batches(compiled, model, 3))[:3]:
         _, grad = compiled(params, X, Y)
         _, fd = finite_differences(runtime.loss, params, X, Y)
-        close(grad, fd, 1e-6)
+        close(grad, fd, 1e-6, floor=1e-3)  # a central difference's rounding is about 1e-10 of the loss, not of a tiny gradient
 
 
 def test_seed003_gradients_are_the_texts_numbers():

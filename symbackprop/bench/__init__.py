@@ -2,6 +2,7 @@
 
     gradients.py  the compiled call against NumPy, PyTorch, JAX and lambdify, per net and batch
     parallel.py   the compiled averaged step against a torch.distributed run (--parallel)
+    optimizer.py  an Adam training step of the compiled module against torch.optim.Adam (--optimizer)
     derive.py     the one-time cost of deriving, in fresh processes (--derive)
     trace.py      a long trace's time, memory and certain digits, against float64 and twice the digits (--trace)
     timing.py     interleaved best-of-rounds timing, thread settings, peak memory

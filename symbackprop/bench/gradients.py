@@ -8,11 +8,15 @@ five interleaved rounds of an adaptive number of calls, in microseconds per call
 gradient). The compiled function uses numba's fused loops when numba is installed (the first call
 then compiles them: the "first call" column); the same module without numba, what ``symbackprop
 compile`` exports by default, is timed beside it. Peak memory is measured alike for every peer.
+The nets: dense relu nets with identity outputs under mse, and a classifier (``8-32-32-4 ce``:
+tanh hidden layers, softmax outputs, cross-entropy against one-hot targets), each peer with its own
+stable softmax (torch's and JAX's cross-entropy of the logits).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -25,7 +29,30 @@ from ..reference import torch_model
 from ..reference.numpy_runtime import Runtime
 from .timing import peak_mib, thread_settings, time_calls
 
-NETS = ((2, 2, 1), (2, 4, 4, 1), (4, 16, 16, 1), (8, 32, 32, 4))
+
+@dataclass(frozen=True)
+class Net:
+    """A dense net of the table: relu hidden layers and identity outputs under mse, unless told."""
+
+    sizes: tuple[int, ...]
+    activation: str = "relu"
+    output: str = "identity"
+    loss: str = "mse"
+    label: str = ""  # after the sizes in the table's net column
+
+    @property
+    def name(self) -> str:
+        return "-".join(map(str, self.sizes)) + (f" {self.label}" if self.label else "")
+
+    def targets(self, rng, B: int):
+        """Y for a batch: one-hot classes under a classification loss, else normal values."""
+        if self.loss in ("cross_entropy", "nll"):
+            return np.eye(self.sizes[-1])[rng.integers(0, self.sizes[-1], B)]
+        return rng.normal(size=(B, self.sizes[-1]))
+
+
+NETS = (Net((2, 2, 1)), Net((2, 4, 4, 1)), Net((4, 16, 16, 1)), Net((8, 32, 32, 4)),
+        Net((8, 32, 32, 4), "tanh", "softmax", "cross_entropy", "ce"))  # tanh hidden, softmax, cross-entropy
 BATCHES = (1, 32, 1024, 65536)
 QUICK_NETS, QUICK_BATCHES = NETS[:2], (1, 32)
 LAMBDIFY_MAX_PARAMS = 400  # measured with cse: 4-16-16-1 (369 parameters) builds in 12 s, 8-32-32-4 not within 7 min
@@ -39,15 +66,22 @@ def _torch_peer(model, params, X, Y):
     tm = torch_model.TorchModel(model)
     p = torch.tensor(params, dtype=torch.float64, requires_grad=True)
     Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
-    loss = torch_model.LOSSES[model.loss]
 
     def run():
         p.grad = None
-        value = loss(Yt, tm.forward(p, Xt)).mean()
+        value = tm.loss(p, Xt, Yt)  # torch's own functions: F.cross_entropy of the logits for cross-entropy
         value.backward()
         return value, p.grad
 
     return run
+
+
+def _jax_functions(jax, jnp):
+    """The hidden activations and the losses (of the output layer's z) the table's nets use, in JAX."""
+    hidden = {"relu": lambda Z: jnp.maximum(Z, 0.0), "tanh": jnp.tanh}
+    losses = {("identity", "mse"): lambda Z, Y: jnp.mean((Z - Y) ** 2, axis=1),
+              ("softmax", "cross_entropy"): lambda Z, Y: -jnp.sum(Y * jax.nn.log_softmax(Z, axis=1), axis=1)}
+    return hidden, losses
 
 
 def _jax_peer(model, layers, params, X, Y):
@@ -60,13 +94,16 @@ def _jax_peer(model, layers, params, X, Y):
     index = {p: i for i, p in enumerate(model.parameters)}
     Ws = [np.array([[index[w] for w in model.neuron(n).weights] for n in layer]) for layer in layers]
     bs = [np.array([index[model.neuron(n).bias] for n in layer]) for layer in layers]
+    hidden, losses = _jax_functions(jax, jnp)
+    f_hidden = hidden[model.neuron(layers[0][0]).activation]
+    f_loss = losses[(model.neuron(layers[-1][0]).activation, model.loss)]
 
     def loss(p, X, Y):
         A = X
         for l, (W, b) in enumerate(zip(Ws, bs)):
             Z = A @ p[W].T + p[b]
-            A = jnp.maximum(Z, 0.0) if l < len(Ws) - 1 else Z
-        return jnp.mean(jnp.mean((A - Y) ** 2, axis=1))
+            A = f_hidden(Z) if l < len(Ws) - 1 else Z
+        return jnp.mean(f_loss(A, Y))
 
     f = jax.jit(jax.value_and_grad(loss))
     pj, Xj, Yj = jnp.asarray(params), jnp.asarray(X), jnp.asarray(Y)
@@ -87,15 +124,16 @@ def _lambdify_peer(d):
     return call
 
 
-def bench(quick: bool = False, budget: float | None = None) -> dict:
+def bench(quick: bool = False, budget: float | None = None, nets=None, batches=None) -> dict:
     """The table as data: one dict per net (one-time costs) and one per (net, batch) cell."""
     budget = budget if budget is not None else (0.02 if quick else 0.25)
-    nets, batches = (QUICK_NETS, QUICK_BATCHES) if quick else (NETS, BATCHES)
+    nets = nets or (QUICK_NETS if quick else NETS)
+    batches = batches or (QUICK_BATCHES if quick else BATCHES)
     rng = np.random.default_rng(0)
     out = {"nets": [], "rows": [], "unit": "microseconds per call (loss and full gradient)", "threads": thread_settings()}
-    for sizes in nets:
-        name = "-".join(map(str, sizes))
-        model = dense(list(sizes), activation="relu", output_activation="identity", loss="mse", seed=1)
+    for net in nets:
+        name, sizes = net.name, net.sizes
+        model = dense(list(sizes), activation=net.activation, output_activation=net.output, loss=net.loss, seed=1)
         start = time.perf_counter()
         d = derive(model)
         derive_s = time.perf_counter() - start
@@ -116,7 +154,7 @@ def bench(quick: bool = False, budget: float | None = None) -> dict:
                             "numba": "import numba" in compiled.source})
         runtime, params = Runtime(model), compiled.initial
         for B in batches:
-            X, Y = rng.normal(size=(B, sizes[0])), rng.normal(size=(B, sizes[-1]))
+            X, Y = rng.normal(size=(B, sizes[0])), net.targets(rng, B)
             fns = {"compiled": partial(compiled, params, X, Y),
                    "numpy_only": partial(module, params, X, Y) if module else None,
                    "numpy": partial(runtime, params, X, Y),
@@ -145,11 +183,11 @@ def render(table: dict) -> str:
              "no numba: the same module compiled without numba (what `symbackprop compile` exports by default),"
              " and its speedup",
              f"threads: {threads}", "",
-             f"{'net':10} {'B':>6} {'compiled':>10} {'numpy':>10} {'torch':>10} {'jax':>10} {'lambdify':>10}"
+             f"{'net':12} {'B':>6} {'compiled':>10} {'numpy':>10} {'torch':>10} {'jax':>10} {'lambdify':>10}"
              f" {'speedup':>8} {'vs':>8} {'no numba':>10} {'speedup':>8}"]
     for r in table["rows"]:
         only = f"{r['numpy_only_speedup']:8.2f}" if r["numpy_only_speedup"] else f"{'':8}"
-        lines.append(f"{r['net']:10} {r['batch']:6d} {us(r['compiled_us'])} {us(r['numpy_us'])} {us(r['torch_us'])}"
+        lines.append(f"{r['net']:12} {r['batch']:6d} {us(r['compiled_us'])} {us(r['numpy_us'])} {us(r['torch_us'])}"
                      f" {us(r['jax_us'])} {us(r['lambdify_us'])} {r['speedup_vs_fastest_peer']:8.2f}"
                      f" {r['fastest_peer']:>8} {us(r['numpy_only_us'])} {only}")
 
@@ -160,12 +198,12 @@ def render(table: dict) -> str:
 
     lines += ["", "peak resident memory added by one call, MiB (Linux VmHWM after malloc_trim; least of three calls;"
               " n/a: counters not readable here)",
-              f"{'net':10} {'B':>6} {'compiled':>10} {'numpy':>10} {'torch':>10} {'jax':>10} {'lambdify':>10} {'no numba':>10}"]
+              f"{'net':12} {'B':>6} {'compiled':>10} {'numpy':>10} {'torch':>10} {'jax':>10} {'lambdify':>10} {'no numba':>10}"]
     for r in table["rows"]:
-        lines.append(f"{r['net']:10} {r['batch']:6d} " + " ".join(mib(r, k) for k in ("compiled", *PEERS, "numpy_only")))
-    lines += ["", f"{'net':10} {'params':>7} {'derive s':>9} {'compile s':>10} {'first call s':>13} {'lambdify build s':>17}  numba"]
+        lines.append(f"{r['net']:12} {r['batch']:6d} " + " ".join(mib(r, k) for k in ("compiled", *PEERS, "numpy_only")))
+    lines += ["", f"{'net':12} {'params':>7} {'derive s':>9} {'compile s':>10} {'first call s':>13} {'lambdify build s':>17}  numba"]
     for n in table["nets"]:
         lam = f"{n['lambdify_build_s']:17.2f}" if n["lambdify_build_s"] is not None else f"{'skipped':>17}"
-        lines.append(f"{n['net']:10} {n['parameters']:7d} {n['derive_s']:9.2f} {n['compile_s']:10.2f} {n['first_call_s']:13.2f}"
+        lines.append(f"{n['net']:12} {n['parameters']:7d} {n['derive_s']:9.2f} {n['compile_s']:10.2f} {n['first_call_s']:13.2f}"
                      f" {lam}  {'yes' if n['numba'] else 'no'}")
     return "\n".join(lines) + "\n"

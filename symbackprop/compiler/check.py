@@ -6,6 +6,11 @@ biases; a neuron's weights in a hand-written graph) the error is the largest abs
 divided by the group's largest reference gradient (or by 1e-8 when the whole group is smaller;
 against finite differences by 1e-3 max(1, |loss|), their absolute noise being of order eps |loss| / h);
 the loss is compared the same way. TOLERANCE holds the documented limits.
+
+A file with an [optimizer] also has the compiled module's first TRAINING_STEPS steps (``init_state``,
+then ``step``) compared with each reference's own training run (reference/numpy_training.py,
+reference/torch_training.py: torch.optim and torch.optim.lr_scheduler themselves): the learning
+rate of every step, the parameters after it and each state quantity of the trained parameters.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from ..core.decimals import decimal
 from ..core.derivation import Derivation
 from ..core.errors import InputError
 from ..core.limits import check_fd
+from ..core.loss_rules import random_targets
 from ..core.trace import Key
-from ..reference import torch_model
+from ..reference import numpy_training, torch_model, torch_training
 from ..reference.numpy_runtime import Runtime
 from .compiled import compile as compile_derivation
 
@@ -29,6 +35,8 @@ TOLERANCE = {"numpy": 1e-10, "torch": 1e-10, "fd": 1e-6}
 FLOOR = 1e-8
 FD_FLOOR = 1e-3  # central differences carry absolute noise ~ eps |loss| / h: a near-zero group is judged against the loss
 BATCHES = (1, 5, 32)
+TRAINING_STEPS, TRAINING_TOLERANCE = 5, 1e-12
+TRAINERS = {"numpy": numpy_training.train, "torch": torch_training.train}
 
 
 @dataclass(frozen=True)
@@ -145,7 +153,7 @@ def cases(compiled, model, seed: int = 0):
     yield compiled.initial, compiled.X, compiled.Y
     for B in BATCHES:
         params = compiled.initial + rng.normal(0.0, 0.1, compiled.initial.shape)
-        yield params, rng.normal(0.0, 1.0, (B, len(model.inputs))), rng.normal(0.0, 1.0, (B, len(model.outputs)))
+        yield params, rng.normal(0.0, 1.0, (B, len(model.inputs))), random_targets(model.loss, rng, (B, len(model.outputs)))
 
 
 def _stepped(params: np.ndarray, i: int) -> tuple[float, np.ndarray, np.ndarray]:
@@ -209,7 +217,45 @@ def check(derivation: Derivation, against: str = "all", seed: int = 0, progress=
     with np.errstate(all="ignore"):  # an overflow is reported below, as a row that is not finite
         _compare(compiled, model, refs, worst, seed, progress, kinks, runtime)
     rows = [Row(name, g, e, TOLERANCE[name], kinks.get((name, g), "")) for (name, g), e in worst.items()]
-    return Report(rows, absent, skipped, exact_against_float(derivation, runtime, compiled))
+    notes = exact_against_float(derivation, runtime, compiled)
+    if compiled.optimizer is not None and any(name in TRAINERS for name in refs):
+        with np.errstate(all="ignore"):
+            rows += training_rows(compiled, model, [name for name in refs if name in TRAINERS])
+        schedule = f" and {model.scheduler.name}" if model.scheduler else ""
+        notes.append(f"steps: {TRAINING_STEPS} training steps of {compiled.optimizer}{schedule} from the file's parameters on"
+                     " its examples, each reference's own run (float64; torch.optim itself for torch)")
+    return Report(rows, absent, skipped, notes)
+
+
+def trajectory(compiled, steps: int) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The compiled module's own training run: (each step's learning rate, the parameters after each
+    step, each state quantity after each step), from init_state() on the file's examples."""
+    params, state = compiled.initial, compiled.init_state()
+    lrs, after, states = [], [], {name: [] for name in compiled.namespace["STATE"]}
+    for _ in range(steps):
+        lrs.append(state["lr"])
+        params, state = compiled.step(params, state, compiled.X, compiled.Y)
+        after.append(params)
+        for name in states:
+            states[name].append(state[name])
+    return np.array(lrs), np.array(after), {name: np.array(v) for name, v in states.items()}
+
+
+def training_rows(compiled, model, names: list[str]) -> list[Row]:
+    """The compiled run against each reference's run: the worst relative error of the learning
+    rates, of the parameters and of each state quantity (the trained parameters': frozen ones have none)."""
+    lrs, after, states = trajectory(compiled, TRAINING_STEPS)
+    trained = np.array([p in set(model.trained_parameters) for p in model.parameters])
+    rows = []
+    for name in names:
+        ref = TRAINERS[name](model, TRAINING_STEPS)
+        errors = {"steps: lr": _error(lrs, ref.lrs), "steps: parameters": _error(after, ref.after)}
+        for k, got in states.items():
+            if all(k in s for s in ref.states):
+                expected = np.array([s[k] for s in ref.states])
+                errors[f"steps: {k}"] = _error(got[:, trained], expected[:, trained])
+        rows += [Row(name, g, e, TRAINING_TOLERANCE) for g, e in errors.items()]
+    return rows
 
 
 def _compare(compiled, model, refs: dict, worst: dict, seed: int, progress=None, kinks: dict | None = None,

@@ -20,7 +20,12 @@ def numba_available() -> bool:
 
 class Compiled:
     """``compiled(params, X, Y) -> (loss, grad)``; also ``.loss``, ``.step``, ``.source``, and the
-    data-parallel ``.averaged_loss_and_grad(params, shards)``, ``.averaged_step``, ``.split``."""
+    data-parallel ``.averaged_loss_and_grad(params, shards)``, ``.averaged_step``, ``.split``.
+
+    With an [optimizer] (``.optimizer`` its name, else None), ``.init_state()`` gives the optimizer's
+    state and ``.step(params, state, X, Y)``, ``.averaged_step(params, state, shards)`` give (the new
+    parameters, the new state); without one, ``.step(params, X, Y, lr)`` gives the new parameters and
+    ``.init_state`` is None."""
 
     def __init__(self, d: Derivation, numba: bool | None = None, workers: int = 1) -> None:
         self.source = source(d, numba_available() if numba is None else numba, workers)
@@ -33,6 +38,8 @@ class Compiled:
         self.averaged_loss_and_grad = self.namespace["averaged_loss_and_grad"]
         self.averaged_step = self.namespace["averaged_step"]
         self.split = self.namespace["split"]
+        self.optimizer: str | None = self.namespace.get("OPTIMIZER")
+        self.init_state = self.namespace.get("init_state")
         self.workers: int = self.namespace["WORKERS"]
         m = d.model
         self.initial = np.array([float(v) for v in m.parameters.values()])

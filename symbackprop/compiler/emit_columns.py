@@ -11,9 +11,8 @@ from .plan import Plan
 
 
 def columns(plan: Plan, d: Derivation, names: Names) -> list[str]:
-    forward, loss, backward, grads = body(d, names, expressions.batch)
+    forward, loss, backward, grads = body(d, names, expressions.batch, columns=True)
     m = d.model
-    arrays = names.inputs | names.activations  # what makes a z a column rather than one number
     lines = [
         "", "",
         "def _batch(p, X, Y, backward):",
@@ -24,10 +23,7 @@ def columns(plan: Plan, d: Derivation, names: Names) -> list[str]:
         *[f"    {names.input[x]} = X[:, {i}]" for i, x in enumerate(m.inputs)],
         *[f"    {names.target[o]} = Y[:, {i}]" for i, o in enumerate(m.outputs)],
     ]
-    for n, z_line, a_line in zip(d.order, forward[::2], forward[1::2]):
-        free = names(d.z_expr[n.name]).free_symbols
-        constant = not (free & arrays)  # a sum of parameters alone
-        lines += [f"    {z_line}{' * ONES' if constant else ''}", f"    {a_line}"]
+    lines += [f"    {line}" for line in forward]
     scale = " / B" if m.batch_mean else ""
     return lines + [
         f"    E = {loss}",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import sympy as sp
+
 from ..core.derivation import Derivation
 from .expressions import float_list, float_literal
 from .plan import Plan, Shape
@@ -24,6 +26,53 @@ def code_sentence(plan: Plan) -> str:
     return f"Code: {small.value} for batches of up to {plan.small_batch} examples, {large.value} otherwise."
 
 
+def option_text(value: object) -> str:
+    """An optimizer's or scheduler's option as Python text: flags and counts as themselves, lists as
+    tuples, exact numbers as the float64 they round to (float_literal: never a bare inf)."""
+    if isinstance(value, (bool, int)):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        return "(" + ", ".join(map(option_text, value)) + ("," if len(value) == 1 else "") + ")"
+    return float_literal(float(value), "math")
+
+
+def options_text(options: dict) -> str:
+    return "{" + ", ".join(f"{k!r}: {option_text(v)}" for k, v in options.items()) + "}"
+
+
+def optimizer_sentences(plan: Plan, d: Derivation) -> list[str]:
+    """What a module with an [optimizer] says of its step, in place of the plain rule's line."""
+    m = d.model
+    o, s = m.optimizer, m.scheduler
+    shown = ", ".join(f"{k} = {option_text(v)}" for k, v in o.options.items())
+    schedule = f", then {s.name} ({', '.join(f'{k} = {option_text(v)}' for k, v in s.options.items())})" if s else ""
+    states = o.states()
+    return [
+        *textwrap.wrap(f"Optimizer: {o.name} ({shown}; torch.optim's semantics): {o.rule.formula}.", 100),
+        *textwrap.wrap(f"Learning rate: {float(m.learning_rate)!r}{schedule}. Trained: "
+                       f"{'all parameters' if m.trained is None else ', '.join(m.trained_parameters) or 'none'}.", 100),
+        *textwrap.wrap("init_state() gives the optimizer's state: t (the steps taken), lr (the rate of the next step)"
+                       + (f" and {', '.join(states)}, each one value per parameter (NaN where one is frozen)" if states else "")
+                       + "; step(params, state, X, Y) and averaged_step(params, state, shards) give (the new parameters,"
+                       " the new state) and change neither argument.", 100),
+    ]
+
+
+def optimizer_constants(plan: Plan, d: Derivation) -> list[str]:
+    m = d.model
+    o, s = m.optimizer, m.scheduler
+    initial = {k: sp.Integer(0) for k in o.states()} | {k: v for k, v in o.initial().items() if k in o.states()}
+    return [
+        f"OPTIMIZER = {o.name!r}",
+        f"OPTIONS = {options_text(o.options)}  # as torch.optim names them; _update has them folded in",
+        f"SCHEDULER = {s.name if s else None!r}",
+        *([f"SCHEDULE = {options_text(s.options)}  # as torch.optim.lr_scheduler names them"] if s else []),
+        f"STATE = {options_text(initial)}  # the optimizer's state per parameter, and its value before the first step",
+        *(["STEPPED = numpy.flatnonzero(TRAINED)  # the trained parameters' positions: only they are stepped"]
+          if plan.masked else []),
+    ]
+
+
 def header(plan: Plan, d: Derivation) -> list[str]:
     m, lf = d.model, d.loss_function
     rule = f"w <- w {m.update_operator} lr * dE/dw"
@@ -41,8 +90,9 @@ def header(plan: Plan, d: Derivation) -> list[str]:
         f"Inputs (columns of X): {', '.join(m.inputs)}. Outputs (columns of Y): {', '.join(m.outputs)}.",
         *textwrap.wrap(f"Neurons: {neurons}.", 100),
         *textwrap.wrap(f"Loss: {lf.name} per example ({lf.description}); {m.batch} over the batch.", 100),
-        f"step(): {rule}, lr = {float(m.learning_rate)!r} unless given;"
-        f" trained: {'all parameters' if m.trained is None else ', '.join(m.trained_parameters) or 'none'}.",
+        *([f"step(): {rule}, lr = {float(m.learning_rate)!r} unless given;"
+           f" trained: {'all parameters' if m.trained is None else ', '.join(m.trained_parameters) or 'none'}."]
+          if m.optimizer is None else optimizer_sentences(plan, d)),
         *textwrap.wrap(code_sentence(plan), 100),
         *textwrap.wrap("averaged_loss_and_grad(), averaged_step(): data-parallel, the mean over workers of each"
                        f" worker's result on its own shard; split(): {plan.workers} equal shards unless told.", 100),
@@ -70,4 +120,5 @@ def header(plan: Plan, d: Derivation) -> list[str]:
         *([f"CHUNK = {plan.chunk}  # rows per block of the matrix form"] if plan.chunk else []),
         "_ndarray, _float, _empty = numpy.ndarray, numpy.dtype(float), numpy.empty",
         "_P_SHAPE, _X_COLUMNS, _Y_COLUMNS = (N_PARAMETERS,), (len(INPUTS),), (len(OUTPUTS),)",
+        *(optimizer_constants(plan, d) if m.optimizer is not None else []),
     ]

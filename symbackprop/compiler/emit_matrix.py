@@ -3,7 +3,8 @@
 A layer whose parameters sit in dense() order (each neuron's weights, then its bias) reads them
 as one reshaped block, and its input carries a row of ones, so that one product gives Z and one
 gives the weight and bias gradients together (no bias add, no column sums: bench). Other layers
-gather their parameters through index arrays.
+gather their parameters through index arrays. An output layer with a Head (plan.py: softmax, a
+simplified error term) takes its steps, a reduction over the layer being one over the rows.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ..core.derivation import Derivation
 from . import expressions, template
 from .emit_fixed import copied
 from .names import Names
-from .plan import Layer, Plan
+from .plan import ROW, Head, Layer, Plan
 
 
 def _input(l: int, layer: Layer) -> str:
@@ -33,8 +34,27 @@ def index_arrays(layers: tuple[Layer, ...]) -> list[str]:
     return lines
 
 
-def forward(d: Derivation, layers: tuple[Layer, ...]) -> list[str]:
-    """A_l = f(W_l @ A_{l-1} + b_l), layer by layer; H_l where the next layer wants a row of ones."""
+def _rows(L: int) -> dict[sp.Symbol, sp.Symbol]:
+    """A Head's row symbols as the output layer's matrices (one row per neuron)."""
+    names = {"Z": f"Z{L}", "A": f"A{L}", "YT": "YT", "D": f"D{L}"}
+    return {ROW[k]: sp.Symbol(v, real=True) for k, v in names.items()}
+
+
+def head_lines(steps, L: int, scale: str = "") -> list[str]:
+    """A Head's steps as matrix statements: a reduction over the layer is one over the rows;
+    the last step (D) scaled by the batch when ``scale``."""
+    lines = []
+    for symbol, expr in steps:
+        text = expressions.batch(expr.xreplace(_rows(L)))
+        if scale and symbol == ROW["D"]:
+            text = f"({text}){scale}"
+        lines.append(f"    {symbol.xreplace(_rows(L))} = {text}")
+    return lines
+
+
+def forward(d: Derivation, layers: tuple[Layer, ...], head: Head | None = None) -> list[str]:
+    """A_l = f(W_l @ A_{l-1} + b_l), layer by layer; H_l where the next layer wants a row of ones;
+    the output layer by its Head's steps where it has one."""
     inputs = layers[0].fan_in
     if layers[0].ones_row:
         lines = [f"    H0 = numpy.empty(({inputs + 1}, n))  # the inputs, and a row of ones for the biases",
@@ -42,7 +62,8 @@ def forward(d: Derivation, layers: tuple[Layer, ...]) -> list[str]:
     else:
         lines = ["    A0 = X.T"]
     for l, layer in enumerate(layers, start=1):
-        form = d.activation[layer.neurons[0]].form(sp.Symbol(f"Z{l}", real=True))
+        act = d.activation[layer.neurons[0]]
+        form = None if act.coupled else act.form(sp.Symbol(f"Z{l}", real=True))
         if layer.block:
             start, stop = layer.block
             lines += [f"    P{l} = p[{start}:{stop}].reshape({layer.width}, {layer.columns})  # rows: {', '.join(layer.neurons)};"
@@ -52,7 +73,9 @@ def forward(d: Derivation, layers: tuple[Layer, ...]) -> list[str]:
                 lines += [f"    W{l} = P{l}[:, :{layer.fan_in}]" if layer.bias else f"    W{l} = P{l}"]
         else:
             lines += [f"    W{l} = p[_W{l}]", f"    Z{l} = W{l} @ A{l - 1}" + (f" + p[_b{l}][:, None]" if layer.bias else "")]
-        if l < len(layers) and layers[l].ones_row:
+        if head and l == len(layers):
+            lines += [f"    # {layer.activation}, by rows", *head_lines(head.forward, l)]
+        elif l < len(layers) and layers[l].ones_row:
             lines += [f"    H{l} = numpy.empty(({layer.width + 1}, n))", f"    H{l}[{layer.width}] = 1.0",
                       f"    A{l} = H{l}[:{layer.width}]", f"    {expressions.batch_into(form, f'A{l}')}  # {layer.activation}"]
         else:
@@ -60,14 +83,18 @@ def forward(d: Derivation, layers: tuple[Layer, ...]) -> list[str]:
     return lines
 
 
-def backward(d: Derivation, layers: tuple[Layer, ...]) -> list[str]:
-    """D_l = U * f'(Z_l); the gradients from D_l and the layer's input; U = W_l.T @ D_l for the layer before."""
+def backward(d: Derivation, layers: tuple[Layer, ...], top: list[str] | None = None) -> list[str]:
+    """D_l = U * f'(Z_l); the gradients from D_l and the layer's input; U = W_l.T @ D_l for the
+    layer before. ``top``: the output layer's D statements, where its Head gives them."""
     upstream = sp.Symbol("U", real=True)
     lines = []
     for l in range(len(layers), 0, -1):
         layer = layers[l - 1]
         z, a = sp.Symbol(f"Z{l}", real=True), sp.Symbol(f"A{l}", real=True)
-        lines += [f"    D{l} = {expressions.batch(upstream * d.activation_derivative[layer.neurons[0]](z, a))}  # dE/dZ{l}"]
+        if top and l == len(layers):
+            lines += top
+        else:
+            lines += [f"    D{l} = {expressions.batch(upstream * d.activation_derivative[layer.neurons[0]](z, a))}  # dE/dZ{l}"]
         if layer.block:
             start, stop = layer.block
             lines += [f"    numpy.matmul(D{l}, {_input(l, layer)}.T, out=grad[{start}:{stop}].reshape({layer.width}, {layer.columns}))"]
@@ -81,12 +108,21 @@ def backward(d: Derivation, layers: tuple[Layer, ...]) -> list[str]:
 
 
 def matrix(plan: Plan, d: Derivation, names: Names) -> list[str]:
-    """_batch (the batch in blocks of CHUNK rows, from template.py) and _block (one block)."""
+    """_batch (the batch in blocks of CHUNK rows, from template.py) and _block (one block). An output
+    layer with a Head (softmax; a simplified error term) takes its steps: its loss term with stable
+    logs, its error terms as the derivation gives them (a - y) or as the Jacobian product."""
     mp, m = plan.matrix, d.model
-    layers = mp.layers
+    layers, head, L = mp.layers, mp.head, len(mp.layers)
     scale = " / B" if m.batch_mean else ""
     yt = sp.Symbol("YT", real=True)
     dloss = d.loss_function.derivative(yt, mp.prediction, len(m.outputs))
+    targets = ["    YT = Y.T  # one row per output, as the activations"]
+    if head:
+        term, top = head.loss.xreplace(_rows(L)), ["    # dE/dZ by rows", *head_lines(head.backward, L, scale)]
+        upstream = []
+    else:
+        term, top = mp.loss_term.xreplace({mp.target: yt}), None
+        upstream = [f"    U = ({expressions.batch(dloss)}){scale}  # dE/dA{L}"]
     return [
         "", "",
         *index_arrays(layers),
@@ -97,13 +133,14 @@ def matrix(plan: Plan, d: Derivation, names: Names) -> list[str]:
         '    """Rows of the batch at once, transposed: A_l = f(W_l @ A_{l-1} + b_l), one column per example;',
         '    B: the whole batch."""',
         *(["    n = X.shape[0]"] if any(layer.ones_row for layer in layers) else []),
-        *forward(d, layers),
-        "    YT = Y.T  # one row per output, as the activations",
-        f"    value = numpy.sum({expressions.batch(mp.loss_term.xreplace({mp.target: yt}))}){scale}  # {d.loss_function.name}",
+        *(targets if head else []),  # the head's steps may read the targets
+        *forward(d, layers, head),
+        *([] if head else targets),
+        f"    value = numpy.sum({expressions.batch(term)}){scale}  # {d.loss_function.name}",
         "    if not backward:",
         "        return value",
         "    grad = numpy.empty(N_PARAMETERS)",
-        f"    U = ({expressions.batch(dloss)}){scale}  # dE/dA{len(layers)}",
-        *backward(d, layers),
+        *upstream,
+        *backward(d, layers, top),
         "    return value, grad",
     ]

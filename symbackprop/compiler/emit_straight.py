@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import sympy as sp
 
+from ..core import schedule
 from ..core.derivation import Derivation
 from . import expressions
 from .names import Names
@@ -26,15 +27,46 @@ class Body(NamedTuple):
     grads: list[str]
 
 
-def body(d: Derivation, names: Names, printer: Callable[[sp.Expr], str]) -> Body:
-    """Shared by the float code and the column code; ``printer`` makes it floats or arrays."""
-    forward = []
-    for n in d.order:
-        forward.append(f"{names.sum[n.name]} = {printer(names(d.z_expr[n.name]))}")
-        forward.append(f"{names.activation[n.name]} = {printer(names(d.a_expr[n.name]))}")
-    backward = [f"{names.error[n.name]} = {printer(names(d.deltas[n.name]))}" for n in reversed(d.order)]
+SHIFT = sp.Symbol("M", real=True)  # a coupled layer's largest z: softmax(z - M) = softmax(z), and no exp overflows
+
+
+def forward_steps(d: Derivation, names: Names) -> tuple[list[tuple[sp.Symbol, sp.Expr]], sp.Expr]:
+    """(identifier, expression) per z and a in schedule.forward's order (a coupled layer's z's before
+    its a's), renamed, and the loss. A coupled layer's a's are shifted by M, its largest z, with
+    their shared sums once (cse: t0, t1...); logs of outputs' activations are stable
+    (expressions.stable_logs: cross-entropy as logsumexp(z) - sum y z)."""
+    steps, coupled, forms = [], [], {}
+    targets = {names(d.a[o]): o for o in d.coupled}
+    for assignment in schedule.forward(d)[:-1]:  # the last: E
+        target, expr = names(assignment.symbol), names(assignment.expr)
+        (coupled if target in targets else steps).append((target, expr))
+    zs = [names(d.z[o]) for o in d.coupled]
+    shifted = [(t, e.xreplace({z: z - SHIFT for z in zs})) for t, e in coupled]
+    for o in d.model.outputs:
+        forms[names(d.a[o])] = names(d.a_expr[o])
+    forms |= dict(shifted)
+    loss = expressions.stable_logs(names(d.loss), forms)
+    if not coupled:
+        return steps, loss
+    given = set().union(*(e.free_symbols for _, e in shifted), loss.free_symbols) - set(targets)
+    steps.append((SHIFT, sp.Max(*zs)))
+    shared, (loss,) = expressions.program(shifted, [loss], given, sp.numbered_symbols("t", real=True), iter(()))
+    return steps + shared, loss
+
+
+def body(d: Derivation, names: Names, printer: Callable[[sp.Expr], str], columns: bool = False) -> Body:
+    """Shared by the float code and the column code; ``printer`` makes it floats or arrays.
+    ``columns``: a z of parameters alone is a column too (times ONES)."""
+    steps, loss = forward_steps(d, names)
+    sums, arrays = {names(z) for z in d.z.values()}, names.inputs | names.activations
+    forward = [f"{target} = {printer(expr)}"
+               + (" * ONES" if columns and target in sums and not expr.free_symbols & arrays else "")
+               for target, expr in steps]
+    # a coupled output's error term: the Jacobian sum, exact for any targets (a - y where they sum to 1)
+    deltas = d.deltas | d.jacobian_deltas
+    backward = [f"{names.error[n.name]} = {printer(names(deltas[n.name]))}" for n in reversed(d.order)]
     grads = [printer(names(d.gradient(p))) for p in d.model.parameters]
-    return Body(forward, printer(names(d.loss)), backward, grads)
+    return Body(forward, printer(loss), backward, grads)
 
 
 def _unpacking(names: list[str]) -> str:

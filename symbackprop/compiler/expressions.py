@@ -1,4 +1,6 @@
-"""Printing expressions as Python: scalar (``math``, Python floats) and batch (NumPy) code.
+"""Printing expressions as Python: scalar (``math``, Python floats) and batch (NumPy) code, and the
+rewrites printing needs: logs of an output's activation in their stable forms (``stable_logs``), and
+a layer's sums (softmax's denominator) as reductions over the layer (``layer_form``, ``program``).
 
 The expressions reach these printers already renamed by names.Names, so every symbol they
 print is an identifier from its table.
@@ -13,6 +15,7 @@ Python reads as an undefined name, nor an integer numba cannot type.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping, Sequence
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
@@ -85,6 +88,9 @@ class ScalarPrinter(_Numbers, PythonCodePrinter):
         u = self._print(u)
         return f"(max({u}, 0.0) + math.log1p(math.exp(-abs({u}))))"
 
+    def _print_Softplus(self, expr):
+        return self._print_log(sp.log(1 + sp.exp(expr.args[0]), evaluate=False))
+
     def _print_Pow(self, expr, rational=False):
         u = _logistic_argument(expr)
         if u is None:
@@ -111,9 +117,19 @@ class ScalarPrinter(_Numbers, PythonCodePrinter):
 
 
 class BatchPrinter(_Numbers, NumPyPrinter):
-    """NumPy elementwise code over whole columns or matrices."""
+    """NumPy elementwise code over whole columns or matrices; a reduction over a layer is over the
+    matrix form's rows (axis 0: one row per neuron)."""
 
     module = "numpy"
+
+    def _print_Softplus(self, expr):
+        return f"numpy.logaddexp(0.0, {self._print(expr.args[0])})"
+
+    def _print_LayerSum(self, expr):
+        return f"numpy.sum({self._print(expr.args[0])}, axis=0)"
+
+    def _print_LayerMax(self, expr):
+        return f"numpy.max({self._print(expr.args[0])}, axis=0)"
 
     def _print_Heaviside(self, expr):
         at0 = expr.args[1] if len(expr.args) > 1 else sp.Rational(1, 2)
@@ -176,3 +192,114 @@ def batch_into(expr: sp.Expr, out: str) -> str:
         a, b = (batch(e) for e in _arrays_first(expr))
         return f"numpy.maximum({a}, {b}, out={out})"
     return f"{out}[...] = {batch(expr)}"
+
+
+class Reduction(sp.Function):
+    """Over the neurons of one layer, for one example: the argument is a row expression (one neuron's)."""
+
+    is_real = True
+
+
+class LayerSum(Reduction):
+    """The sum over the layer's neurons; a constant factor outside it."""
+
+    @classmethod
+    def eval(cls, arg):
+        c, rest = sp.sympify(arg).as_coeff_Mul()
+        return c * cls(rest) if c != 1 and rest != 1 else None
+
+
+class LayerMax(Reduction):
+    """The largest over the layer's neurons."""
+
+
+class Softplus(sp.Function):
+    """log(1 + exp(u)), printed overflow-free; in place of that pattern so that cse keeps it whole."""
+
+    is_real = True
+
+
+def kept_whole(expr: sp.Expr) -> sp.Expr:
+    """expr with each softplus pattern as Softplus(u): cse would otherwise share its 1 + exp(u),
+    and the printers no longer see the pattern whose stable form they print."""
+    return expr.replace(lambda e: isinstance(e, sp.log) and _softplus_argument(e) is not None,
+                        lambda e: Softplus(_softplus_argument(e)))
+
+
+def _reciprocal_inside_log(expr: sp.Expr) -> bool:
+    return any(isinstance(p, sp.Pow) and p.exp.is_negative for f in expr.atoms(sp.log) for p in f.args[0].atoms(sp.Pow))
+
+
+def stable_logs(expr: sp.Expr, forms: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """expr with each log of output activations (``log(a)``, ``log(1 - a)``: cross-entropy, bce) taken
+    from the activations' ``forms`` in z, logs expanded: log(softmax) as z - M - log(sum exp(z - M)),
+    log(sigmoid(z)) as -log(1 + exp(-z)), so that no log of a vanishing (or rounded-to-one)
+    probability is taken. Logs holding exp or log of an activation (bce with logits: softplus) stay."""
+    def rewrite(node):
+        arg = node.args[0]
+        if not arg.free_symbols & set(forms) or arg.has(sp.exp, sp.log):
+            return node
+        value = arg.xreplace(dict(forms))
+        for candidate in (value, sp.together(value)):
+            out = sp.expand_log(sp.log(candidate), force=True)
+            if not _reciprocal_inside_log(out):
+                return out
+        return node
+    return expr.replace(lambda e: isinstance(e, sp.log), rewrite)
+
+
+def layer_form(expr: sp.Expr, zs: Sequence[sp.Symbol], own: sp.Symbol, row: sp.Symbol) -> sp.Expr | None:
+    """An output's value in every output's z (a softmax) as a row expression: each sum with one term
+    per z becomes LayerSum of that term in ``row``, then the output's ``own`` z is ``row``; None
+    where some other z remains (no row form)."""
+    zset = set(zs)
+
+    def summed(node):
+        if not isinstance(node, sp.Add) or len(node.args) != len(zs):
+            return None
+        terms = {}
+        for t in node.args:
+            mine = t.free_symbols & zset
+            if len(mine) != 1:
+                return None
+            terms[mine.pop()] = t.xreplace({z: row for z in zset})
+        if len(terms) != len(zs) or len(set(terms.values())) != 1:
+            return None
+        return LayerSum(terms[zs[0]])
+
+    out = expr.replace(lambda e: summed(e) is not None, summed).xreplace({own: row})
+    return None if out.free_symbols & zset else out
+
+
+def program(named: Sequence[tuple[sp.Symbol, sp.Expr]], extra: Sequence[sp.Expr], available: set,
+            temporaries: Iterator[sp.Symbol], reduced: Iterator[sp.Symbol]):
+    """Straight-line steps computing each (symbol, expr) of ``named``, and ``extra`` in their terms:
+    every reduction its own step (``R0 = LayerMax(Z)``), shared subexpressions once (``T0``, SymPy's
+    cse), each step after what it reads (``available``: given). Returns (steps, extra rewritten)."""
+    exprs = [kept_whole(e) for _, e in named] + [kept_whole(e) for e in extra]
+    reductions: list[tuple[sp.Symbol, sp.Expr]] = []
+
+    def innermost(e):
+        return isinstance(e, Reduction) and not any(a.has(Reduction) for a in e.args)
+
+    while any(e.has(Reduction) for e in exprs):
+        found: dict[sp.Expr, sp.Symbol] = {}
+        for e in exprs:
+            for node in sorted(e.find(innermost), key=sp.default_sort_key):
+                if node not in found:
+                    found[node] = next(reduced)
+        reductions += [(s, node) for node, s in found.items()]
+        exprs = [e.xreplace(found) for e in exprs]
+    inner = [node.args[0] for _, node in reductions]
+    temps, out = sp.cse(inner + exprs, symbols=temporaries)
+    pending = list(temps) + [(s, type(node)(e, evaluate=False)) for (s, node), e in zip(reductions, out)]
+    pending += [(s, e) for (s, _), e in zip(named, out[len(inner):])]
+    steps, done = [], set(available)
+    while pending:
+        ready = next((i for i, (_, e) in enumerate(pending) if e.free_symbols <= done), None)
+        if ready is None:
+            raise RuntimeError(f"no order computes {pending!r} from {sorted(map(str, done))}")
+        s, e = pending.pop(ready)
+        steps.append((s, e))
+        done.add(s)
+    return steps, out[len(inner) + len(named):]

@@ -48,8 +48,10 @@ EMITTED = frozenset({
     "_one", "_scalar", "_fused", "_batch", "_block",  # the network code's functions
     "p", "x", "y", "X", "Y", "B", "n", "i", "j", "k", "z", "a", "u",  # their arguments and loop variables
     "total", "value", "grad", "backward", "ONES", "E", "YT", "U",  # their accumulators and arrays
+    "M",  # a softmax layer's largest z (the shift)
 })
-NUMBERED = re.compile(r"(?:g|A|Z|H|W|P|D|U|GW|GB|_W|_b|_KW|_KB)[0-9]+\Z")  # g<parameter>, per-layer arrays
+# g<parameter>, per-layer arrays; a softmax layer's shared subexpressions (t, T) and reductions over a layer (R)
+NUMBERED = re.compile(r"(?:g|A|Z|H|W|P|D|U|GW|GB|_W|_b|_KW|_KB|t|T|R)[0-9]+\Z")
 
 
 def identifiers_in(tree: ast.AST) -> set[str]:

@@ -1,7 +1,9 @@
 """What the generated module will be, decided once before any line is printed.
 
 ``plan(derivation, numba, workers)`` chooses the code shapes, the batch limits between them and,
-for a layered net, how each layer reads its parameters; the emitters only print what it says.
+for a layered net, how each layer reads its parameters and the steps of an output layer that
+needs its own (a Head: softmax over the layer, stable logs, the error terms); the emitters only
+print what it says.
 The thresholds are measurements (``symbackprop bench``), not tuning knobs.
 """
 
@@ -16,6 +18,7 @@ import sympy as sp
 from ..core.derivation import Derivation
 from ..core.errors import InputError
 from ..core.limits import check_workers
+from . import expressions
 
 SCALAR_PARAMS = 64  # straight-line float code only for nets this small (code size grows with P)
 SCALAR_BATCH = 16  # ... and batches this small (measured: the float loop beats numpy below it)
@@ -62,15 +65,34 @@ class Layer:
         return self.fan_in + self.bias
 
 
+ROW = {name: sp.Symbol(name, real=True) for name in ("Z", "A", "YT", "D")}  # one output neuron's, in a Head
+Step = tuple[sp.Symbol, sp.Expr]
+
+
+@dataclass(frozen=True)
+class Head:
+    """The output layer where its activation couples its neurons (softmax), or the derivation
+    simplifies its error terms (bce over sigmoid: (a - y)/n), as steps over one neuron's row
+    symbols (ROW: its Z, A, target YT, D = dE/dZ) and reductions over the layer
+    (expressions.LayerSum, LayerMax) that its neurons share; the emitters print them as matrix
+    rows (numpy) or as loops over the layer (numba)."""
+
+    forward: tuple[Step, ...]  # A's own step and what it and the loss read: the layer's largest z, its sum
+    loss: sp.Expr  # one neuron's term (its logs stable): the loss is its sum over the layer and the examples
+    backward: tuple[Step, ...]  # ending in D's own step, unscaled by the batch
+
+
 @dataclass(frozen=True)
 class MatrixPlan:
     """A layered, unshared net whose loss is a sum of one term per output: ``loss_term`` in
-    ``target`` (Y) and ``prediction`` (the last layer's activations)."""
+    ``target`` (Y) and ``prediction`` (the last layer's activations); ``head``, where the output
+    layer needs its own steps (softmax, or a simplified error term)."""
 
     layers: tuple[Layer, ...]
     loss_term: sp.Expr
     target: sp.Symbol
     prediction: sp.Symbol
+    head: Head | None = None
 
     @property
     def widths(self) -> tuple[int, ...]:
@@ -161,9 +183,8 @@ def matrix_plan(d: Derivation) -> MatrixPlan | None:
         if len({n.activation for n in ns}) != 1 or len({n.bias is None for n in ns}) != 1:
             return None
     y, p = sp.Symbol("Y", real=True), sp.Symbol(f"A{len(layers)}", real=True)
-    ys, ps = list(d.targets.values()), [d.a[o] for o in m.outputs]
-    term = d.loss.xreplace({ys[0]: y, ps[0]: p} | {s: 0 for s in ys[1:] + ps[1:]})
-    if sp.expand(sum(term.xreplace({y: a, p: b}) for a, b in zip(ys, ps)) - d.loss) != 0:
+    term = separable_term(d, y, p)
+    if term is None:
         return None
     index = {name: i for i, name in enumerate(m.parameters)}
     fan_in = len(m.inputs)
@@ -178,4 +199,81 @@ def matrix_plan(d: Derivation) -> MatrixPlan | None:
         planned.append(Layer(neurons=tuple(layer), activation=ns[0].activation, fan_in=fan_in, weights=weights,
                              biases=biases, block=block, ones_row=block is not None and biases is not None))
         fan_in = len(layer)
-    return MatrixPlan(layers=tuple(planned), loss_term=term, target=y, prediction=p)
+    top = head(d, term.xreplace({y: ROW["YT"], p: ROW["A"]})) if has_head(d) else None
+    if has_head(d) and top is None:  # no row form: the column code takes the net
+        return None
+    return MatrixPlan(layers=tuple(planned), loss_term=term, target=y, prediction=p, head=top)
+
+
+def separable_term(d: Derivation, y: sp.Symbol, p: sp.Symbol) -> sp.Expr | None:
+    """The loss's term of one output in ``y`` (its target) and ``p`` (its activation), when the loss
+    is the sum of that term over the outputs; else None."""
+    outputs = d.model.outputs
+    ys, ps = [d.targets[o] for o in outputs], [d.a[o] for o in outputs]
+    index = {s: k for k, pair in enumerate(zip(ys, ps)) for s in pair}
+    groups: list[list[sp.Expr]] = [[] for _ in outputs]
+    for t in sp.Add.make_args(d.loss):
+        ks = {index[s] for s in t.free_symbols if s in index}
+        if len(ks) != 1:
+            return None
+        groups[ks.pop()].append(t)
+    term = sp.Add(*groups[0]).xreplace({ys[0]: y, ps[0]: p})
+    for k, group in enumerate(groups):
+        if sp.expand(sp.Add(*group) - term.xreplace({y: ys[k], p: ps[k]})) != 0:
+            return None
+    return term
+
+
+def has_head(d: Derivation) -> bool:
+    """Whether the output layer needs a Head: a coupled activation, or a simplified error term;
+    else the plain layer code serves (A = f(Z), D = U f'(Z, A))."""
+    return d.activation[d.model.outputs[0]].coupled or d.simplified
+
+
+def head(d: Derivation, term: sp.Expr) -> Head | None:
+    """The output layer's steps (see Head) from the loss ``term`` of one output in ROW's symbols;
+    None where the layer has no row form."""
+    outputs = d.model.outputs
+    act = d.activation[outputs[0]]
+    Z, A, Y, D = ROW.values()
+    temporaries, reduced = sp.numbered_symbols("T", real=True), sp.numbered_symbols("R", real=True)
+    activation = None if act.coupled else act.form(Z)
+    if act.coupled:  # shifted by the layer's largest z, as torch: softmax(z - M) = softmax(z), no exp overflows
+        zs, shift = [d.z[o] for o in outputs], sp.Symbol("M", real=True)
+        rows = {expressions.layer_form(d.a_expr[o].xreplace({z: z - shift for z in zs}), zs, d.z[o], Z)
+                for o in outputs}
+        if len(rows) != 1 or None in rows:
+            return None
+        activation = rows.pop().xreplace({shift: expressions.LayerMax(Z)})
+    loss = expressions.stable_logs(term, {A: activation})
+    forward, (loss,) = expressions.program([(A, activation)], [loss], {Z, Y}, temporaries, reduced)
+    delta = _delta(d, Z, A, Y)
+    if delta is None:
+        return None
+    backward, _ = expressions.program([(D, delta)], [], {Z, A, Y} | {s for s, _ in forward}, temporaries, reduced)
+    return Head(forward=tuple(forward), loss=loss, backward=tuple(backward))
+
+
+def _delta(d: Derivation, Z, A, Y) -> sp.Expr | None:
+    """dE/dZ of one output neuron. A scalar activation: the derivation's error term, where it reads
+    that neuron alone ((a - y)/n). A coupled one: the Jacobian product of the table's entries with
+    U = dE/dA (the loss term's derivative), sum_i U_i da_i/dz_j = U f'(Z, A) - U cross(A, A)
+    + h(A) LayerSum(U g(A)) for cross(a_i, a_j) = g(a_i) h(a_j): exact for any targets, and the
+    derivation's a - y where they sum to 1 (cross-entropy; nll: exp(a) - y)."""
+    outputs = d.model.outputs
+    act = d.activation[outputs[0]]
+    if not act.coupled:
+        own = {o: {d.targets[o]: Y, d.a[o]: A, d.z[o]: Z} for o in outputs}
+        rows = {d.deltas[o].xreplace(own[o]) for o in outputs}
+        symbols = {s for o in outputs for s in own[o]} | set(d.delta_symbol.values())
+        return rows.pop() if len(rows) == 1 and not (next(iter(rows)).free_symbols & symbols) else None
+    a_i, a_j = sp.Dummy("a_i", real=True), sp.Dummy("a_j", real=True)
+    cross = act.cross(a_i, a_j)
+    g = sp.Mul(*[f for f in sp.Mul.make_args(cross) if a_j not in f.free_symbols])
+    h = sp.Mul(*[f for f in sp.Mul.make_args(cross) if a_j in f.free_symbols])
+    if sp.expand(g * h - cross) != 0 or a_i in h.free_symbols:
+        return None
+    U = d.loss_function.derivative(Y, A, len(outputs))  # cross-entropy: -Y/A, which the products cancel
+    slope = d.activation_derivative[outputs[0]](Z, A)
+    own = sp.expand(U * slope - U * cross.xreplace({a_i: A, a_j: A}))
+    return own + h.xreplace({a_j: A}) * expressions.LayerSum(sp.expand(U * g.xreplace({a_i: A})))

@@ -11,11 +11,19 @@ documented edits:
 - a function named here after its shape (``loss_and_grad_fused``, ``_batch_in_blocks``...) is
   emitted under the name the module calls it by.
 
+A file with an ``[optimizer]`` gets the functions after ``averaged_step`` instead of ``step`` and
+``averaged_step`` (``step_optimized`` as ``step``, ``_optimize_masked`` as ``_optimize`` where a
+parameter is frozen, its scheduler's closed form as ``_rate``); its ``_update``, the optimizer's
+rule, is printed from core/optimizers.py by emit_fixed.py. A file without one keeps the bytes
+it had before optimizers came.
+
 No generated module imports this one: each carries its own copy, and needs numpy alone (or
 numpy and numba).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy
 
@@ -26,13 +34,18 @@ LEARNING_RATE, TRAINED, WORKERS = 0.0, numpy.ones(N_PARAMETERS), 1
 SCALAR_BATCH = FUSED_BATCH = CHUNK = 0
 _ndarray, _float, _empty = numpy.ndarray, numpy.dtype(float), numpy.empty
 _P_SHAPE, _X_COLUMNS, _Y_COLUMNS = (N_PARAMETERS,), (len(INPUTS),), (len(OUTPUTS),)
+OPTIMIZER, OPTIONS, SCHEDULER, SCHEDULE = "", {}, None, {}
+STATE: dict = {}  # the optimizer's state quantities, each with its value before the first step
+STEPPED = numpy.flatnonzero(TRAINED)  # the trained parameters' positions, where some are frozen
+# the names the printed _update gives the rules' quantities (core/optimizers.py), beside p, g, lr and t
+m = v = m_hat = v_hat = buf = gbar = Delta = numpy.zeros(0)
 
 
 def _network_code(*args):
     raise NotImplementedError("printed from each derivation by the emitters")
 
 
-_fused = _one = _scalar = _batch = _block = _network_code
+_fused = _one = _scalar = _batch = _block = _update = _rate = _network_code
 
 
 def _check(params, X, Y):
@@ -160,3 +173,102 @@ def _batch_in_blocks(p, X, Y, backward):
     if not backward:
         return sum(parts)
     return sum(v for v, _ in parts), sum(g for _, g in parts)
+
+
+# -- with an [optimizer]: the state, the step, the scheduler -------------------------------------
+
+
+def init_state():
+    """The optimizer's state before the first step: ``t``, the steps taken (0); ``lr``, the learning
+    rate the next step takes; and per name in STATE an array over PARAMETERS (NaN where a parameter
+    is frozen: it has no state)."""
+    state = {"t": 0, "lr": _rate(0, LEARNING_RATE)}
+    for name, value in STATE.items():
+        state[name] = numpy.where(TRAINED > 0, value, numpy.nan)
+    return state
+
+
+def step_optimized(params, state, X, Y):
+    """One training step of OPTIMIZER at the batch gradient: (the new parameters, the new state), from
+    the state init_state() or the last step gave; neither argument is changed."""
+    p = numpy.array(params, dtype=float)
+    grad = loss_and_grad(p, X, Y)[1]
+    return _optimize(p, grad, state)
+
+
+def averaged_step_optimized(params, state, shards):
+    """One data-parallel step, as every worker applies it: OPTIMIZER fed the averaged dE/dp;
+    (the new parameters, the new state)."""
+    p = numpy.array(params, dtype=float)
+    grad = averaged_loss_and_grad(p, shards)[1]
+    return _optimize(p, grad, state)
+
+
+def _state(state):
+    """(this step's t, its learning rate, the arrays of STATE in order), or a ValueError naming what
+    was expected."""
+    try:
+        t, lr = int(state["t"]) + 1, float(state["lr"])
+        previous = [numpy.asarray(state[name], dtype=float) for name in STATE]
+    except (TypeError, KeyError, ValueError, IndexError):
+        raise ValueError('state is not an optimizer state; expected the dict init_state() gives,'
+                         f' with t, lr{"".join(", " + name for name in STATE)}') from None
+    if t < 1:
+        raise ValueError(f'state has t = {t - 1}; expected the number of steps taken, 0 or more')
+    for name, s in zip(STATE, previous):
+        if s.shape != _P_SHAPE:
+            raise ValueError(f'state[{name!r}] has shape {s.shape}; expected ({N_PARAMETERS},), one value per name in PARAMETERS')
+    return t, lr, previous
+
+
+def _optimize(p, grad, state):
+    """The optimizer's update at ``grad`` (the parameters ``p`` are overwritten), then the scheduler's
+    next learning rate: (the new parameters, the new state)."""
+    t, lr, previous = _state(state)
+    p, values = _update(p, grad, lr, t, *previous)
+    new = {"t": t, "lr": _rate(t, lr)}
+    new.update(zip(STATE, values))
+    return p, new
+
+
+def _optimize_masked(p, grad, state):
+    """The optimizer's update of the trained parameters alone (STEPPED), then the scheduler's next
+    learning rate: (the new parameters, the new state; frozen parameters keep NaN there)."""
+    t, lr, previous = _state(state)
+    p[STEPPED], values = _update(p[STEPPED], grad[STEPPED], lr, t, *(s[STEPPED] for s in previous))
+    new = {"t": t, "lr": _rate(t, lr)}
+    for name, s, value in zip(STATE, previous, values):
+        new[name] = s.copy()
+        new[name][STEPPED] = value
+    return p, new
+
+
+def _constant_lr(k, lr):
+    """No scheduler: the learning rate stays what the state holds."""
+    return lr
+
+
+def _step_lr(k, lr):
+    """StepLR's rate after k steps (torch's closed form): lr0 gamma^floor(k / step_size)."""
+    return LEARNING_RATE * SCHEDULE["gamma"] ** (k // SCHEDULE["step_size"])
+
+
+def _multi_step_lr(k, lr):
+    """MultiStepLR's rate after k steps: lr0 gamma^(the number of milestones <= k)."""
+    return LEARNING_RATE * SCHEDULE["gamma"] ** sum(k >= milestone for milestone in SCHEDULE["milestones"])
+
+
+def _exponential_lr(k, lr):
+    """ExponentialLR's rate after k steps: lr0 gamma^k."""
+    return LEARNING_RATE * SCHEDULE["gamma"] ** k
+
+
+def _cosine_annealing_lr(k, lr):
+    """CosineAnnealingLR's rate after k steps: eta_min + (lr0 - eta_min) (1 + cos(pi k / T_max)) / 2."""
+    return SCHEDULE["eta_min"] + (LEARNING_RATE - SCHEDULE["eta_min"]) * (1 + math.cos(math.pi * k / SCHEDULE["T_max"])) / 2
+
+
+def _linear_lr(k, lr):
+    """LinearLR's rate after k steps: lr0 (start_factor + (end_factor - start_factor) min(k, total_iters) / total_iters)."""
+    start, end, total = SCHEDULE["start_factor"], SCHEDULE["end_factor"], SCHEDULE["total_iters"]
+    return LEARNING_RATE * (start + (end - start) * min(k, total) / total)

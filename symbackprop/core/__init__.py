@@ -6,6 +6,8 @@ here prints a document, compiles a module or checks a text.
     values.py          names and exact numbers from file text, checked (never through floats or eval)
     limits.py          the bounds on every input (nesting, digits, size, work), each with its cost
     model.py           Model, Neuron, Example: the network as plain exact data, validated
+    loss_rules.py      what a loss and softmax ask of the outputs and targets
+    optimizers.py      torch.optim's optimizers as exact update rules; schedulers.py: its learning-rate schedules
     derivation_file.py load()/loads(): TOML with exact decimals; toml_writer.py writes it back
     claims.py          the [[claims]] and [readings] of a file, parsed and validated
     dense.py           dense([2, 2, 1]): a layered Model under one naming scheme

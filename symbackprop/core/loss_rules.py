@@ -3,6 +3,7 @@ cross_entropy over softmax outputs, bce over outputs in (0, 1), probabilities as
 
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
 from . import function_table
@@ -80,3 +81,14 @@ class _with_loss:
 
     def __init__(self, model, loss: str) -> None:
         self.outputs, self.neuron, self.loss = model.outputs, model.neuron, loss
+
+
+def random_targets(loss_name: str, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    """Float targets a loss takes, drawn for checks: probabilities (rows summing to 1) for cross_entropy and
+    nll, values in [0, 1] for bce, else standard normal."""
+    kind = function_table.loss(loss_name).targets
+    if kind == "probabilities":
+        return rng.dirichlet(np.ones(shape[1]), size=shape[0])
+    if kind == "unit":
+        return rng.uniform(0.0, 1.0, shape)
+    return rng.normal(0.0, 1.0, shape)

@@ -9,6 +9,12 @@ printers render that one Notation, so a quantity is the same symbol in every for
 Dense names (docs/format.md) read as textbooks write them: neuron ``n2_1`` is the activation
 ``a_{2,1}``, its sum ``z_{2,1}``, its error term ``δ_{2,1}``, its target ``y_{2,1}``; weight
 ``w2_1_1`` is ``w_{2,1,1}``.
+
+An optimizer's state of one parameter is named ``<state>:<parameter>`` by the documents (a colon no
+file name holds) and subscripted by the parameter's symbol, set flat (one level of subscript, so that
+the formulas read back): ``m:w_a1`` is m_{w,a1}, ``v_hat:w1_2_1`` is v̂_{w,1,2,1}, ``buf:w`` (SGD's
+momentum buffer) b_{w}, ``gbar:w`` (centered RMSprop's mean gradient) ḡ_{w}, ``sum:w`` (Adagrad's) G_{w};
+the trace names them ``m_w_a1@t`` (``quantity``).
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ class Notation:
     adjustment: bool = False
     derivative_of: Notation | None = None
     accent: str = ""  # "hat" (m̂) or "bar" (ḡ), over the head
-    parameter: Notation | None = None  # an optimizer's state: the parameter it belongs to, as a nested subscript
+    parameter: Notation | None = None  # an optimizer's state: the parameter it belongs to, its symbol the subscript
 
     @property
     def word(self) -> bool:
@@ -108,9 +114,8 @@ def text(n: Notation) -> str:
     indices = ",".join(n.subscript)
     body = n.head + (ACCENTS[n.accent][0] if n.accent else "") + (f"^({n.superscript})" if n.superscript else "")
     body += f"_{{{indices}}}" if len(n.subscript) > 1 else f"_{indices}" if indices else ""
-    if n.parameter is not None:  # m_{w_a1}: braces where the parameter has its own subscript
-        inner = text(n.parameter)
-        body += f"_{{{inner}}}" if "_" in inner else f"_{inner}"
+    if n.parameter is not None:  # m_{w,a1}: the parameter's head and indices as one subscript
+        body += "_{" + ",".join((n.parameter.head, *n.parameter.subscript)) + "}"
     return "Δ" + body if n.adjustment else body
 
 
@@ -121,7 +126,9 @@ def latex(n: Notation) -> str:
     head = n.latex_head or n.head
     body = (rf"{ACCENTS[n.accent][1]}{{{head}}}" if n.accent else head) + (f"^{{({n.superscript})}}" if n.superscript else "")
     body += "_{" + ",".join(n.subscript) + "}" if n.subscript else ""
-    body += "_{" + latex(n.parameter) + "}" if n.parameter is not None else ""
+    if n.parameter is not None:
+        head = n.parameter.head if n.parameter.word else n.parameter.latex_head or n.parameter.head  # no \mathrm in it
+        body += "_{" + ",".join((head, *n.parameter.subscript)) + "}"
     return r"\Delta " + body if n.adjustment else body
 
 

@@ -3,5 +3,6 @@
     averaging.py    the exact averaged gradient, the averaging identities, seed 003's layer-by-layer scheme
     walkthrough.py  the data-parallel story as a Walkthrough for the document printers
     distributed.py  a real torch.distributed run (gloo, loopback): K processes, faults contained, checkpoints
+    rank_optimizer.py  a rank's torch.optim optimizer and scheduler at the averaged gradient, its state as the module's
     checked_run.py  that run checked step by step against the compiled averaged update
 """

@@ -5,6 +5,9 @@ What an all-reduce mean computes is derived here from the exact trace: each work
 the shard-size-weighted mean, and the full-batch gradient they are compared with. Seed 003 also
 describes averaging *error terms* layer by layer; ``layerwise`` computes that scheme so the
 difference from averaging weight gradients is shown in exact numbers.
+
+With an [optimizer], the averaged gradient feeds it, as every rank's torch.optim does: the update
+is the rule's step (core/optimizers.py) at step t with the state carried between steps.
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ class Averaging:
     weighted: dict[str, sp.Expr]  # weighted by shard size
     full: dict[str, sp.Expr]  # the full-batch gradient
     updated: dict[str, sp.Expr]  # parameters after the averaged update
+    steps: dict[str, list[tuple[str, sp.Expr]]] = dataclasses.field(default_factory=dict)  # with an optimizer: its quantities
+    state: dict[str, dict[str, sp.Expr]] = dataclasses.field(default_factory=dict)  # ... and its state after the step
 
     @property
     def equal_to_full(self) -> bool:
@@ -74,18 +79,48 @@ def average(model: Model, workers: int, sizes: Sequence[int] | None = None) -> A
     scale = [sp.Rational(len(g), n) if model.batch_mean else sp.Integer(1) for g in groups]
     weighted = {p: sp.Add(*[s * g for s, g in zip(scale, worker[p])]) / (1 if model.batch_mean else workers) for p in params}
     full = {p: t[f"dE/d{p}@1"] for p in params}
-    sign = model.update_sign
+    updated, steps, state = update(model, dict(model.parameters), averaged, 1, initial_state(model))
+    return Averaging(d, groups, per_example, worker_loss, worker, averaged, weighted, full, updated, steps, state)
+
+
+def initial_state(model: Model) -> dict[str, dict[str, sp.Expr]]:
+    """Each trained parameter's optimizer state before the first step (none without an optimizer)."""
+    if model.optimizer is None:
+        return {}
+    start = {k: sp.Integer(0) for k in model.optimizer.states()} | model.optimizer.initial()
+    return {p: dict(start) for p in model.trained_parameters}
+
+
+def _bounded(value: sp.Expr) -> sp.Expr:
+    """A rule's value as carried: exact while rational, else 40 digits (a square root of a gradient
+    outgrows exact forms at once, as in the trace)."""
+    return value if value.is_Rational else sp.Float(sp.N(value, 40), 40)
+
+
+def update(model: Model, params: dict[str, sp.Expr], gradient: dict[str, sp.Expr], t: int, state: dict):
+    """(the parameters after step t at ``gradient``, each trained parameter's rule quantities, the new
+    state): the file's plain rule, or its optimizer at the scheduler's rate of step t."""
     trained = set(model.trained_parameters)
-    updated = {p: model.parameters[p] + (sign * model.learning_rate * averaged[p] if p in trained else 0) for p in params}
-    return Averaging(d, groups, per_example, worker_loss, worker, averaged, weighted, full, updated)
+    if model.optimizer is None:
+        sign = model.update_sign
+        return ({p: params[p] + (sign * model.learning_rate * gradient[p] if p in trained else 0) for p in params}, {}, {})
+    rate, new, steps, carried = model.rate(t), dict(params), {}, {}
+    for p in model.trained_parameters:
+        steps[p] = model.optimizer.step(params[p], gradient[p], rate, t, state[p])
+        values = dict(steps[p])
+        new[p] = _bounded(params[p] + values["Delta"])
+        carried[p] = {k: _bounded(values[k]) if k in values else state[p][k] for k in state[p]}
+    return new, steps, carried
 
 
 def train(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = None) -> list[dict[str, sp.Expr]]:
-    """Exact parameters after each averaged step (index 0: the initial values)."""
-    history = [dict(model.parameters)]
-    for _ in range(steps):
+    """Parameters after each averaged step (index 0: the initial values); an optimizer's state is
+    carried from step to step."""
+    history, state = [dict(model.parameters)], initial_state(model)
+    for t in range(1, steps + 1):
         step = average(dataclasses.replace(model, parameters=history[-1]), workers, sizes)
-        history.append(step.updated)
+        updated, _, state = update(model, history[-1], step.averaged, t, state)
+        history.append(updated)
     return history
 
 

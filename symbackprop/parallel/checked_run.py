@@ -10,7 +10,7 @@ from pathlib import Path
 from ..core.errors import InputError
 from ..core.model import Model
 from ..reference import torch_model
-from .distributed import TOLERANCE, Fault, check_settings, compiled_reference, largest_relative_error, read_checkpoint, run
+from .distributed import TOLERANCE, Fault, check_settings, compiled_reference, largest_relative_error, read_checkpoint_state, run
 
 
 @dataclass(frozen=True)
@@ -44,15 +44,15 @@ def checked_run(model: Model, workers: int, steps: int, shards: Sequence[int] | 
     torch_model.require("engine")
     check_settings(steps, every, timeout, resume, checkpoint)
     fault = Fault.parse(fault) if isinstance(fault, str) else fault
-    first, start = 0, None
+    first, start, state = 0, None, None
     if resume:
-        first, start = read_checkpoint(Path(checkpoint), model, workers)
+        first, start, state = read_checkpoint_state(Path(checkpoint), model, workers)
         if first >= steps:
             raise InputError(f"the checkpoint is at step {first} already; expected `steps` above it", key="steps")
     if progress is not None:
         progress(first)
     history = run(model, workers, steps, shards, timeout=timeout, checkpoint=checkpoint, every=every, resume=resume,
                   fault=fault, progress=progress)
-    reference = compiled_reference(model, workers, steps, shards, start, first)
+    reference = compiled_reference(model, workers, steps, shards, start, first, state)
     final = dict(zip(model.parameters, (float(v) for v in history[-1]))) if history else {}
     return CheckedRun(workers, first, steps, largest_relative_error(history, reference), final)

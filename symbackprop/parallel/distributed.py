@@ -2,6 +2,8 @@
 shard, all-reduce mean, the same step on every rank; checked step by step against the compiled
 averaged update. Faults are contained: a rank that crashes or hangs stops the run within a
 timeout with one line naming it; checkpoints are written atomically and a run resumes from one.
+With an [optimizer], every rank feeds the averaged gradient to its own torch.optim optimizer and
+lr_scheduler (rank_optimizer.py), and checkpoints carry the optimizer's state.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..core.limits import LIMITS, limit
 from ..core.model import Model
 from ..reference.torch_model import TorchModel
 from .averaging import shards as make_shards
+from .rank_optimizer import RankOptimizer, decoded, encoded
 
 MAX_TIMEOUT = 86400.0  # seconds a rank may take per step: torch.distributed takes whole seconds as a C int
 TOLERANCE = 1e-12  # relative, float64: the run against the compiled averaged update
@@ -100,8 +103,9 @@ class _Reports:
         return self.get(0)
 
 
-def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeout, fault, messages):
-    """One worker: its shard's gradient by autograd, all-reduce mean, the step; reports each step."""
+def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeout, fault, messages, state=None):
+    """One worker: its shard's gradient by autograd, all-reduce mean, the step (the file's rule, or its
+    optimizer from ``state``); reports each step's parameters and optimizer state."""
 
     def leave(kind: str, text: str, code: int) -> None:
         messages.send((kind, rank, 0, text))
@@ -120,6 +124,7 @@ def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeou
         sign = float(model.update_sign)
         mask = np.array([1.0 if p in set(model.trained_parameters) else 0.0 for p in model.parameters])
         rate = float(model.learning_rate)
+        optimizer = RankOptimizer(torch, model, params, state) if model.optimizer is not None else None
     except Exception as e:
         leave("error", _one_line(e), 2)
     ends = []  # the loop's own clock at the end of each step: steps after the first (warm-up) are timed
@@ -137,8 +142,14 @@ def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeou
             dist.all_reduce(g, op=dist.ReduceOp.SUM)
         except Exception as e:  # a peer died or hung: the parent finds out which
             leave("peer", _one_line(e), PEER_FAILED)
-        params = params + sign * rate * mask * (g.numpy() / world)
-        messages.send(("step", rank, step, params.tolist()))
+        if optimizer is None:
+            params = params + sign * rate * mask * (g.numpy() / world)
+        else:
+            try:
+                params = optimizer.step(params, g.numpy() / world)
+            except Exception as e:
+                leave("error", _one_line(e), 2)
+        messages.send(("step", rank, step, (params.tolist(), None if optimizer is None else optimizer.state())))
         ends.append(time.perf_counter())
     per_step = float(np.median(np.diff(ends))) if len(ends) > 1 else None  # the median: robust to other load
     dist.destroy_process_group()
@@ -181,11 +192,23 @@ def _culprit(procs, messages, reported: dict[int, int], peer_failed: set[int], t
 
 
 def read_checkpoint(path: Path, model: Model, workers: int) -> tuple[int, list[float]]:
+    """(the step it was written after, the parameters then)."""
+    return read_checkpoint_state(path, model, workers)[:2]
+
+
+def read_checkpoint_state(path: Path, model: Model, workers: int) -> tuple[int, list[float], dict | None]:
+    """(the step, the parameters, the optimizer's state in the compiled module's layout or None)."""
     try:
         data = json.loads(read_input(path, "a symbackprop checkpoint"))
         if data["parameters"] != list(model.parameters) or data["workers"] != workers:
             raise InputError("was written for another network or worker count", file=str(path))
-        return int(data["step"]), [float.fromhex(h) for h in data["values"]]
+        names = None if model.optimizer is None else {"t", "lr", *model.optimizer.states()}
+        held = data.get("optimizer")
+        if (held is None) != (names is None) or (held is not None and (held.get("name") != model.optimizer.name
+                                                                       or set(held["state"]) != names)):
+            raise InputError("was written for another optimizer (or none); expected a checkpoint of this file's"
+                             f" {model.optimizer.name if model.optimizer else 'plain update rule'}", file=str(path))
+        return int(data["step"]), [float.fromhex(h) for h in data["values"]], decoded(held and held["state"])
     except FileNotFoundError:
         raise InputError("no checkpoint to resume from", file=str(path)) from None
     except OSError as e:
@@ -194,9 +217,12 @@ def read_checkpoint(path: Path, model: Model, workers: int) -> tuple[int, list[f
         raise InputError(f"not a symbackprop checkpoint ({e})", file=str(path)) from None
 
 
-def _write_checkpoint(path: Path, model: Model, workers: int, step: int, params: Sequence[float]) -> None:
+def _write_checkpoint(path: Path, model: Model, workers: int, step: int, params: Sequence[float],
+                      state: dict | None = None) -> None:
     data = {"parameters": list(model.parameters), "workers": workers, "step": step,
             "values": [float(v).hex() for v in params]}
+    if model.optimizer is not None:
+        data["optimizer"] = {"name": model.optimizer.name, "state": encoded(state)}
     write_atomic(path, json.dumps(data, indent=1) + "\n")
 
 
@@ -223,14 +249,15 @@ def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = No
     its first step (process start, rendezvous and warm-up excluded); None for a run of one step."""
     groups = make_shards(len(model.examples), workers, sizes)
     check_settings(steps, every, timeout, resume, checkpoint)
-    first, start = 0, [float(v) for v in model.parameters.values()]
+    first, start, state = 0, [float(v) for v in model.parameters.values()], None
     if resume:
-        first, start = read_checkpoint(Path(checkpoint), model, workers)
+        first, start, state = read_checkpoint_state(Path(checkpoint), model, workers)
     ctx = multiprocessing.get_context("spawn")
     messages = _Reports(ctx, workers)
     port = _free_port()
     procs = [ctx.Process(target=_rank_main, daemon=True,
-                         args=(r, workers, port, model, groups[r], start, first, steps, timeout, fault, messages.writers[r]))
+                         args=(r, workers, port, model, groups[r], start, first, steps, timeout, fault, messages.writers[r],
+                               state))
              for r in range(workers)]
     for p in procs:
         p.start()
@@ -263,11 +290,12 @@ def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = No
             reported[rank] = step
             deadline = time.monotonic() + timeout
             if rank == 0:
-                history.append(np.array(payload))
+                params, state = payload
+                history.append(np.array(params))
                 if progress is not None:
                     progress(step)
                 if checkpoint is not None and (step % every == 0 or step == steps):
-                    _write_checkpoint(Path(checkpoint), model, workers, step, payload)
+                    _write_checkpoint(Path(checkpoint), model, workers, step, params, state)
     finally:
         for p in procs:
             if p.is_alive():
@@ -278,14 +306,20 @@ def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = No
 
 
 def compiled_reference(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = None,
-                       start: Sequence[float] | None = None, first: int = 0) -> list[np.ndarray]:
-    """The compiled averaged update, step by step: what every rank must hold after each step."""
+                       start: Sequence[float] | None = None, first: int = 0, state: dict | None = None) -> list[np.ndarray]:
+    """The compiled averaged update, step by step: what every rank must hold after each step; with an
+    optimizer, from ``state`` (a checkpoint's) or init_state()."""
     compiled = compile_gradients(derive(model), workers=workers)
     groups = [_arrays(model, g) for g in make_shards(len(model.examples), workers, sizes)]
     params = np.array(start if start is not None else [float(v) for v in model.parameters.values()])
+    if compiled.optimizer is not None:
+        state = compiled.init_state() if state is None else state
     out = []
     for _ in range(first, steps):
-        params = compiled.averaged_step(params, groups)  # averaged_loss_and_grad, then the file's update rule
+        if compiled.optimizer is None:
+            params = compiled.averaged_step(params, groups)  # averaged_loss_and_grad, then the file's update rule
+        else:
+            params, state = compiled.averaged_step(params, state, groups)  # the optimizer fed the averaged gradient
         out.append(params)
     return out
 

@@ -53,19 +53,42 @@ def build(model: Model, workers: int, sizes: Sequence[int] | None = None, only: 
         avg_steps.append(Step(f"dE/d{p} (averaged)", Partial(averaged, d.symbols[p]), (form,), form, values,
                               step.averaged[p], note))
     sections.append(Section("The averaged gradient", tuple(avg_steps)))
-    eta, trained = sp.Symbol("eta"), set(model.trained_parameters)
-    updates = []
-    for p in shown:
-        g = sp.Symbol(f"dE_avg/d{p}")
-        rule = Terms((d.symbols[p], Factors((model.update_sign * eta, g)))) if p in trained else d.symbols[p]
-        values = {d.symbols[p]: model.parameters[p], eta: model.learning_rate, g: step.averaged[p]}
-        updates.append(Step(f"{p}@2", d.symbols[p], (rule,), rule, values, step.updated[p],
-                            note="" if p in trained else "held fixed", assigns=True))
-    sections.append(Section("The averaged update, the same on every worker", tuple(updates)))
+    sections.append(Section("The averaged update, the same on every worker", tuple(updates(model, d, step, shown)),
+                            text=_optimizer_text(model)))
     sections.append(identities(model, step))
     if model.batch_mean:
         sections.append(layerwise_section(model, workers, sizes, shown))
     return Walkthrough(f"{model.title or 'Derivation'}: {K} data-parallel workers", tuple(sections))
+
+
+def updates(model: Model, d, step: averaging.Averaging, shown) -> list[Step]:
+    """Each parameter's update at the averaged gradient: p + sign eta g, or p + Delta_p with the
+    optimizer's quantities of its first step."""
+    eta, trained = sp.Symbol("eta"), set(model.trained_parameters)
+    out = []
+    for p in shown:
+        g = sp.Symbol(f"dE_avg/d{p}")
+        if p not in trained:
+            rule, values, note = d.symbols[p], {d.symbols[p]: model.parameters[p]}, "held fixed"
+        elif model.optimizer is None:
+            rule = Terms((d.symbols[p], Factors((model.update_sign * eta, g))))
+            values, note = {d.symbols[p]: model.parameters[p], eta: model.learning_rate, g: step.averaged[p]}, ""
+        else:
+            delta = sp.Symbol(f"Delta_{p}")
+            quantities = dict(step.steps[p])
+            rule, values = Terms((d.symbols[p], delta)), {d.symbols[p]: model.parameters[p], delta: quantities["Delta"]}
+            note = f"{model.optimizer.name} at the averaged gradient {decimal(step.averaged[p])}: " + ", ".join(
+                f"{head} = {decimal(v)}" for head, v in step.steps[p] if head != "Delta")
+        out.append(Step(f"{p}@2", d.symbols[p], (rule,), rule, values, step.updated[p], note=note.rstrip(": "), assigns=True))
+    return out
+
+
+def _optimizer_text(model: Model) -> tuple[str, ...]:
+    if model.optimizer is None:
+        return ()
+    rate = f"lr = {decimal(model.rate(1))}" + (f" ({model.scheduler.name} at step 1)" if model.scheduler else "")
+    return (f"Every worker feeds the averaged gradient to its own {model.optimizer.name} ({rate}), from the same state:"
+            f" {model.optimizer.rule.formula}. So every worker takes the same step.",)
 
 
 def figure(d, trace, k: int, caption: str) -> Network:

@@ -14,7 +14,7 @@ def signed(term) -> tuple[bool, object]:
     """A term of a Terms node as (negative, term): a chain whose first factor is negative (−η · ∂E/∂w)
     is written with a minus sign, w − η · ∂E/∂w, not w + (−η) · ∂E/∂w."""
     if isinstance(term, Factors) and term.factors and isinstance(term.factors[0], sp.Basic) \
-            and term.factors[0].could_extract_minus_sign():
+            and not term.factors[0].is_Add and term.factors[0].could_extract_minus_sign():  # (1 − β) · g stays
         return True, Factors((-term.factors[0], *term.factors[1:]))
     return False, term
 

@@ -49,6 +49,14 @@ class TexPrinter(ChainText, LatexPrinter):
             return rf"\left({text}\right)" if self.bracketed(expr, text) else text
         return tex_name(expr.name)
 
+    def _print_Pow(self, expr: sp.Pow) -> str:
+        """A Leibniz fraction squared in brackets, (∂E/∂w)², not ∂E/∂w with a 2 on its denominator."""
+        if isinstance(expr.base, sp.Symbol) and expr.exp.is_Integer and expr.exp > 1:
+            base = self._print(expr.base)
+            if r"\frac" in base:
+                return rf"\left({base}\right)^{{{self._print(expr.exp)}}}"
+        return super()._print_Pow(expr)
+
     def _print_Heaviside(self, expr: sp.Heaviside, exp=None) -> str:
         with self.arguments(expr):
             return rf"H\left({self._print(expr.args[0])}\right)"

@@ -62,9 +62,18 @@ class MathMLPrinter(BareArguments, MathMLPresentationPrinter):
         if n.derivative_of is not None:
             return self._leibniz(self._notation(notation.numerator(n)), self._notation(n.derivative_of))
         base = self._el("mi", text=n.head)
+        if n.accent:  # m̂, ḡ: the accent set over the letter
+            base = self._el("mover", base, self._el("mo", text={"hat": "^", "bar": "¯"}[n.accent]))
+            base.setAttribute("accent", "true")
         if n.superscript:  # E^(1): worker 1's loss
             base = self._el("msup", base, self._subscript(f"({n.superscript})"))
         body = self._el("msub", base, self._subscript(",".join(n.subscript))) if n.subscript else base
+        if n.parameter is not None:  # an optimizer's state: the parameter's head and indices as one subscript
+            head = self._el("mi", text=n.parameter.head)
+            if n.parameter.word:
+                head.setAttribute("mathvariant", "normal")
+            rest = self._subscript(",".join(n.parameter.subscript)) if n.parameter.subscript else None
+            body = self._el("msub", body, self._row(head, self._el("mo", text=","), rest) if rest is not None else head)
         return self._row(self._el("mi", text="Δ"), body) if n.adjustment else body
 
     def _subscript(self, text: str):
@@ -93,6 +102,14 @@ class MathMLPrinter(BareArguments, MathMLPresentationPrinter):
             return self._fenced(self._decimal(text)) if self.bracketed(sym, text) else self._decimal(text)
         return self._name(sym.name)
 
+    def _print_Pow(self, e):
+        """A Leibniz fraction squared in brackets, (∂E/∂w)²."""
+        if isinstance(e.base, sp.Symbol) and e.exp.is_Integer and e.exp > 1:
+            base = self._print(e.base)
+            if base.tagName == "mfrac":
+                return self._el("msup", self._fenced(base), self._print(e.exp))
+        return super()._print_Pow(e)
+
     def _print_Heaviside(self, expr):
         with self.arguments(expr):
             return self._row(self._el("mi", text="H"), self._fenced(self._print(expr.args[0])))
@@ -118,13 +135,13 @@ class MathMLPrinter(BareArguments, MathMLPresentationPrinter):
     def _print_Partial(self, node):
         return self._leibniz(self._print(node.numerator), self._print(node.denominator))
 
-    def _factor(self, f):
-        """A chain's factor, bracketed when it is a sum or a negative number."""
+    def _factor(self, f, i: int = 0):
+        """A chain's factor, bracketed when it is a sum or a negative number (after the first, any negative factor)."""
         el = self._print(f)
-        return self._fenced(el) if isinstance(f, sp.Basic) and (f.is_Add or (f.is_Number and f < 0)) else el
+        return self._fenced(el) if fenced_factor(f, i) else el
 
     def _print_Factors(self, node):
-        return self._joined([self._factor(f) for f in node.factors], "·")
+        return self._joined([self._factor(f, i) for i, f in enumerate(node.factors)], "·")
 
     def _print_Terms(self, node):
         row = self._row()
@@ -145,8 +162,7 @@ class MathMLPrinter(BareArguments, MathMLPresentationPrinter):
             signs = [signed(t) if i else (False, t) for i, t in enumerate(node.terms)]
             return [(("−" if negative else "+") if i else "", t, False) for i, (negative, t) in enumerate(signs)]
         if isinstance(node, Factors):
-            return [("·" if i else "", f, isinstance(f, sp.Basic) and (f.is_Add or (f.is_Number and f < 0)))
-                    for i, f in enumerate(node.factors)]
+            return [("·" if i else "", f, fenced_factor(f, i)) for i, f in enumerate(node.factors)]
         if isinstance(node, sp.Add):
             terms = self._as_ordered_terms(node)
             return [("", terms[0], False)] + [("−", -t, False) if t.could_extract_minus_sign() else ("+", t, False)
@@ -166,6 +182,8 @@ class MathMLPrinter(BareArguments, MathMLPresentationPrinter):
             return self._applied_pieces(node)
         if isinstance(node, sp.Pow) and node.exp.is_Integer and node.exp > 1 and node.base.is_Add:
             return self._power_pieces(node)
+        if isinstance(node, sp.Mul) and sp.fraction(node)[1].is_Add and len(sp.fraction(node)[1].args) > LONG_DENOMINATOR:
+            return self._division_pieces(node)
         parts = self.split(node)
         if parts is None:
             return xml(self.element(node))
@@ -185,6 +203,13 @@ class MathMLPrinter(BareArguments, MathMLPresentationPrinter):
             return closed([head, *inner], CLOSE)
         return closed([head, *(closed(t, COMMA) for t in args[:-1]), args[-1]], CLOSE)
 
+    def _division_pieces(self, node):
+        """A fraction over a long sum (softmax's e^{z_j}/(e^{z_1} + … + e^{z_n})) set inline, a/(b + c + d), so that
+        its denominator may wrap: stacked, it could be wider than the page with nowhere to break."""
+        numerator, denominator = sp.fraction(node)
+        top = xml(self.element(numerator, fenced=numerator.is_Add or numerator.is_Mul))
+        return [top, closed(joined(operator("/") + OPEN, self.pieces(denominator)), CLOSE)]
+
     def _power_pieces(self, node):
         """(a − b)² cut inside its brackets, the exponent on the closing one."""
         tree = self.pieces(node.base)
@@ -192,6 +217,13 @@ class MathMLPrinter(BareArguments, MathMLPresentationPrinter):
             return xml(self.element(node))
         return closed(joined(OPEN, tree), f"<msup>{CLOSE}{xml(self.element(node.exp))}</msup>")
 
+def fenced_factor(f, i: int) -> bool:
+    """A chain's i-th factor is bracketed: a sum, a negative number, and after the first any negative product
+    (a · (−b·c), not a · −b·c)."""
+    return isinstance(f, sp.Basic) and (f.is_Add or (f.is_Number and f < 0) or (i > 0 and f.is_Mul and f.could_extract_minus_sign()))
+
+
+LONG_DENOMINATOR = 2  # a fraction over a sum of more terms than this wraps as a/(b + c + d) in HTML
 OPEN, CLOSE, COMMA = '<mo stretchy="false">(</mo>', '<mo stretchy="false">)</mo>', "<mo>,</mo>"
 
 

@@ -31,6 +31,16 @@ class PlainPrinter(ChainText, StrPrinter):
         with self.arguments(expr):
             return f"{notation.text(notation.of(expr.func.__name__))}({', '.join(self._print(a) for a in expr.args)})"
 
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        """(∂E/∂w)² in brackets; a square root as √(v)."""
+        if expr.exp == sp.S.Half:
+            return f"√({self._print(expr.base)})"
+        if isinstance(expr.base, sp.Symbol) and expr.exp.is_Integer and expr.exp > 1:
+            base = self._print(expr.base)
+            if "/" in base:
+                return f"({base})**{self._print(expr.exp)}"
+        return super()._print_Pow(expr, rational)
+
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
         with self.arguments(expr):
             return f"H({self._print(expr.args[0])})"

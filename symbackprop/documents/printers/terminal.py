@@ -30,6 +30,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
@@ -84,7 +85,7 @@ def side_rows(side: Side, limit: int) -> list[tuple[int, str]]:
     """The side as rows (indent level, text) no wider than ``limit`` where its operators allow, cut by
     breaking.rows; one row when it fits, cannot be cut, or when the rows would not join back to the
     side printed whole (then the caller's fold keeps the line in 100 columns)."""
-    if side.node is None or len(side.text) <= limit:
+    if side.node is None or _columns(side.text) <= limit:
         return [(0, side.text)]
     printer = PlainPrinter({"values": side.values})
     text: dict = {}
@@ -101,15 +102,21 @@ def side_rows(side: Side, limit: int) -> list[tuple[int, str]]:
                 text[item] = ")"
         return text[item]
 
-    rows = breaking.rows(side.node, printer, limit, lambda item: len(item_text(item)))
+    rows = breaking.rows(side.node, printer, limit, lambda item: _columns(item_text(item)))
     printed = ["".join(item_text(i) for i in row.items) for row in rows]
     if len(rows) == 1 or "".join(printed) != side.text:
         return [(0, side.text)]
     return [(row.indent, t.strip()) for row, t in zip(rows, printed)]
 
 
+def _columns(text: str) -> int:
+    """What a text takes of the 100 columns: its cells, or its characters where an accent (m̂) makes those more,
+    so that a terminal that gives the accent a column of its own still fits; sides align by cells (``cell_len``)."""
+    return max(cell_len(text), len(text))
+
+
 def _width(line: Segments) -> int:
-    return sum(len(t) for t, _ in line)
+    return sum(_columns(t) for t, _ in line)
 
 
 def step_segments(step: Step, number: int | None = None, cited: tuple[int, ...] = ()) -> list[Segments]:
@@ -129,7 +136,7 @@ def step_segments(step: Step, number: int | None = None, cited: tuple[int, ...] 
         one += [("    ", ""), (annotation, "note")]
     lines = [one]
     if _width(one) + room > WIDTH and len(ss) > 1:
-        start = len(STEP_INDENT) + len(lhs) + 1  # where the relations stand
+        start = len(STEP_INDENT) + cell_len(lhs) + 1  # where the relations stand
         column = start + 2  # where each side's text starts
         limit = max(20, WIDTH - column - NUMBER_ROOM)
         lines = []
@@ -145,7 +152,7 @@ def step_segments(step: Step, number: int | None = None, cited: tuple[int, ...] 
                 lines[-1] = lines[-1] + [("    ", ""), (annotation, "note")]
             else:
                 lines += [[(" " * column, ""), (text, "note")] for text in wrap(annotation, WIDTH - column, "", "  ")]
-    lines = [folded for line in lines for folded in _fold(line, len(STEP_INDENT) + len(lhs) + 3)]
+    lines = [folded for line in lines for folded in _fold(line, len(STEP_INDENT) + cell_len(lhs) + 3)]
     if tag:
         first = lines[0]
         if _width(first) + room <= WIDTH:
@@ -158,7 +165,7 @@ def step_segments(step: Step, number: int | None = None, cited: tuple[int, ...] 
 def _fold(line: Segments, indent: int) -> list[Segments]:
     """A line still wider than WIDTH (a formula with no operator to cut at) wrapped at its spaces."""
     text = "".join(t for t, _ in line)
-    if len(text) <= WIDTH:
+    if _columns(text) <= WIDTH:
         return [line]
     pieces = wrap(text, WIDTH, "", " " * min(indent, WIDTH // 2))
     return [[(p[:len(p) - len(p.lstrip())], "")] + formula_segments(p.lstrip()) for p in pieces]

@@ -1,4 +1,4 @@
-"""The builder: a Derivation and its Trace as a Walkthrough of sections of steps (formula,
+"""The walkthrough: a Derivation and its Trace as a Walkthrough of sections of steps (formula,
 substitution, exact value), for printers to read; nothing here prints."""
 
 from __future__ import annotations
@@ -8,13 +8,14 @@ from dataclasses import replace
 
 import sympy as sp
 
-from ..core import notation
-from ..core.derivation import Derivation, Factor
-from ..core.trace import Key, Trace
-from .kinks import Kinks
-from .nodes import Factors, Listing, Network, Number, Partial, Section, Step, Table, Terms, Walkthrough
-from .plots import plots as plot_data
-from .training import shown_iterations, skipped
+from ...core import notation
+from ...core.derivation import Derivation, Factor
+from ...core.trace import Key, Trace
+from ..kinks import Kinks
+from ..nodes import Factors, Listing, Network, Number, Partial, Section, Step, Table, Terms, Walkthrough
+from ..plots import plots as plot_data
+from ..training import shown_iterations, skipped
+from . import optimizer_steps, softmax_steps
 
 MAX_PATHS_SHOWN = 4
 MAX_LISTED = 6  # symbols of one kind named in the notation table before "…"
@@ -61,19 +62,11 @@ class _Builder:
         param_rows += [(d.symbols[c], Number(v), "constant input") for c, v in m.constants.items()]
         parameters = Table("parameters", "Starting values of the parameters" + _cut(len(listed)),
                            ("parameter", "starting value", "role"), tuple(param_rows))
-        w, eta = sp.Symbol("w"), sp.Symbol("eta")
-        rule = Terms((w, Factors((m.update_sign * eta, Partial(d.E, w)))))
-        settings = Table("settings", "The settings", ("setting", "value"), (
-            ("learning rate", Number(m.learning_rate)),
-            ("loss", d.loss),
-            ("new value of each trained parameter", rule),
-            ("examples per update", f"{len(m.examples)}, losses combined by their {m.batch}" if len(m.examples) > 1 else "1"),
-            ("iterations", str(self.trace.iterations)),
-        ))
+        settings = optimizer_steps.settings(d, self.trace.iterations)
         text = [f"{label}: {value}" for label, value in (("Source", m.source), ("Notes", m.notes)) if value]
         if m.update_sign > 0:
             text.append("The text adds η · ∂E/∂w in its update, with its own sign of the learning rate; that rule is kept.")
-        return Section("The example", text=tuple(text), tables=(examples, parameters, settings), network=self.figure())
+        return Section("The example", text=tuple(text), tables=(examples, parameters, *settings), network=self.figure())
 
     def figure(self) -> Network:
         """The network with example 1's numbers at iteration 1: inputs, weights, each neuron's z and a, the loss."""
@@ -115,39 +108,44 @@ class _Builder:
                          "the loss of one example; in example k's backward pass, E stands for it"))
         rows += [
             (Partial(d.a[n0], d.z[n0]), "the activation's slope at the neuron's z"),
+        ]
+        if len(d.coupled) > 1:
+            rows.append((Partial(d.a[d.coupled[0]], d.z[d.coupled[1]]),
+                         "the softmax layer's Jacobian: how one output's activation changes with another output's z"))
+        rows += [
             (listing(d.delta_symbol[n] for n in neurons), "error terms: δ = ∂E/∂z, how the loss changes with z"),
             (Partial(d.E, d.symbols[p0]), "the gradient: how the loss changes with a parameter"),
-            (sp.Symbol("eta"), "the learning rate"),
-            (sp.Symbol(f"Delta_{p0}"), "a parameter's change in one update"),
+            *optimizer_steps.notation_rows(d, p0),
         ]
-        z = sp.Symbol("z")
         used = dict.fromkeys(n.activation for n in d.order)
         activations = Table("activations", "The activations and their slopes", ("activation", "f(z)", "f′(z)", "at a kink"), tuple(
-            (name, act.form(z), act.derivative(z, sp.Symbol("a")), act.convention or "none")
-            for name, act in ((name, d.activation[next(n.name for n in d.order if n.activation == name)]) for name in used)))
+            row for name in used
+            for row in softmax_steps.activation_rows(name, d.activation[next(n.name for n in d.order if n.activation == name)])))
         if any(row[2].has(sp.Heaviside) for row in activations.rows):
-            rows.append((sp.Heaviside(z, 0), "the step function: 1 for z > 0, 0 for z ≤ 0 (ReLU's slope)"))
+            rows.append((sp.Heaviside(sp.Symbol("z"), 0), "the step function: 1 for z > 0, 0 for z ≤ 0 (ReLU's slope)"))
         table = Table("notation", "The symbols", ("symbol", "meaning"), tuple(rows))
         return Section("Notation", tables=(table, activations))
 
     def network(self) -> Section:
         d, m = self.d, self.model
-        steps = []
-        for n in d.order:
-            act = d.activation[n.name]
-            steps.append(Step(f"z_{n.name}", d.z[n.name], (weighted_sum(d, n),)))
-            steps.append(Step(f"a_{n.name}", d.a[n.name], (d.a_expr[n.name],), note=act.convention))
+        steps = softmax_steps.in_order(
+            d, lambda n: Step(f"z_{n.name}", d.z[n.name], (weighted_sum(d, n),)),
+            lambda n: Step(f"a_{n.name}", d.a[n.name], softmax_steps.activation_forms(d, n.name), note=d.activation[n.name].convention))
         steps.append(Step("E", d.E, (d.loss,), note=f"loss {m.loss}"))
         return Section("The network", tuple(steps))
 
     def forward(self, k: int, t: int) -> list[Step]:
         d, env = self.d, self.env(k, t)
-        steps = []
-        for n in d.order:
-            name = n.name
+
+        def z(n) -> Step:
             total = weighted_sum(d, n)
-            steps.append(Step(f"z_{name}[{k}]@{t}", d.z[name], (total,), total, env, env[d.z[name]]))
-            steps.append(Step(f"a_{name}[{k}]@{t}", d.a[name], (d.a_expr[name],), d.a_expr[name], env, env[d.a[name]]))
+            return Step(f"z_{n.name}[{k}]@{t}", d.z[n.name], (total,), total, env, env[d.z[n.name]])
+
+        def a(n) -> Step:
+            forms = softmax_steps.activation_forms(d, n.name)
+            return Step(f"a_{n.name}[{k}]@{t}", d.a[n.name], forms, d.a_expr[n.name], env, env[d.a[n.name]])
+
+        steps = softmax_steps.in_order(d, z, a)
         e = self.trace.values[Key("E", k, t)]
         steps.append(Step(f"E[{k}]@{t}", d.E, (d.loss,), d.loss, env, e))
         return steps
@@ -158,12 +156,16 @@ class _Builder:
         users = {u.neuron for u in d.uses[name]}
         memo: dict[str, sp.Expr | None] = {}
 
-        def through(n: str) -> sp.Expr | None:
+        def weighted(n: str) -> sp.Expr | None:  # z_n(...) where it depends on p
             if n not in memo:
                 inner = [d.symbols[name]] if n in users else []
                 inner += [s for s in (through(src) for src in self.model.neuron(n).inputs if src in d.a) if s is not None]
-                memo[n] = sp.Function(n)(sp.Function(f"z_{n}")(*inner)) if inner else None
+                memo[n] = sp.Function(f"z_{n}")(*inner) if inner else None
             return memo[n]
+
+        def through(n: str) -> sp.Expr | None:  # a softmax output reads every z of its layer
+            zs = [z for z in (weighted(c) for c in (d.coupled if n in d.coupled else [n])) if z is not None]
+            return sp.Function(n)(*zs) if zs else None
 
         args = [s for s in (through(o) for o in self.model.outputs) if s is not None]
         return sp.Function("E")(*args)
@@ -189,6 +191,10 @@ class _Builder:
         steps = []
         for n in reversed(d.order):
             name, at = n.name, f"[{k}]@{t}"
+            if name in d.coupled:  # the layer at once: its Jacobian reads every output
+                steps += [] if any(s.name.startswith(f"dE/da_{name}[") for s in steps) else softmax_steps.layer(d, self.trace, k, t, env)
+                continue
+            simplified = d.simplified and name in d.loss_factor  # a sigmoid under bce: (a − y)/n
             dE_da, slope = Partial(d.E, d.a[name]), partial(d, d.activation_factor[name])
             downstream = tuple(f"delta_{c}{at}" for c, _ in d.consumers[name])
             outer = sp.factor_terms(d.dE_da[name])  # 2·(o − y), not −2·y + 2·o
@@ -198,9 +204,11 @@ class _Builder:
                               note=self.kinks.note(name, k, t)))
             g, h = sp.Symbol(f"dE/da_{name}"), sp.Symbol(f"da_{name}/dz_{name}")
             numbers = {g: v[Key(f"dE/da_{name}", k, t)], h: v[Key(f"da_{name}/dz_{name}", k, t)]}
-            steps.append(Step(f"delta_{name}{at}", d.delta_symbol[name], (Factors((dE_da, slope)), Factors((outer, local))),
-                              Factors((g, h)), numbers, env[d.delta_symbol[name]], note="error term ∂E/∂z",
-                              uses=(f"dE/da_{name}{at}", f"da_{name}/dz_{name}{at}")))
+            steps.append(Step(f"{'dE/dz' if simplified else 'delta'}_{name}{at}", d.delta_symbol[name],
+                              (Factors((dE_da, slope)), Factors((outer, local))), Factors((g, h)), numbers,
+                              env[d.delta_symbol[name]], note="error term ∂E/∂z", uses=(f"dE/da_{name}{at}", f"da_{name}/dz_{name}{at}")))
+            if simplified:
+                steps.append(softmax_steps.simplified_step(d, v, name, k, t, env, f"dE/dz_{name}{at}"))
         for p in self.shown:
             steps.append(self.chain_step(p, k, t, env))
         return steps
@@ -236,25 +244,7 @@ class _Builder:
         return Section(f"Iteration {t}: over the batch", tuple(steps))
 
     def updates(self, t: int) -> Section:
-        d, m, v = self.d, self.model, self.trace.values
-        rate = sp.Symbol("eta")
-        sign = m.update_sign
-        trained = set(m.trained_parameters)
-        steps = []
-        for p in self.shown:
-            g = sp.Symbol(f"dE/d{p}")
-            step_rhs = Factors((sign * rate, g))  # η first, as texts write the rule
-            env = {rate: m.learning_rate, g: v[Key(f"dE/d{p}", None, t)], d.symbols[p]: v[Key(p, None, t)]}
-            delta = v[Key(f"Delta_{p}", None, t)]
-            note = "" if p in trained else "held fixed"
-            gradient = f"dE/d{p}@{t}" if len(m.examples) > 1 else f"dE/d{p}[1]@{t}"
-            steps.append(Step(f"Delta_{p}@{t}", sp.Symbol(f"Delta_{p}"), (step_rhs if p in trained else sp.Integer(0),),
-                              step_rhs if p in trained else None, env, delta, note, uses=(gradient,) * (p in trained)))
-            new = Terms((d.symbols[p], sp.Symbol(f"Delta_{p}")))
-            env2 = {d.symbols[p]: v[Key(p, None, t)], sp.Symbol(f"Delta_{p}"): delta}
-            steps.append(Step(f"{p}@{t + 1}", d.symbols[p], (new,), new, env2, v[Key(p, None, t + 1)],
-                              note="new value" if p in trained else "held fixed", assigns=True, uses=(f"Delta_{p}@{t}",)))
-        return Section(f"Iteration {t}: updates", tuple(steps))
+        return Section(f"Iteration {t}: updates", tuple(optimizer_steps.updates(self.d, self.trace, self.shown, t)))
 
     def iteration(self, t: int) -> list[Section]:
         """Iteration t: each example's forward pass, then (before the last) the composed loss (at t = 1),
