@@ -43,7 +43,8 @@ REPORTS: dict[str, Callable[[list[FileReport]], str]] = {"text": reports.text, "
 def document(d: Derivation, fmt: str = "terminal", iterations: int | None = None,
              only: Sequence[str] | None = None, plots: str | os.PathLike | None = None,
              plots_href: str | None = None, progress: Callable[[int, int], None] | None = None,
-             color: bool = False, show: str | None = None, digits: int = DIGITS) -> str | bytes:
+             color: bool = False, show: str | None = None, digits: int = DIGITS,
+             input_gradients: bool = False) -> str | bytes:
     """The walkthrough of a derivation in one format (bytes for ``pdf``).
 
     With ``plots`` a directory, the plots are written there (PNG and SVG) and embedded: inline in
@@ -51,9 +52,10 @@ def document(d: Derivation, fmt: str = "terminal", iterations: int | None = None
     ``progress(t, total)`` hears of each traced iteration. ``color``: ANSI styles in the terminal format
     (for a terminal; the other formats have none). ``show``: the iterations written out step by step
     ("1,2,last", "1-3", "all"; default: all of a short run, the first and last of a long one, with a
-    table of the loss between); ``digits``: the precision of a long run's values.
+    table of the loss between); ``digits``: the precision of a long run's values; ``input_gradients``: each
+    backward pass also gives ∂E/∂x of every input.
     """
-    doc = walkthrough(d, iterations, only, plots is not None, progress, show, digits)
+    doc = walkthrough(d, iterations, only, plots is not None, progress, show, digits, input_gradients)
     if plots is not None:
         write_all(doc.plots, plots)
         plots_href = str(plots) if plots_href is None else plots_href
@@ -62,11 +64,11 @@ def document(d: Derivation, fmt: str = "terminal", iterations: int | None = None
 
 def walkthrough(d: Derivation, iterations: int | None = None, only: Sequence[str] | None = None, plots: bool = False,
                 progress: Callable[[int, int], None] | None = None, show: str | None = None,
-                digits: int = DIGITS) -> Walkthrough:
+                digits: int = DIGITS, input_gradients: bool = False) -> Walkthrough:
     """The document nodes of a derivation, traced once, for ``render`` to print in any number of formats."""
     d.model.check_unambiguous("a document")
     check_document(d.model)
-    return build(d, d.trace(iterations, progress, digits), only, plots=plots, show=show)
+    return build(d, d.trace(iterations, progress, digits), only, plots=plots, show=show, inputs=input_gradients)
 
 
 def parallel_walkthrough(model: Model, workers: int, shards: Sequence[int] | None = None,

@@ -58,7 +58,8 @@ def _derive(args: argparse.Namespace) -> int:
         text = api.document(d, fmt=args.format, iterations=args.iterations, only=only, plots=args.plots,
                             plots_href=href.replace(os.sep, "/") if href else None,
                             progress=lambda t, total: bar.update(task, completed=t, total=total),
-                            color=color and args.format == "terminal", show=args.show, digits=args.digits)
+                            color=color and args.format == "terminal", show=args.show, digits=args.digits,
+                            input_gradients=args.input_gradients)
     status = 0
     if identity is not None:
         report = identity
@@ -179,6 +180,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write here (atomically) instead of standard output")
     p.add_argument("--iterations", type=int, help="training iterations (default: the file's)")
     p.add_argument("--only", help="comma-separated parameters whose chains to show")
+    p.add_argument("--input-gradients", action="store_true",
+                   help="each backward pass also gives the inputs' gradients dE/dx, as circuit-style texts compute them")
     p.add_argument("--show", metavar="ITERATIONS", help="the iterations written out step by step: numbers, ranges, "
                    "'last' or 'all' (e.g. 1,2,last); default: all of at most 5, else the first and the last with a "
                    "table of the loss between")

@@ -16,6 +16,7 @@ import math
 import re
 
 import pytest
+from conftest import DERIVATIONS
 from latex_roundtrip import close, parse, parts
 from layout import missing, overfull_boxes
 
@@ -207,3 +208,28 @@ def test_the_html_of_a_softmax_adam_document_fits_the_viewport(browser, tmp_path
     page.write_text(api.render(doc, "html"), encoding="utf-8")
     offenders = browser.too_wide(page, width)
     assert not offenders, "\n".join(f"{o['path']} ({o['width']}px): {o['text'][:60]}" for o in offenders[:8])
+
+
+def test_input_gradients_on_request_equal_hand_arithmetic_and_finite_differences(run_cli):
+    """``derive --input-gradients``: seed 003's ∂E/∂x_1 = δ_a · w_a1 = (−0.0784) · 0.1 = −0.00784 by hand; the
+    softmax file's example 1 against central differences of that example's own loss (NumPy reference)."""
+    from symbackprop.core.derivation_file import load
+    from symbackprop.reference import numpy_training
+    from symbackprop.reference.numpy_runtime import Runtime
+
+    chain = run_cli("derive", str(DERIVATIONS / "seed003_chain.toml"), "--input-gradients").stdout
+    assert "∂E/∂x_1 = δ_a · w_a1" in chain and "= (−0.0784) · 0.1" in chain and "= −0.00784" in chain
+    assert "∂E/∂x_1" not in run_cli("derive", str(DERIVATIONS / "seed003_chain.toml")).stdout
+    path = DERIVATIONS / "softmax_2_3_3.toml"
+    text = run_cli("derive", str(path), "--input-gradients").stdout
+    model = load(path)
+    X, Y = numpy_training.data(model)
+    p0, loss, h = numpy_training.initial_parameters(model), Runtime(model).loss, 1e-6
+    for i in range(2):
+        up, down = X[:1].copy(), X[:1].copy()
+        up[0, i] += h
+        down[0, i] -= h
+        fd = (loss(p0, up, Y[:1]) - loss(p0, down, Y[:1])) / (2 * h)
+        printed = re.search(rf"∂E_1/∂x_{i + 1} = .*?\n\s+≈ .*?\n\s+≈ (\S+)", text)
+        assert printed, f"no ∂E_1/∂x_{i + 1} step"
+        assert abs(float(printed[1].replace("−", "-")) - fd) < 1e-8

@@ -23,8 +23,8 @@ MAX_TABLE_ROWS = 64  # a table lists this many rows, then says how many it leave
 
 
 class _Builder:
-    def __init__(self, d: Derivation, trace: Trace, only: Sequence[str] | None) -> None:
-        self.d, self.trace, self.model = d, trace, d.model
+    def __init__(self, d: Derivation, trace: Trace, only: Sequence[str] | None, inputs: bool = False) -> None:
+        self.d, self.trace, self.model, self.inputs = d, trace, d.model, inputs
         self.model.check_parameters(only)
         notation.check_distinct([*d.symbols, *(n.name for n in d.order), *d.symbol_of])
         self.shown = list(only) if only else list(self.model.parameters)
@@ -211,7 +211,21 @@ class _Builder:
                 steps.append(softmax_steps.simplified_step(d, v, name, k, t, env, f"dE/dz_{name}{at}"))
         for p in self.shown:
             steps.append(self.chain_step(p, k, t, env))
+        if self.inputs:
+            steps += [self.input_step(x, k, t, env) for x in self.model.inputs]
         return steps
+
+    def input_step(self, x: str, k: int, t: int, env: dict) -> Step:
+        """∂E/∂x of one input, as a circuit-style text computes it: the error terms of the neurons reading
+        x, each times its weight (a request: ``derive --input-gradients``)."""
+        d = self.d
+        readers = [(n.name, w) for n in d.order for src, w in zip(n.inputs, n.weights) if src == x]
+        terms = tuple(Factors((d.delta_symbol[n], d.symbols[w])) for n, w in readers)
+        form = terms[0] if len(terms) == 1 else Terms(terms) if terms else sp.Integer(0)
+        loss = d.E if len(self.model.examples) == 1 else sp.Symbol(f"E_{k}")
+        return Step(f"dE/d{x}[{k}]@{t}", Partial(loss, d.symbols[x]), (form,), form, env,
+                    self.trace.values[Key(f"dE/d{x}", k, t)], "the gradient of an input: Σ δ · w over the neurons reading it",
+                    uses=tuple(dict.fromkeys(f"delta_{n}[{k}]@{t}" for n, _ in readers)))
 
     def chain_step(self, p: str, k: int, t: int, env: dict) -> Step:
         """The Leibniz chain and its local factors as formulas; the numbers go into the error-term
@@ -302,11 +316,12 @@ def network(d: Derivation) -> Network:
 
 
 def build(d: Derivation, trace: Trace, only: Sequence[str] | None = None, plots: bool = False,
-          show: str | None = None) -> Walkthrough:
+          show: str | None = None, inputs: bool = False) -> Walkthrough:
     """The whole story: the example, the notation and the network, then per iteration shown (training.py:
     ``show``, e.g. "1,2,last") forward, loss, backward, the batch, the updates and a summary, a table of the
-    loss across the iterations skipped, and the forward pass after the last update; plots where they illustrate a step."""
-    b = _Builder(d, trace, only)
+    loss across the iterations skipped, and the forward pass after the last update; plots where they illustrate a step.
+    ``inputs``: each backward pass also gives the inputs' gradients ∂E/∂x."""
+    b = _Builder(d, trace, only, inputs)
     sections = [b.example(), b.notation_section(), b.network()]
     previous = 0
     for t in (*shown_iterations(show, trace.iterations), trace.iterations + 1):
