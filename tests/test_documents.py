@@ -313,7 +313,8 @@ def test_only_three_parameters_of_a_dense_network(tmp_path):
 
 @pytest.mark.parametrize("node", ["Sum", "Product"])
 def test_sympy_sum_and_product_print_as_sympy_prints_them(node):
-    """The document nodes for chains are Factors and Terms, so SymPy's own Sum and Product keep SymPy's printing."""
+    """The document nodes for chains are Factors and Terms, so SymPy's own Sum and Product keep SymPy's printing
+    (one line of text writes Σ as a reader would: Σ_{k=1..3} (k + x^k))."""
     from symbackprop.documents.formulas.latex import tex
     from symbackprop.documents.formulas.mathml import mathml
     from symbackprop.documents.formulas.text import plain
@@ -322,6 +323,6 @@ def test_sympy_sum_and_product_print_as_sympy_prints_them(node):
     expr = getattr(sp, node)(x**k + k, (k, 1, 3))
     assert tex(expr) == sp.latex(expr) and tex(expr).startswith(r"\sum" if node == "Sum" else r"\prod")
     assert sp.sstr(expr) == f"{node}(k + x**k, (k, 1, 3))"
-    assert plain(expr) == f"{node}(k + x^k, (k, 1, 3))"  # SymPy's structure, a reader's power sign
+    assert plain(expr) == ("Σ_{k=1..3} (k + x^k)" if node == "Sum" else f"{node}(k + x^k, (k, 1, 3))")
     typeset = re.sub(r' (mathvariant|stretchy|displaystyle)="[^"]*"', "", mathml(expr))  # only the typesetting added
     assert typeset == sp.mathml(expr, printer="presentation")

@@ -41,6 +41,12 @@ class PlainPrinter(ChainText, StrPrinter):
                 return f"({base})**{self._print(expr.exp)}"
         return super()._print_Pow(expr, rational)
 
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        """Σ as a reader writes it on one line: Σ_{k=1..n} exp(z_k)."""
+        body = self._print(expr.function)
+        limits = "".join(f"_{{{self._print(i)}={self._print(a)}..{self._print(b)}}}" for i, a, b in expr.limits)
+        return f"Σ{limits} {body}" if expr.function.is_Atom or expr.function.is_Function else f"Σ{limits} ({body})"
+
     def _print_Heaviside(self, expr: sp.Heaviside) -> str:
         with self.arguments(expr):
             return f"H({self._print(expr.args[0])})"
