@@ -205,7 +205,6 @@ RULES: dict[str, Rule] = {r.name: r for r in (
          "g <- g + weight_decay p; sum <- sum + g^2; p <- p - lr / (1 + (t - 1) lr_decay) g / (sqrt(sum) + eps)",
          initial=lambda o: {"sum": o["initial_accumulator_value"]}),
 )}
-BY_LOWER = {name.lower(): name for name in RULES}
 
 
 @dataclass(frozen=True)
@@ -249,21 +248,34 @@ class Optimizer:
 PLAIN = Optimizer("SGD", {o.name: o.default for o in RULES["SGD"].options})
 
 
-def optimizer(table: Mapping[str, object] | None, key: str = "optimizer") -> Optimizer:
-    """The Optimizer a file's ``[optimizer]`` table (or dense()'s argument) states, checked: a known
-    name, known options, each in its range."""
-    if table is None:
-        return PLAIN
+def read(table: Mapping[str, object], rules: Mapping[str, object], kind: str, source: str, key: str) -> tuple[str, dict]:
+    """(the row's name, every option's value) of a file's ``[optimizer]`` or ``[scheduler]`` table: a known
+    name (any case), known options each in its range (KINDS), a default for each one left out, or a
+    located one-line InputError."""
     name = table.get("name")
-    if not isinstance(name, str) or name.lower() not in BY_LOWER:
-        raise InputError(f"unknown optimizer {name!r}; expected one of {', '.join(RULES)} (as torch.optim)",
-                         key=f"{key}.name")
-    rule = RULES[BY_LOWER[name.lower()]]
+    by_lower = {n.lower(): n for n in rules}
+    if not isinstance(name, str) or name.lower() not in by_lower:
+        raise InputError(f"unknown {kind} {name!r}; expected one of {', '.join(rules)} (as {source})", key=f"{key}.name")
+    rule = rules[by_lower[name.lower()]]
     options = {o.name: o for o in rule.options}
     for k in table:
         if k != "name" and k not in options:
             raise InputError(f"unknown option of {rule.name}; expected one of {', '.join(options)}", key=f"{key}.{k}")
-    values = {o.name: KINDS[o.kind](table[o.name], f"{key}.{o.name}") if o.name in table else o.default
-              for o in rule.options}
-    rule.check(values, key)
-    return Optimizer(rule.name, values)
+    values = {}
+    for o in rule.options:
+        if o.name in table:
+            values[o.name] = KINDS[o.kind](table[o.name], f"{key}.{o.name}")
+        elif o.default is None:
+            raise InputError(f"{rule.name} needs {o.name}; expected a value", key=f"{key}.{o.name}")
+        else:
+            values[o.name] = o.default
+    return rule.name, values
+
+
+def optimizer(table: Mapping[str, object] | None, key: str = "optimizer") -> Optimizer:
+    """The Optimizer a file's ``[optimizer]`` table (or dense()'s argument) states, checked; plain SGD without one."""
+    if table is None:
+        return PLAIN
+    name, values = read(table, RULES, "optimizer", "torch.optim", key)
+    RULES[name].check(values, key)
+    return Optimizer(name, values)

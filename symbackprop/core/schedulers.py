@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .errors import InputError
-from .optimizers import KINDS, Option
+from .optimizers import Option, read
 
 
 def _step(lr0, k, o):
@@ -59,7 +58,6 @@ RULES: dict[str, Rule] = {r.name: r for r in (
                       Option("total_iters", 5, "count")), _linear,
          "lr0 (start_factor + (end_factor - start_factor) min(k, total_iters) / total_iters)"),
 )}
-BY_LOWER = {name.lower(): name for name in RULES}
 
 
 @dataclass(frozen=True)
@@ -80,21 +78,4 @@ def scheduler(table: Mapping[str, object] | None, key: str = "scheduler") -> Sch
     """The Scheduler a file's ``[scheduler]`` table states, checked; None without one."""
     if table is None:
         return None
-    name = table.get("name")
-    if not isinstance(name, str) or name.lower() not in BY_LOWER:
-        raise InputError(f"unknown scheduler {name!r}; expected one of {', '.join(RULES)} (as torch.optim.lr_scheduler)",
-                         key=f"{key}.name")
-    rule = RULES[BY_LOWER[name.lower()]]
-    options = {o.name: o for o in rule.options}
-    for k in table:
-        if k != "name" and k not in options:
-            raise InputError(f"unknown option of {rule.name}; expected one of {', '.join(options)}", key=f"{key}.{k}")
-    values = {}
-    for o in rule.options:
-        if o.name in table:
-            values[o.name] = KINDS[o.kind](table[o.name], f"{key}.{o.name}")
-        elif o.default is None:
-            raise InputError(f"{rule.name} needs {o.name}; expected a value", key=f"{key}.{o.name}")
-        else:
-            values[o.name] = o.default
-    return Scheduler(rule.name, values)
+    return Scheduler(*read(table, RULES, "scheduler", "torch.optim.lr_scheduler", key))
