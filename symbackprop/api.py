@@ -111,9 +111,10 @@ def identity(d: Derivation, only: Sequence[str] | None = None) -> IdentityReport
     return identity_report(d, only)
 
 
-def module_source(d: Derivation, numba: bool = False, workers: int = 1) -> str:
-    """The standalone module's text (what ``symbackprop compile`` writes)."""
-    return source(d, numba=numba, workers=workers)
+def module_source(d: Derivation, numba: bool = False, workers: int = 1, input_gradients: bool = False) -> str:
+    """The standalone module's text (what ``symbackprop compile`` writes); ``input_gradients``: with
+    ``input_gradients(params, X, Y)``, d(batch loss)/dX."""
+    return source(d, numba=numba, workers=workers, input_gradients=input_gradients)
 
 
 def check(d: Derivation, against: str = "all", progress=None) -> compiled_check.Report:

@@ -134,8 +134,8 @@ def _parallel_run(args: argparse.Namespace, model, shards) -> int:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    _emit(args.output, api.module_source(api.derive(api.load(args.file)), numba=args.numba, workers=args.workers),
-          [args.file])
+    _emit(args.output, api.module_source(api.derive(api.load(args.file)), numba=args.numba, workers=args.workers,
+                                         input_gradients=args.input_gradients), [args.file])
     return 0
 
 
@@ -238,6 +238,8 @@ def parser() -> argparse.ArgumentParser:
                         " small batches on larger layered nets); the module then needs numba")
     p.add_argument("--workers", type=int, default=1,
                    help="data-parallel workers: the default shard count of the module's split() (averaged_loss_and_grad takes any)")
+    p.add_argument("--input-gradients", action="store_true",
+                   help="also export input_gradients(params, X, Y): d(batch loss)/dX, one row per example")
     p.set_defaults(run=_compile)
 
     p = sub.add_parser("check", help="compare compiled gradients with the NumPy runtime, PyTorch, finite differences")

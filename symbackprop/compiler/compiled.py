@@ -25,10 +25,11 @@ class Compiled:
     With an [optimizer] (``.optimizer`` its name, else None), ``.init_state()`` gives the optimizer's
     state and ``.step(params, state, X, Y)``, ``.averaged_step(params, state, shards)`` give (the new
     parameters, the new state); without one, ``.step(params, X, Y, lr)`` gives the new parameters and
-    ``.init_state`` is None."""
+    ``.init_state`` is None. Compiled with ``input_gradients=True``, ``.input_gradients(params, X, Y)``
+    gives d(batch loss)/dX, shape (B, inputs); else it is None."""
 
-    def __init__(self, d: Derivation, numba: bool | None = None, workers: int = 1) -> None:
-        self.source = source(d, numba_available() if numba is None else numba, workers)
+    def __init__(self, d: Derivation, numba: bool | None = None, workers: int = 1, input_gradients: bool = False) -> None:
+        self.source = source(d, numba_available() if numba is None else numba, workers, input_gradients)
         self.namespace: dict = {"__name__": "symbackprop_compiled"}
         exec(builtins.compile(self.source, "<symbackprop compiled>", "exec"), self.namespace)  # our own generated text
         self.parameters: tuple[str, ...] = self.namespace["PARAMETERS"]
@@ -40,6 +41,7 @@ class Compiled:
         self.split = self.namespace["split"]
         self.optimizer: str | None = self.namespace.get("OPTIMIZER")
         self.init_state = self.namespace.get("init_state")
+        self.input_gradients = self.namespace.get("input_gradients")  # None unless compiled with input_gradients=True
         self.workers: int = self.namespace["WORKERS"]
         m = d.model
         self.initial = np.array([float(v) for v in m.parameters.values()])
@@ -50,7 +52,9 @@ class Compiled:
         return self.loss_and_grad(params, X, Y)
 
 
-def compile(derivation: Derivation, numba: bool | None = None, workers: int = 1) -> Compiled:  # noqa: A001 - the API's name
+def compile(derivation: Derivation, numba: bool | None = None, workers: int = 1,  # noqa: A001 - the API's name
+            input_gradients: bool = False) -> Compiled:
     """The callable; ``numba=None`` uses the fused numba loop when numba is installed; ``workers``:
-    the default shard count of ``.split``."""
-    return Compiled(derivation, numba, workers)
+    the default shard count of ``.split``; ``input_gradients=True``: also ``.input_gradients(params, X, Y)``,
+    d(batch loss)/dX of shape (B, inputs)."""
+    return Compiled(derivation, numba, workers, input_gradients)

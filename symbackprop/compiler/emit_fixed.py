@@ -67,9 +67,13 @@ def fixed(plan: Plan, d: Derivation) -> list[str]:
     sign = m.update_operator
     if Shape.FUSED in plan.shapes:  # the fused loop takes every batch: no dispatch on its size
         entry = [copied(template.loss_and_grad_fused, "loss_and_grad"), copied(template.loss_fused, "loss")]
+        inputs = copied(template.input_gradients_fused, "input_gradients")
     else:
         absent = frozenset(limit for limit, shape in LIMITS.items() if shape not in plan.shapes)
         entry = [copied(template.loss_and_grad, without=absent), copied(template.loss, without=absent)]
+        inputs = copied(template.input_gradients, without=absent)
+    if plan.input_gradients:
+        entry.append(inputs)
     if m.optimizer is None:
         functions = [copied(template._check), *entry,
                      with_update_rule(copied(template.step), sign, plan.masked),

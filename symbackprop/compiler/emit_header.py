@@ -11,6 +11,9 @@ from .expressions import float_list, float_literal
 from .plan import Plan, Shape
 
 VERSION = "0.1.0"
+INPUT_GRADIENTS = ("input_gradients(params, X, Y): dE/dX, a (B, len(INPUTS)) float64 array, the gradient of the batch"
+                   " loss in each example's inputs (with a mean batch, 1/B of that example's own dE/dx; torch's X.grad"
+                   " of the same loss), by the same code as loss_and_grad for every batch size.")
 
 
 def _sanitize(text: str) -> str:
@@ -94,6 +97,7 @@ def header(plan: Plan, d: Derivation) -> list[str]:
            f" trained: {'all parameters' if m.trained is None else ', '.join(m.trained_parameters) or 'none'}."]
           if m.optimizer is None else optimizer_sentences(plan, d)),
         *textwrap.wrap(code_sentence(plan), 100),
+        *(textwrap.wrap(INPUT_GRADIENTS, 100) if plan.input_gradients else []),
         *textwrap.wrap("averaged_loss_and_grad(), averaged_step(): data-parallel, the mean over workers of each"
                        f" worker's result on its own shard; split(): {plan.workers} equal shards unless told.", 100),
         "",

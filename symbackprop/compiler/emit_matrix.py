@@ -5,6 +5,8 @@ as one reshaped block, and its input carries a row of ones, so that one product 
 gives the weight and bias gradients together (no bias add, no column sums: bench). Other layers
 gather their parameters through index arrays. An output layer with a Head (plan.py: softmax, a
 simplified error term) takes its steps, a reduction over the layer being one over the rows.
+With input_gradients, _block_inputs runs the same passes without the parameter gradients and
+returns dE/dX = D_1.T @ W_1 (_batch_inputs: in blocks of CHUNK rows).
 """
 
 from __future__ import annotations
@@ -83,9 +85,18 @@ def forward(d: Derivation, layers: tuple[Layer, ...], head: Head | None = None) 
     return lines
 
 
-def backward(d: Derivation, layers: tuple[Layer, ...], top: list[str] | None = None) -> list[str]:
+def _gradients(l: int, layer: Layer) -> list[str]:
+    """Layer l's parameter gradients from D_l and its input, written into grad."""
+    if layer.block:
+        start, stop = layer.block
+        return [f"    numpy.matmul(D{l}, {_input(l, layer)}.T, out=grad[{start}:{stop}].reshape({layer.width}, {layer.columns}))"]
+    return [f"    grad[_W{l}] = D{l} @ A{l - 1}.T", *([f"    grad[_b{l}] = numpy.sum(D{l}, axis=1)"] if layer.bias else [])]
+
+
+def backward(d: Derivation, layers: tuple[Layer, ...], top: list[str] | None = None, grads: bool = True) -> list[str]:
     """D_l = U * f'(Z_l); the gradients from D_l and the layer's input; U = W_l.T @ D_l for the
-    layer before. ``top``: the output layer's D statements, where its Head gives them."""
+    layer before. ``top``: the output layer's D statements, where its Head gives them. ``grads=False``:
+    no parameter gradients, and dE/dX = D_1.T @ W_1 returned, one row per example."""
     upstream = sp.Symbol("U", real=True)
     lines = []
     for l in range(len(layers), 0, -1):
@@ -95,15 +106,15 @@ def backward(d: Derivation, layers: tuple[Layer, ...], top: list[str] | None = N
             lines += top
         else:
             lines += [f"    D{l} = {expressions.batch(upstream * d.activation_derivative[layer.neurons[0]](z, a))}  # dE/dZ{l}"]
-        if layer.block:
-            start, stop = layer.block
-            lines += [f"    numpy.matmul(D{l}, {_input(l, layer)}.T, out=grad[{start}:{stop}].reshape({layer.width}, {layer.columns}))"]
-        else:
-            lines += [f"    grad[_W{l}] = D{l} @ A{l - 1}.T"]
-            if layer.bias:
-                lines += [f"    grad[_b{l}] = numpy.sum(D{l}, axis=1)"]
+        if grads:
+            lines += _gradients(l, layer)
         if l > 1:  # one neuron: a broadcast product, twice as fast as a matrix product of inner size 1
             lines += [f"    U = W{l}.T {'*' if layer.width == 1 else '@'} D{l}  # dE/dA{l - 1}"]
+    if not grads:
+        first = layers[0]
+        if first.block:  # the weights of layer 1 were read as part of its block
+            lines += [f"    W1 = P1[:, :{first.fan_in}]" if first.bias else "    W1 = P1"]
+        lines += ["    return D1.T @ W1  # dE/dX, one row per example"]
     return lines
 
 
@@ -123,6 +134,20 @@ def matrix(plan: Plan, d: Derivation, names: Names) -> list[str]:
     else:
         term, top = mp.loss_term.xreplace({mp.target: yt}), None
         upstream = [f"    U = ({expressions.batch(dloss)}){scale}  # dE/dA{L}"]
+    start = [*(["    n = X.shape[0]"] if any(layer.ones_row for layer in layers) else []),
+             *(targets if head else []),  # the head's steps may read the targets
+             *forward(d, layers, head),
+             *([] if head else targets)]
+    inputs = [
+        "", "",
+        *copied(template._inputs_in_blocks, "_batch_inputs"),
+        "", "",
+        "def _block_inputs(p, X, Y, B):",
+        '    """dE/dX of rows of the batch, by the passes of _block: one row per example; B: the whole batch."""',
+        *start,
+        *upstream,
+        *backward(d, layers, top, grads=False),
+    ]
     return [
         "", "",
         *index_arrays(layers),
@@ -132,10 +157,7 @@ def matrix(plan: Plan, d: Derivation, names: Names) -> list[str]:
         "def _block(p, X, Y, backward, B):",
         '    """Rows of the batch at once, transposed: A_l = f(W_l @ A_{l-1} + b_l), one column per example;',
         '    B: the whole batch."""',
-        *(["    n = X.shape[0]"] if any(layer.ones_row for layer in layers) else []),
-        *(targets if head else []),  # the head's steps may read the targets
-        *forward(d, layers, head),
-        *([] if head else targets),
+        *start,
         f"    value = numpy.sum({expressions.batch(term)}){scale}  # {d.loss_function.name}",
         "    if not backward:",
         "        return value",
@@ -143,4 +165,5 @@ def matrix(plan: Plan, d: Derivation, names: Names) -> list[str]:
         *upstream,
         *backward(d, layers, top),
         "    return value, grad",
+        *(inputs if plan.input_gradients else []),
     ]

@@ -1,5 +1,6 @@
 """Straight-line code, one statement per z, a, error term and gradient, printed from the Derivation:
-Python floats for small batches (_one, _scalar), the same fused into one numba loop (_fused)."""
+Python floats for small batches (_one, _scalar), the same fused into one numba loop (_fused); with
+input_gradients, dE/dX by the same passes (_scalar_inputs, _fused_inputs)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .names import Names
 from .plan import Plan
 
 SIGNATURE = "float64(float64[:], float64[:, :], float64[:, :], float64[::1])"  # params, X, Y, gradient out
+INPUTS_SIGNATURE = "void(float64[:], float64[:, :], float64[:, :], float64[:, ::1])"  # params, X, Y, dE/dX out
 
 
 class Body(NamedTuple):
@@ -69,6 +71,13 @@ def body(d: Derivation, names: Names, printer: Callable[[sp.Expr], str], columns
     return Body(forward, printer(loss), backward, grads)
 
 
+def input_terms(d: Derivation, names: Names, printer: Callable[[sp.Expr], str], scale: str) -> list[str]:
+    """dE/dx per input in error-term identifiers (Derivation.input_gradients: the sum of delta_n * w over
+    the neurons that read x), printed and ``scale``d; 0.0 for an input no neuron reads."""
+    return ["0.0" if g == 0 else f"({printer(names(g))}){scale}" if scale else printer(names(g))
+            for g in d.input_gradients.values()]
+
+
 def _unpacking(names: list[str]) -> str:
     """The left side that unpacks a sequence into names (a trailing comma for one)."""
     return ", ".join(names) + ("," if len(names) == 1 else "")
@@ -106,6 +115,25 @@ def straight(plan: Plan, d: Derivation, names: Names) -> list[str]:
         *[f"        {line}" for line in backward],
         *[f"        g{i} += {g}" for i, g in enumerate(grads)],
         *result,
+        *(_scalar_inputs(d, names, forward, backward, unpack, xs, ys) if plan.input_gradients else []),
+    ]
+
+
+def _scalar_inputs(d: Derivation, names: Names, forward: list[str], backward: list[str], unpack: str, xs: str,
+                   ys: str) -> list[str]:
+    """_scalar_inputs: dE/dX of a few examples in Python floats, one list per example."""
+    scale = " / B" if d.model.batch_mean else ""
+    return [
+        "", "",
+        "def _scalar_inputs(p, X, Y):",
+        '    """dE/dX of a few examples, one at a time in Python floats: one row per example."""',
+        unpack,
+        *(["    B = len(X)"] if scale else []),
+        "    out = []",
+        f"    for ({xs}), ({ys}) in zip(X, Y):",
+        *[f"        {line}" for line in forward + backward],
+        f"        out.append([{', '.join(input_terms(d, names, expressions.scalar, scale))}])",
+        "    return out",
     ]
 
 
@@ -136,4 +164,24 @@ def fused(plan: Plan, d: Derivation, names: Names) -> list[str]:
         "    B = X.shape[0]",
         *[f"    grad[{i}] = g{i}{scale}" for i in range(P)],
         f"    return total{scale}",
+        *(_fused_inputs(d, names, forward, backward) if plan.input_gradients else []),
+    ]
+
+
+def _fused_inputs(d: Derivation, names: Names, forward: list[str], backward: list[str]) -> list[str]:
+    """_fused_inputs: dE/dX of every example in one numba loop, written into out (B, inputs)."""
+    m = d.model
+    terms = input_terms(d, names, expressions.scalar, " / B" if m.batch_mean else "")
+    return [
+        "", "",
+        f"@numba.njit({INPUTS_SIGNATURE!r}, cache=False, nogil=True)  # compiled here, for float64 arrays only",
+        "def _fused_inputs(p, X, Y, out):",
+        '    """dE/dX of every example in one machine-code loop (numba), written into out: one row per example."""',
+        *[f"    {name} = p[{i}]" for i, name in enumerate(names.param.values())],
+        "    B = X.shape[0]",
+        "    for i in range(B):",
+        *[f"        {names.input[x]} = X[i, {j}]" for j, x in enumerate(m.inputs)],
+        *[f"        {names.target[o]} = Y[i, {j}]" for j, o in enumerate(m.outputs)],
+        *[f"        {line}" for line in forward + backward],
+        *[f"        out[i, {j}] = {term}" for j, term in enumerate(terms)],
     ]

@@ -25,15 +25,17 @@ from .plan import Shape, plan
 EMITTERS = {Shape.FUSED: fused, Shape.STRAIGHT: straight, Shape.KERNEL: kernel, Shape.MATRIX: matrix, Shape.COLUMNS: columns}
 
 
-def source(d: Derivation, numba: bool = False, workers: int = 1) -> str:
+def source(d: Derivation, numba: bool = False, workers: int = 1, input_gradients: bool = False) -> str:
     """The standalone module's text; the same Derivation (and options) gives the same bytes.
 
     ``numba=True`` makes the module import numba: nets up to SCALAR_PARAMS parameters get one fused
     numba loop for every batch, larger layered nets a numba loop kernel for small batches (any other
     graph stays numpy); without it the module needs numpy alone.
     ``workers`` is only the default shard count of ``split()``: the averaged functions take any.
+    ``input_gradients=True`` adds ``input_gradients(params, X, Y)``: d(batch loss)/dX, shape (B, inputs),
+    by each of the module's shapes; without it the module's bytes are what they were before it.
     """
-    decided, names = plan(d, numba, workers), Names(d)
+    decided, names = plan(d, numba, workers, input_gradients), Names(d)
     lines = header(decided, d)
     for shape in decided.shapes:
         lines += EMITTERS[shape](decided, d, names)

@@ -1,6 +1,6 @@
 """What the generated module will be, decided once before any line is printed.
 
-``plan(derivation, numba, workers)`` chooses the code shapes, the batch limits between them and,
+``plan(derivation, numba, workers, input_gradients)`` chooses the code shapes, the batch limits between them and,
 for a layered net, how each layer reads its parameters and the steps of an output layer that
 needs its own (a Head: softmax over the layer, stable logs, the error terms); the emitters only
 print what it says.
@@ -113,6 +113,7 @@ class Plan:
     chunk: int | None  # CHUNK, rows per block, wherever the net has a matrix plan
     matrix: MatrixPlan | None  # kept even where the fused loop serves every batch: CHUNK is still declared
     masked: bool  # some parameter is frozen: step() multiplies the gradient by TRAINED
+    input_gradients: bool = False  # the module also exports input_gradients(params, X, Y): dE/dX, by every shape
 
     @property
     def numba(self) -> bool:
@@ -126,7 +127,7 @@ class Plan:
         return self.fused_batch if self.shapes[0] is Shape.KERNEL else self.scalar_batch
 
 
-def plan(derivation: Derivation, numba: bool, workers: int) -> Plan:
+def plan(derivation: Derivation, numba: bool, workers: int, input_gradients: bool = False) -> Plan:
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InputError(f"expected a number of workers >= 1, got {workers!r}", key="workers")
     check_workers(workers)
@@ -147,7 +148,7 @@ def plan(derivation: Derivation, numba: bool, workers: int) -> Plan:
                 scalar_batch=scalar_batch(P) if small else 0,
                 fused_batch=fused_batch(P) if Shape.KERNEL in shapes else None,
                 chunk=chunk_rows(matrix.widths) if matrix else None,
-                matrix=matrix, masked=len(m.trained_parameters) != P)
+                matrix=matrix, masked=len(m.trained_parameters) != P, input_gradients=bool(input_gradients))
 
 
 def chunk_rows(widths: Sequence[int]) -> int:

@@ -11,6 +11,9 @@ documented edits:
 - a function named here after its shape (``loss_and_grad_fused``, ``_batch_in_blocks``...) is
   emitted under the name the module calls it by.
 
+``input_gradients`` (or ``input_gradients_fused``) and ``_inputs_in_blocks`` are copied only into a
+module compiled with ``input_gradients=True``; without it a module has the bytes it had before.
+
 A file with an ``[optimizer]`` gets the functions after ``averaged_step`` instead of ``step`` and
 ``averaged_step`` (``step_optimized`` as ``step``, ``_optimize_masked`` as ``_optimize`` where a
 parameter is frozen, its scheduler's closed form as ``_rate``); its ``_update``, the optimizer's
@@ -46,6 +49,7 @@ def _network_code(*args):
 
 
 _fused = _one = _scalar = _batch = _block = _update = _rate = _network_code
+_fused_inputs = _scalar_inputs = _batch_inputs = _block_inputs = _network_code  # with input_gradients only
 
 
 def _check(params, X, Y):
@@ -173,6 +177,56 @@ def _batch_in_blocks(p, X, Y, backward):
     if not backward:
         return sum(parts)
     return sum(v for v, _ in parts), sum(g for _, g in parts)
+
+
+# -- with input_gradients: dE/dX by the same code shapes ------------------------------------------
+
+
+def input_gradients(params, X, Y):
+    """dE/dX, shape (B, len(INPUTS)): the batch loss's gradient in each example's inputs (float64)."""
+    if not (type(params) is _ndarray and type(X) is _ndarray and type(Y) is _ndarray
+            and params.dtype is _float and X.dtype is _float and Y.dtype is _float
+            and params.shape == _P_SHAPE and X.shape[1:] == _X_COLUMNS and Y.shape[1:] == _Y_COLUMNS
+            and 0 < X.shape[0] == Y.shape[0]):  # else convert, or say which shape was expected
+        params, X, Y = _check(params, X, Y)
+    p = params
+    if X.shape[0] <= FUSED_BATCH:
+        out = _empty((X.shape[0], len(INPUTS)))
+        _fused_inputs(p, X, Y, out)
+        return out
+    if X.shape[0] <= SCALAR_BATCH:
+        try:
+            return numpy.array(_scalar_inputs(p.tolist(), X.tolist(), Y.tolist()), dtype=float)
+        except OverflowError:  # math.exp overflows where numpy gives inf: take the numpy path
+            pass
+    return _batch_inputs(p, X, Y)
+
+
+def input_gradients_fused(params, X, Y):
+    """dE/dX, shape (B, len(INPUTS)): the batch loss's gradient in each example's inputs (float64)."""
+    if not (type(params) is _ndarray and type(X) is _ndarray and type(Y) is _ndarray
+            and params.dtype is _float and X.dtype is _float and Y.dtype is _float
+            and params.shape == _P_SHAPE and X.shape[1:] == _X_COLUMNS and Y.shape[1:] == _Y_COLUMNS
+            and 0 < X.shape[0] == Y.shape[0]):  # else convert, or say which shape was expected
+        params, X, Y = _check(params, X, Y)
+    out = _empty((X.shape[0], len(INPUTS)))
+    try:
+        _fused_inputs(params, X, Y, out)
+    except TypeError:  # a read-only array, which numba's compiled signature does not take: _check copies it
+        params, X, Y = _check(params, X, Y)
+        _fused_inputs(params, X, Y, out)
+    return out
+
+
+def _inputs_in_blocks(p, X, Y):
+    """dE/dX of large batches in blocks of CHUNK rows, each block's rows written in place."""
+    B = X.shape[0]
+    if B <= CHUNK:
+        return _block_inputs(p, X, Y, B)
+    out = _empty((B, len(INPUTS)))
+    for s in range(0, B, CHUNK):
+        out[s:s + CHUNK] = _block_inputs(p, X[s:s + CHUNK], Y[s:s + CHUNK], B)
+    return out
 
 
 # -- with an [optimizer]: the state, the step, the scheduler -------------------------------------
