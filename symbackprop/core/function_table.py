@@ -156,6 +156,7 @@ class Loss:
     numpy: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (Y, Yhat) of (B, O) -> (B,), for the plots
     description: str  # the formula in words, for documents, modules and diagnoses
     names: tuple[str, ...] = ()  # what texts call this loss in formulas (besides E, L, Loss)
+    family: str = "squared"  # squared or likelihood: a text's slip stays within one (the diagnosis's other losses)
     output: str = ""  # the output activation the loss is defined over ("" any; "unit": one with values in (0, 1))
     targets: str = "any"  # what targets may be: any, unit (each in [0, 1]) or probabilities (also summing to 1)
     simplified: dict[str, Callable[[sp.Expr, sp.Expr, int], sp.Expr]] = field(default_factory=dict)
@@ -190,6 +191,7 @@ LOSSES: dict[str, Loss] = {
         ),
         Loss(
             "cross_entropy",
+            family="likelihood",
             form=lambda ys, yh: -sp.Add(*[y * sp.log(p) for y, p in zip(ys, yh)]),
             derivative=lambda y, p, n: -y / p,
             numpy=lambda Y, P: -np.sum(Y * np.log(P), axis=1),
@@ -201,6 +203,7 @@ LOSSES: dict[str, Loss] = {
         ),
         Loss(
             "nll",
+            family="likelihood",
             form=lambda ys, yh: -sp.Add(*[y * p for y, p in zip(ys, yh)]),
             derivative=lambda y, p, n: -y,
             numpy=lambda Y, P: -np.sum(Y * P, axis=1),
@@ -212,6 +215,7 @@ LOSSES: dict[str, Loss] = {
         ),
         Loss(
             "bce",
+            family="likelihood",
             form=lambda ys, yh: -sp.Add(*[y * sp.log(p) + (1 - y) * sp.log(1 - p) for y, p in zip(ys, yh)]) / len(ys),
             derivative=lambda y, p, n: -(y / p - (1 - y) / (1 - p)) / n,
             numpy=lambda Y, P: -np.mean(Y * np.log(P) + (1 - Y) * np.log(1 - P), axis=1),
@@ -223,6 +227,7 @@ LOSSES: dict[str, Loss] = {
         ),
         Loss(
             "bce_logits",
+            family="likelihood",
             form=lambda ys, yh: sp.Add(*[sp.log(1 + sp.exp(-p)) + (1 - y) * p for y, p in zip(ys, yh)]) / len(ys),
             derivative=lambda y, p, n: (1 / (1 + sp.exp(-p)) - y) / n,
             numpy=lambda Y, P: np.mean(np.logaddexp(0.0, -P) + (1 - Y) * P, axis=1),

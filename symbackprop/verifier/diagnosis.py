@@ -142,7 +142,8 @@ def reading(name: str, trace: Callable[[], Trace]) -> Variant:
 
 def _losses(m: Model, d, t) -> list[Variant]:
     return [Variant(f"loss {name} ({function_table.loss(name).description}) instead of {m.loss}", replace(m, loss=name))
-            for name in function_table.LOSSES if name != m.loss and loss_rules.fits(m, name)]
+            for name, loss in function_table.LOSSES.items()
+            if name != m.loss and loss.family == function_table.loss(m.loss).family and loss_rules.fits(m, name)]
 
 
 def _batch(m: Model, d, t) -> list[Variant]:
