@@ -15,7 +15,7 @@ import mpmath
 import numpy as np
 import pytest
 import sympy as sp
-from conftest import DERIVATIONS, cli
+from conftest import DERIVATIONS
 
 import symbackprop
 from symbackprop.core.arithmetic import MPMATH, high_precision
@@ -181,9 +181,18 @@ def test_a_long_run_that_rounds_as_it_goes_equals_the_exact_rounded_trace():
 
 
 @pytest.fixture(scope="module")
-def long_run_at_50():
-    """``verify --json`` of the bundled long run at the default 50 digits, run once for the tests below."""
-    return __import__("json").loads(cli("verify", str(DERIVATIONS / "long_run_2_2_2.toml"), "--json").stdout)[0]["claims"]
+def long_run_report():
+    """The bundled long run verified once at the default 50 digits, for the tests below: (its claims as
+    ``verify --json`` gives them, its text report)."""
+    from symbackprop import api
+
+    report = symbackprop.verify(DERIVATIONS / "long_run_2_2_2.toml")
+    return __import__("json").loads(api.report([report], "json"))[0]["claims"], api.report([report], "text")
+
+
+@pytest.fixture(scope="module")
+def long_run_at_50(long_run_report):
+    return long_run_report[0]
 
 
 def test_verify_at_iteration_10001_with_its_diagnosis(long_run_at_50):
@@ -207,7 +216,7 @@ def test_digits_is_an_option_checked_before_anything_runs(run_cli, command):
         assert f"--digits: expected digits from 16 to 1000 (a long run's precision), got {bad}" in out.stderr
 
 
-def test_verify_at_other_digits_judges_the_same(run_cli, long_run_at_50):
+def test_verify_at_other_digits_judges_the_same(run_cli, long_run_at_50, long_run_report):
     """The long run's claims at 30 digits: the same statuses; the values past the exact part say how many
     of their digits are certain, at most the digits asked for."""
     at_30 = __import__("json").loads(run_cli("verify", str(DERIVATIONS / "long_run_2_2_2.toml"), "--json",
@@ -215,5 +224,5 @@ def test_verify_at_other_digits_judges_the_same(run_cli, long_run_at_50):
     at_50 = long_run_at_50
     assert [c["status"] for c in at_30] == [c["status"] for c in at_50] == ["mismatch", "holds", "holds", "mismatch"]
     assert all(20 <= c["certain_digits"] <= 30 for c in at_30) and all(40 <= c["certain_digits"] <= 50 for c in at_50)
-    text = run_cli("verify", str(DERIVATIONS / "long_run_2_2_2.toml")).stdout
+    text = long_run_report[1]
     assert "exact 3.15457097e-06 (" in text and " digits certain), difference" in text
