@@ -38,9 +38,10 @@ def check_coupled(model) -> None:
                                  f"{first.activation} outputs to feed the loss only", key=f"network.neurons[{j}].inputs")
 
 
-def check_loss(model) -> None:
-    """The output activation a loss is defined over (cross_entropy: softmax; bce: values in (0, 1))."""
-    loss = function_table.loss(model.loss, key="loss.function")
+def check_loss(model, loss_name: str | None = None) -> None:
+    """The output activation a loss (the model's, or ``loss_name``) is defined over (cross_entropy: softmax;
+    bce: values in (0, 1))."""
+    loss = function_table.loss(loss_name or model.loss, key="loss.function")
     for o in model.outputs:
         act = function_table.activation(model.neuron(o).activation)
         low, high, _ = act.range
@@ -68,19 +69,12 @@ def check_targets(loss: function_table.Loss, targets: list[sp.Rational], key: st
 def fits(model, loss_name: str) -> bool:
     """Whether the model's outputs and targets are ones the loss takes (a diagnosis tries only those)."""
     try:
-        check_loss(_with_loss(model, loss_name))
+        check_loss(model, loss_name)
         for k, ex in enumerate(model.examples):
             check_targets(function_table.loss(loss_name), [ex.targets[o] for o in model.outputs], f"examples[{k}]")
     except InputError:
         return False
     return True
-
-
-class _with_loss:
-    """The model's outputs with another loss, for check_loss (no Model is built)."""
-
-    def __init__(self, model, loss: str) -> None:
-        self.outputs, self.neuron, self.loss = model.outputs, model.neuron, loss
 
 
 def random_targets(loss_name: str, rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
