@@ -33,8 +33,8 @@ BAD = {  # the claim table (claims[1], after a good one) -> the whole message af
                              'claims[1].stated: expected the stated value as text, like stated = "0.0784"; got Decimal 0.76'),
     "source not FILE:LINE": (CLAIM.replace('"x.txt:1"', '"page 1"'),
                              "claims[1].source: 'page 1': expected FILE:LINE, like \"003_131398abeddd6634.txt:332\""),
-    "unknown key": (CLAIM + "sated = 1\n", "claims[1].sated: unknown key; expected one of formula, local, note, quantity, "
-                                           "quote, readings, reason, solve, source, stated, status, symbols"),
+    "unknown key": (CLAIM + "sated = 1\n", "claims[1].sated: unknown key; expected one of formula, input_layer, layer, local, "
+                                           "note, quantity, quote, readings, reason, solve, source, stated, status, symbols"),
     "a status other than unverifiable": (CLAIM + 'status = "holds"\n',
                                          "claims[1].status: 'holds': the only status a file may declare is \"unverifiable\""),
     "unverifiable without a reason": (CLAIM + 'status = "unverifiable"\n',
@@ -44,7 +44,13 @@ BAD = {  # the claim table (claims[1], after a good one) -> the whole message af
     "a local value not stated as text": (CLAIM + "local = { z_a = 0.76 }\n",
                                          "claims[1].local.z_a: expected a stated value as text, like \"0.804\"; got Decimal('0.76')"),
     "an unknown constant": (CLAIM.replace('"z_a"', '"const:tau"'), "claims[1].quantity: unknown constant 'tau'; expected one of e, pi"),
-    "a quote missing": (CLAIM.replace('quote = "q"\n', ""), "claims[1].quote: expected text, got nothing"),
+    "an empty quote": (CLAIM.replace('quote = "q"', 'quote = " "'), "claims[1].quote: expected text, got ' '"),
+    "a number claim with a layer": (CLAIM + "layer = 2\n", "claims[1].layer: only a formula claim reads a text's notation: "
+                                                            'drop this key or add formula = "..."'),
+    "a layer that is no number": ('formula = "z = 1"\nlayer = "hidden"\nsource = "x.txt:1"\n',
+                                  "claims[1].layer: expected a layer number, a list of them, or \"all\"; got 'hidden'"),
+    "an input layer of 2": ('formula = "z = 1"\ninput_layer = 2\nsource = "x.txt:1"\n',
+                            "claims[1].input_layer: expected 0 or 1 (the number the text gives the input layer); got 2"),
     "a formula claim with a number": ('formula = "z_a = w_a1 x1"\nstated = "0.76"\nsource = "x.txt:1"\nquote = "q"\n',
                                       "claims[1].stated: a formula claim states a formula, not a number: drop this key "
                                       "(make a second claim for the number)"),
@@ -106,6 +112,19 @@ def test_claims_arrive_typed_and_frozen():
     # dataclasses.replace re-validates the Model; the typed claims and readings ride along unchanged
     again = dataclasses.replace(m, learning_rate=sp.Rational(1, 2))
     assert again.claims == m.claims and again.readings == m.readings
+
+
+def test_a_quote_is_optional_and_layer_keys_round_trip(tmp_path):
+    table = ('formula = "\\\\delta^l_j = 1"\nlayer = [2, 1, 2]\ninput_layer = 1\nsource = "x.txt:1"\n'
+             '\n[[claims]]\nformula = "z = 1"\nlayer = "all"\nsource = "x.txt:2"\n')
+    path = tmp_path / "layers.toml"
+    path.write_text(claims_file(CLAIM.replace('quote = "q"\n', ""), table))
+    m = symbackprop.load(path)
+    assert [c.quote for c in m.claims] == ["", "", ""]
+    assert (m.claims[1].layer, m.claims[1].input_layer, m.claims[2].layer, m.claims[2].input_layer) == ((1, 2), 1, "all", 0)
+    again = tmp_path / "again.toml"
+    again.write_text(m.to_toml())
+    assert symbackprop.load(again).claims == m.claims and "quote" not in again.read_text()
 
 
 # -- to_toml writes claims and readings back ---------------------------------------------------

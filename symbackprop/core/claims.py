@@ -1,8 +1,8 @@
 """Claims and readings: what a text states, parsed and validated when its file is loaded.
 
 A ``[[claims]]`` table (reference: docs/verify.md) names a quantity as trace.py does, the value
-the text states as text (``stated = "0.0784"``), where it stands (``source = "file:line"``,
-``quote``) and optionally: ``note``; ``status = "unverifiable"`` with ``reason`` (the inputs are
+the text states as text (``stated = "0.0784"``), where it stands (``source = "file:line"``),
+and optionally: ``quote``, ``note``; ``status = "unverifiable"`` with ``reason`` (the inputs are
 in a missing figure); ``local`` (the text's own stated inputs of this one step, to recompute it
 from them); ``solve`` (one quantity of that step the text leaves out, solved for); ``readings``
 (the readings of the file it belongs to; default: all). A ``[readings.NAME]`` table overrides
@@ -25,7 +25,8 @@ from .limits import LIMITS, limit
 from .values import check_text, known_keys, rational, tables
 
 CLAIM_KEYS = {"quantity", "stated", "source", "quote", "note", "status", "reason", "local", "solve", "readings",
-              "formula", "symbols"}
+              "formula", "symbols", "layer", "input_layer"}
+ALL_LAYERS = "all"  # ``layer = "all"``: a formula in layer notation checked at every layer it can be read at
 READING_KEYS = {"note", "source", "quote", "parameters", "constants"}
 NUMBER = re.compile(r"[-+]?(\d+)(\.(\d+))?\Z")
 SOURCE = re.compile(r"[^:\s]+:\d+\Z")
@@ -50,6 +51,8 @@ class Claim:
     readings: tuple[str, ...] | None = None  # None: every reading of the file
     formula: str = ""  # a formula claim (formula_claims.py): the text's LaTeX, and its names -> quantities
     symbols: dict[str, str] = field(default_factory=dict)
+    layer: tuple[int, ...] | str | None = None  # layer notation (layered_forms.py): the layers l stands for, or "all"
+    input_layer: int = 0  # the number the text gives the input layer (Nielsen: 1; symbackprop: 0)
 
     @property
     def value(self) -> sp.Rational:
@@ -131,6 +134,10 @@ def parse_claims(raw_claims: object, readings: Collection[str]) -> tuple[Claim, 
 
 
 def _number_claim(i: int, raw: dict, key: str, readings: Collection[str]) -> Claim:
+    for k in ("layer", "input_layer", "symbols"):
+        if k in raw:
+            raise InputError("only a formula claim reads a text's notation: drop this key or add formula = \"...\"",
+                             key=f"{key}.{k}")
     stated = raw.get("stated")
     if not isinstance(stated, str):
         got = "nothing" if stated is None else f"{type(stated).__name__} {stated}"
@@ -153,7 +160,7 @@ def _number_claim(i: int, raw: dict, key: str, readings: Collection[str]) -> Cla
         raise InputError("expected a table of quantity = \"stated value\"", key=f"{key}.local")
     return Claim(
         index=i, quantity=quantity, stated=stated.strip(), source=source,
-        quote=_text(raw, "quote", key), note=_text(raw, "note", key, required=False), declared=declared,
+        quote=_text(raw, "quote", key, required=False), note=_text(raw, "note", key, required=False), declared=declared,
         reason=_text(raw, "reason", key, required=False),
         local={k: _stated(v, f"{key}.local.{k}") for k, v in local.items()},
         solve=_text(raw, "solve", key, required=False) or None, readings=names,
@@ -189,9 +196,26 @@ def _formula_claim(i: int, raw: dict, key: str, readings: Collection[str]) -> Cl
     quantity = raw.get("quantity", "")
     if not isinstance(quantity, str):
         raise InputError(f"expected a quantity name, got {quantity!r}", key=f"{key}.quantity")
-    return Claim(index=i, quantity=quantity.strip(), stated="", source=source, quote=_text(raw, "quote", key),
+    return Claim(index=i, quantity=quantity.strip(), stated="", source=source, quote=_text(raw, "quote", key, required=False),
                  note=_text(raw, "note", key, required=False), readings=names, formula=formula,
-                 symbols={k: v.strip() for k, v in symbols.items()})
+                 symbols={k: v.strip() for k, v in symbols.items()}, layer=_layer(raw.get("layer"), f"{key}.layer"),
+                 input_layer=_input_layer(raw.get("input_layer", 0), f"{key}.input_layer"))
+
+
+def _layer(value: object, key: str) -> tuple[int, ...] | str | None:
+    """``layer = 2``, ``layer = [1, 2]`` or ``layer = "all"``: what the generic layer index l stands for."""
+    if value is None or value == ALL_LAYERS:
+        return value
+    values = value if isinstance(value, list) else [value]
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= limit("neurons") for v in values):
+        raise InputError(f'expected a layer number, a list of them, or "all"; got {value!r}', key=key)
+    return tuple(sorted(set(values)))
+
+
+def _input_layer(value: object, key: str) -> int:
+    if isinstance(value, bool) or value not in (0, 1):
+        raise InputError(f"expected 0 or 1 (the number the text gives the input layer); got {value!r}", key=key)
+    return value
 
 
 def _stated(value: object, key: str) -> str:

@@ -264,7 +264,7 @@ def loss(name: object, key: str | None = None) -> Loss:
     return _lookup(LOSSES, name, "loss", key)
 
 
-GENERIC_LOSS_NAMES = {"E", "e", "L", "Loss", "loss"}  # what texts call any loss
+GENERIC_LOSS_NAMES = {"E", "e", "L", "Loss", "loss", "C", "J", "cost"}  # what texts call any loss (C: Nielsen's cost)
 
 
 def is_loss_name(text_name: str) -> bool:

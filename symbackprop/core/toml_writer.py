@@ -68,6 +68,10 @@ def _claim(c) -> list[str]:
         out.append(f"symbols = {_inline(c.symbols, _string)}")
     if c.readings is not None:
         out.append(f"readings = {_list(c.readings)}")
+    if c.layer is not None:
+        out.append(f"layer = {_string(c.layer) if isinstance(c.layer, str) else '[' + ', '.join(map(str, c.layer)) + ']'}")
+    if c.input_layer:
+        out.append(f"input_layer = {c.input_layer}")
     return out
 
 

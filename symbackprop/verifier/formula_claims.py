@@ -39,6 +39,7 @@ class FormulaResult:
     branches: str = ""  # those sides, e.g. "z_O5 > 0"
     text_value: sp.Expr | None = None  # the text's formula at the example's values
     exact: sp.Expr | None = None  # the quantity at the example's values
+    components: tuple[tuple[str, FormulaResult], ...] = ()  # layer notation (layered_forms.py): each component's result
 
     @property
     def agrees(self) -> bool | None:
