@@ -127,8 +127,10 @@ def test_the_pieces_of_a_formula_join_without_gaps(laid_out, width):
 
 
 def shown(value) -> str:
-    """A value as the document prints its decimal: U+2212 for minus."""
-    return decimal(value).replace("-", "−")
+    """A value as the document prints its decimal: U+2212 for minus; of 2.84e-05 the "2.84 · 10" before its
+    superscript (which printed text may put lines later)."""
+    mantissa, _, power = decimal(value).partition("e")
+    return (mantissa + (" · 10" if power else "")).replace("-", "−")
 
 
 def collapsed_numbers(page) -> list[str]:

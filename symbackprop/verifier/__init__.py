@@ -11,6 +11,10 @@ explained; and the derivation's own chain-rule gradients against sympy.diff (ide
     latex_reader.py    a text's LaTeX formula read through those atoms and parsed by latex2sympy2_extended
     formula_limits.py  the reader's bounds (size, nesting, towers, numbers) and values computed within them
     formula_claims.py  a formula claim against the derivation
+    layer_notation.py  the matrix form of a layered network: W^l, b^l, z^l, a^l, δ^l entry by entry as quantities
+    layer_syntax.py    a formula in layer notation (vector and index forms) read into a tree
+    layer_values.py    that tree written out at one layer: each side's entries as LaTeX, shapes checked
+    layered_forms.py   a formula in layer notation checked component by component, as formula claims
     verifier.py        verify(path): every claim of a file, one frozen result each
     reports.py         the report as text, Markdown and JSON
     identity.py        the chain-rule gradients against sympy.diff of the flattened loss, as a report

@@ -25,7 +25,7 @@ from ..core.long_run import DIGITS
 from ..core.model import Model
 from ..core.notation import quantity
 from ..core.trace import Key
-from . import closeness, diagnosis, formula_claims
+from . import closeness, diagnosis, formula_claims, layered_forms
 from .local_check import Local, LocalResult
 from .rounding import judge
 from .status import Status
@@ -269,6 +269,9 @@ class _Reading:
         return ", ".join(f"{named(k)} = {v}" for k, v in c.local.items())
 
     def _formula(self, c: Claim) -> Result:
+        if layered_forms.is_layered(c, self.model):  # vector and index forms: checked per component
+            f = layered_forms.check(c, self.derivation, self.trace)
+            return Result(c, self.name, f.status, formula=f, diagnosis=tuple(layered_forms.describe(f)))
         f = formula_claims.check(c.formula, c.quantity or None, c.symbols, self.derivation, self.trace, c.where)
         return Result(c, self.name, f.status, exact=f.exact, formula=f, diagnosis=tuple(_formula_diagnosis(f)))
 
