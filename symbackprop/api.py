@@ -31,8 +31,10 @@ from .parallel import walkthrough as parallel_story
 from .parallel.checked_run import CheckedRun, checked_run
 from .parallel.distributed import RunFailed
 from .reference import torch_model
-from .verifier import reports
+from .verifier import reports, text_numbers
+from .verifier import scan as text_scan
 from .verifier.identity import IdentityReport, identity_report
+from .verifier.scan import ScanReport
 from .verifier.verifier import FileReport
 from .verifier.verifier import verify as _verify_file
 
@@ -106,6 +108,31 @@ def report(file_reports: list[FileReport], fmt: str = "text") -> str:
     return REPORTS[fmt](file_reports)
 
 
+def scan(text: str | os.PathLike, model: str | os.PathLike, lines: tuple[int, int] | None = None) -> ScanReport:
+    """Every number of a text (plain, Markdown or LaTeX) matched against every quantity of the derivation
+    file's exact trace and its alternative conventions; ``lines``: only the numbers on lines first..last."""
+    found = text_numbers.numbers(text_numbers.read_text(text), str(text))
+    if lines is not None:
+        found = [n for n in found if lines[0] <= n.line <= lines[1]]
+    loaded = load(model)
+    try:
+        return text_scan.scan(found, loaded, str(text), str(model))
+    except InputError as e:  # what needs the trace (its cost, a name it derives) is the derivation file's
+        raise e.located(str(model)) from None
+
+
+def scan_report(report: ScanReport, fmt: str = "text") -> str:
+    """A scan report as ``text`` or ``json``."""
+    return text_scan.to_json(report) if fmt == "json" else text_scan.text(report)
+
+
+def write_claims(report: ScanReport, output: str | os.PathLike | None = None) -> tuple[int, int]:
+    """The scan's proposed claims written atomically: to ``output`` (a file of claims alone) or, without one,
+    appended to the derivation file itself; a claim the file already has is never repeated.
+    (claims written, repeats left out)."""
+    return text_scan.write(report, None if output is None else str(output))
+
+
 def identity(d: Derivation, only: Sequence[str] | None = None) -> IdentityReport:
     """Each shown gradient proven equal to sympy.diff of the flattened loss."""
     return identity_report(d, only)
@@ -146,4 +173,5 @@ def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:
 
 __all__ = ["BINARY", "DIGITS", "FORMATS", "CheckedRun", "Compiled", "FileReport", "IdentityReport", "InputError", "RunFailed",
            "bench", "check", "checked_run", "compile", "dense", "derive", "document", "identity", "load", "module_source",
-           "parallel_document", "parallel_walkthrough", "printable", "render", "report", "verify", "write_atomic"]
+           "parallel_document", "parallel_walkthrough", "printable", "render", "report", "scan", "scan_report", "ScanReport",
+           "verify", "write_atomic", "write_claims"]

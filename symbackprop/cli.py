@@ -106,6 +106,32 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if any(r.failed for r in reports) else 0
 
 
+def _scan(args: argparse.Namespace) -> int:
+    if args.output and args.write:
+        raise api.InputError(f"-o {args.output} and --write both given; expected one: -o writes the proposed claims to a "
+                             f"file of their own, --write appends them to {args.model}", key="--write")
+    _not_an_input(args.output, [args.text, args.model], "output")
+    lines = _lines(args.lines) if args.lines else None
+    report = api.scan(args.text, args.model, lines)
+    text = api.scan_report(report, "json" if args.json else "text")
+    if args.output or args.write:
+        written, repeats = api.write_claims(report, args.output)
+        where = args.output or args.model
+        said = f"{written} claim{'s' if written != 1 else ''} written to {where}" + (
+            f" ({repeats} left out: already in {args.model}, or repeating another)" if repeats else "")
+        print(api.printable(said), file=sys.stderr)
+    sys.stdout.write(text)
+    return 0
+
+
+def _lines(text: str) -> tuple[int, int]:
+    first, _, last = text.partition("-")
+    try:
+        return int(first), int(last or first)
+    except ValueError:
+        raise api.InputError(f"{text!r}: expected a line range like 106-370", key="--lines") from None
+
+
 def _parallel(args: argparse.Namespace) -> int:
     model = api.load(args.file)
     shards = _sizes(args.shards, "shards") if args.shards else None
@@ -213,6 +239,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--digits", type=int, default=DIGITS, help=f"digits of the values past the exact part (default {DIGITS})")
     p.add_argument("-o", "--output", help="write here (atomically) instead of standard output")
     p.set_defaults(run=_verify)
+
+    p = sub.add_parser("scan", help="find every number of a text and match it to the quantities of a derivation file")
+    p.add_argument("text", metavar="TEXT", help="the source text: plain text, Markdown or LaTeX")
+    p.add_argument("--model", required=True, metavar="FILE.toml", help="the derivation file of its worked example")
+    p.add_argument("-o", "--output", help="write the proposed [[claims]] here (atomically), as a file of claims alone")
+    p.add_argument("--write", action="store_true",
+                   help="append the proposed claims to the derivation file itself (atomically; never one it already has)")
+    p.add_argument("--json", action="store_true", help="the report as JSON")
+    p.add_argument("--lines", metavar="FIRST-LAST", help="only the numbers on these lines of the text (e.g. 106-370)")
+    p.set_defaults(run=_scan)
 
     p = sub.add_parser("parallel", help="the averaged gradient of K data-parallel workers")
     p.add_argument("file")

@@ -75,6 +75,11 @@ def _claim(c) -> list[str]:
     return out
 
 
+def claims(items) -> str:
+    """``[[claims]]`` tables alone, as ``dumps`` writes them: to append to a derivation file (symbackprop scan)."""
+    return "\n".join(line for c in items for line in _claim(c)) + "\n" if items else ""
+
+
 def _reading(name: str, r) -> list[str]:
     out = ["", f"[readings.{_key(name)}]"]
     out += [f"{k} = {_string(text)}" for k, text in (("note", r.note), ("source", r.source), ("quote", r.quote)) if text]

@@ -1,5 +1,6 @@
 """Checking: what a text states (its numbers and formulas) against the exact trace, mismatches
-explained; and the derivation's own chain-rule gradients against sympy.diff (identity.py).
+explained; finding those numbers in a text (scan.py); and the derivation's own chain-rule
+gradients against sympy.diff (identity.py).
 
     status.py          Status: holds / truncated / mismatch / unverifiable / unparseable, as reports print them
     rounding.py        holds / truncated / mismatch at the text's own decimals
@@ -16,6 +17,8 @@ explained; and the derivation's own chain-rule gradients against sympy.diff (ide
     layer_values.py    that tree written out at one layer: each side's entries as LaTeX, shapes checked
     layered_forms.py   a formula in layer notation checked component by component, as formula claims
     verifier.py        verify(path): every claim of a file, one frozen result each
+    text_numbers.py    a text's numbers: structure rules, quotes, the names and kinds its words give them
+    scan.py            scan(text, model): every number of a text matched to the trace's quantities, proposed as claims
     reports.py         the report as text, Markdown and JSON
     identity.py        the chain-rule gradients against sympy.diff of the flattened loss, as a report
 """
