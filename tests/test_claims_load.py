@@ -201,11 +201,11 @@ def test_statuses_print_as_before():
     data = json.loads(reports.to_json([rep]))
     assert {c["status"] for c in data[0]["claims"]} == {"holds", "mismatch"}
     # four given weights and one formula hold; Wa0 = 0.5 (it is w_b0) and two error-term formulas do not
-    assert data[0]["summary"][""] == {"holds": 5, "truncated": 0, "mismatch": 3, "unverifiable": 0, "unparseable": 0}
+    assert data[0]["summary"][""] == {"holds": 5, "conditional": 0, "truncated": 0, "mismatch": 3, "unverifiable": 0, "unparseable": 0}
     lines = reports.text([rep]).splitlines()
     assert sum(line.startswith("  MISMATCH     ") for line in lines) == 3
     assert sum(line.startswith("  holds        ") for line in lines) == 5
-    assert lines[-1] == "  summary: 5 holds, 0 truncated, 3 mismatch, 0 unverifiable, 0 unparseable"
+    assert lines[-1] == "  summary: 5 holds, 0 conditional, 0 truncated, 3 mismatch, 0 unverifiable, 0 unparseable"
     assert "**mismatch**" in reports.markdown([rep]) and "MISMATCH" not in reports.markdown([rep])
 
 

@@ -4,6 +4,7 @@ that fail. Values are checked against backpropagation written here in NumPy matr
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -196,3 +197,30 @@ def test_unreadable_layer_notation_is_unparseable_with_the_reason(tmp_path, form
 def test_sides_of_different_shapes_are_a_mismatch_at_that_layer(tmp_path):
     (r,) = symbackprop.verify(_file(tmp_path, 'formula = "\\\\delta^l = b^{l+1}"\nlayer = 1\n')).results
     assert r.status is Status.MISMATCH and r.diagnosis == ("at l = 1: the left side is a 3-vector, the right side a 2-vector",)
+
+
+def test_a_formula_that_only_looks_like_layer_notation_is_read_as_any_other(tmp_path):
+    """No ``layer`` key and not readable as layer notation (W^{1/3} is a power): the ordinary reader's verdict."""
+    (r,) = symbackprop.verify(_file(tmp_path, 'formula = "D = w^{1/3}"\nsymbols = { D = "a_n1_1", w = "w1_1_1" }\n')).results
+    assert r.status is Status.MISMATCH and not r.formula.components
+
+
+def test_on_a_relu_network_a_component_right_where_its_kinks_are_is_conditional(tmp_path):
+    """delta^L = a^L - y leaves out the output ReLU's slope: right where z^L > 0, which the report says per component."""
+    path = tmp_path / "relu.toml"
+    net = symbackprop.dense([2, 2, 1], "relu", output_activation="relu", seed=1, examples=[(["0.5", "0.4"], ["0.1"])],
+                            weights=[[["0.3", "0.2"], ["0.4", "-0.1"]], [["0.5", "0.6"]]], biases=[["0.1", "0.1"], ["0.2"]])
+    path.write_text(net.to_toml() + '\n[[claims]]\nformula = "\\\\delta^L = a^L - y"\nsource = "t.txt:1"\n')
+    (r,) = symbackprop.verify(path).results
+    assert r.status is Status.CONDITIONAL
+    assert r.diagnosis[0].startswith("holds only where its kinks are as at the example for $\\delta^{2}_{1}$ (where z_n2_1 > 0")
+
+
+def test_the_json_report_lists_each_component(run_cli):
+    done = run_cli("verify", str(EQUATIONS), "--json")
+    claims = {c["source"]: c for c in json.loads(done.stdout)[0]["claims"]}
+    swapped = claims[line(30)]
+    assert swapped["layer"] == "all" and swapped["input_layer"] == 1 and swapped["status"] == "mismatch"
+    statuses = {c["formula"].partition(" = ")[0]: c["status"] for c in swapped["components"]}
+    assert statuses[r"\frac{\partial C}{\partial w^{2}_{11}}"] == "holds"
+    assert statuses[r"\frac{\partial C}{\partial w^{2}_{12}}"] == "mismatch" and len(statuses) == 8

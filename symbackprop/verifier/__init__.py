@@ -12,6 +12,7 @@ gradients against sympy.diff (identity.py).
     latex_reader.py    a text's LaTeX formula read through those atoms and parsed by latex2sympy2_extended
     formula_limits.py  the reader's bounds (size, nesting, towers, numbers) and values computed within them
     formula_claims.py  a formula claim against the derivation
+    formula_print.py   its correction as written: the derivation's formula in the text's order, a kink in words
     layer_notation.py  the matrix form of a layered network: W^l, b^l, z^l, a^l, δ^l entry by entry as quantities
     layer_syntax.py    a formula in layer notation (vector and index forms) read into a tree
     layer_values.py    that tree written out at one layer: each side's entries as LaTeX, shapes checked

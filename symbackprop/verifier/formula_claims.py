@@ -3,16 +3,17 @@
 The text's names are resolved to quantities (the claim's ``symbols`` map, else the model's own
 names), every quantity to its expression in the network's leaves (inputs, constants, parameters,
 targets, the learning rate ``eta``), and the two sides are compared: symbolically where SymPy
-can, else at seeded random points (an identity of piecewise expressions). A mismatch comes with
-the correct formula in the text's notation, the region where the text's formula still holds
-(the branches of every ReLU at the example), and whether it agrees at the example's values.
+can, else at seeded random points (an identity of piecewise expressions). A wrong formula comes
+with the correct one in the text's notation and order (formula_print.py) and whether it agrees at
+the example's values; one equal to it once each kink only one side has (a ReLU, its step) is fixed
+on the example's side is ``conditional``: it holds there, and the text leaves those kinks out.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy as sp
 
@@ -20,6 +21,7 @@ from ..core import function_table
 from ..core.errors import InputError
 from ..core.trace import NAME
 from .formula_limits import MAX_DIGITS, MAX_EXPAND_TERMS, Undefined, exact_at, expand_terms, value_at, zero_at
+from .formula_print import TextOrder, formula_latex, kink, kink_argument, text_order
 from .latex_reader import Atom, FormulaError, canonical_key, parse
 from .status import Status
 
@@ -30,16 +32,18 @@ SIMPLIFY_OPS = 60  # beyond this sp.simplify takes minutes on nested exp/tanh; t
 
 @dataclass(frozen=True)
 class FormulaResult:
-    status: Status  # holds | mismatch | unparseable
+    status: Status  # holds | conditional | mismatch | unparseable
     message: str = ""  # the parser's message, for unparseable; for a mismatch, why the text's formula has no value
     proof: str = ""  # "symbolic" or "at N random points"
     correct: str = ""  # the derived formula in the text's notation (LaTeX)
-    region: str = ""  # where the text's formula holds after all, e.g. "z_O5 > 0"
+    region: str = ""  # where the text's formula holds after all, e.g. "z_O5 > 0": conditional
     correct_in_region: str = ""  # the derived formula on the example's side of every ReLU kink
     branches: str = ""  # those sides, e.g. "z_O5 > 0"
     text_value: sp.Expr | None = None  # the text's formula at the example's values
     exact: sp.Expr | None = None  # the quantity at the example's values
     components: tuple[tuple[str, FormulaResult], ...] = ()  # layer notation (layered_forms.py): each component's result
+    omits: str = ""  # conditional: the kinks of the derivation the text's formula leaves out, "the ReLU of O5"
+    adds: str = ""  # conditional: kinks of the text's formula the derivation has not
 
     @property
     def agrees(self) -> bool | None:
@@ -229,8 +233,8 @@ def check(formula: str, quantity: str | None, mapping: dict[str, str], derivatio
         rhs_flat = parsed.rhs.xreplace({s: v[0] for s, v in values.items()})
     except (ValueError, TypeError, ArithmeticError) as e:
         why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        return FormulaResult(Status.MISMATCH, message=f"the text's formula is undefined on the network's values: {why}",
-                             exact=exact, **_correction(lhs_shown, lhs_flat, None, names, derivation, point))
+        return FormulaResult(Status.MISMATCH, message=f"the text's formula is undefined on the network's values: {why}", exact=exact,
+                             **_correction(lhs_shown, lhs_flat, None, names, derivation, point, text_order(parsed, values, derivation)))
     proof = _identity(_plain(lhs_flat - rhs_flat))
     text_value, undefined = _defined(rhs_flat, point)
     if proof != "symbolic" and text_value is not None and exact is not None and not _zero(text_value - exact):
@@ -238,8 +242,10 @@ def check(formula: str, quantity: str | None, mapping: dict[str, str], derivatio
     message = f"at the example's values the text's formula is undefined: {undefined}" if undefined else ""
     if proof:
         return FormulaResult(Status.HOLDS, message=message, proof=proof, text_value=text_value, exact=exact)
-    return FormulaResult(Status.MISMATCH, message=message, text_value=text_value, exact=exact,
-                         **_correction(lhs_shown, lhs_flat, rhs_flat, names, derivation, point))
+    fix = _correction(lhs_shown, lhs_flat, rhs_flat, names, derivation, point, text_order(parsed, values, derivation))
+    result = FormulaResult(Status.MISMATCH, message=message, text_value=text_value, exact=exact, **fix)
+    conditional = fix.get("region") and not undefined and result.agrees is not False  # right there, not in general
+    return replace(result, status=Status.CONDITIONAL) if conditional else result
 
 
 def _defined(expr: sp.Expr, point: dict) -> tuple[sp.Expr | None, str]:
@@ -252,25 +258,28 @@ def _defined(expr: sp.Expr, point: dict) -> tuple[sp.Expr | None, str]:
 
 
 def _correction(lhs_shown: sp.Expr, lhs_flat: sp.Expr, rhs_flat: sp.Expr | None, names: dict, derivation,
-                point: dict) -> dict[str, str]:
-    """For a wrong formula: the right one in the text's notation, on the example's side of every
-    ReLU kink, and where the text's formula holds after all (none where it has no value)."""
+                point: dict, order: TextOrder | None = None) -> dict[str, str]:
+    """For a wrong formula: the right one in the text's notation and order, on the example's side of
+    every ReLU kink; where the text's formula holds after all (the kinks only one side has fixed on
+    the example's side; none where it has no value), and which kinks those are."""
     shown = _plain(lhs_shown)
-    out = {"correct": _latex(shown, names)}
-    local, branches = _region(shown, derivation, point, flat=False)
+    out = {"correct": formula_latex(shown, names, order, ETA)}
+    local, branches, _ = _region(shown, derivation, point, flat=False)
     if local is not None and local != shown:
-        out |= {"correct_in_region": _latex(local, names), "branches": " and ".join(branches)}
+        out |= {"correct_in_region": formula_latex(local, names, order, ETA), "branches": " and ".join(branches)}
     if rhs_flat is None:
         return out
     lhs_p, rhs_p = _plain(lhs_flat), _plain(rhs_flat)
     common = {a: sp.Dummy() for a in lhs_p.atoms(sp.Max, sp.Heaviside) & rhs_p.atoms(sp.Max, sp.Heaviside)}
     try:  # the text's kinks at values that are no real numbers have no side
-        at = {**point, **{dummy: _value(a, point) for a, dummy in common.items()}}
-        region, conditions = _region((lhs_p - rhs_p).xreplace(common), derivation, at, opaque=common)
+        at = {**point, **{dummy: _value(a, point, real=True) for a, dummy in common.items()}}
+        region, conditions, fixed = _region((lhs_p - rhs_p).xreplace(common), derivation, at, opaque=common)
     except (Undefined, ValueError, TypeError):
         return out
     if region is not None and conditions and _identity(region):
-        out["region"] = " and ".join(conditions)
+        derived = lhs_p.xreplace(common).atoms(sp.Max, sp.Heaviside)
+        kinds = {side: sorted({kink(a, derivation, common, side) for a in fixed if (a in derived) == side}) for side in (True, False)}
+        out |= {"region": " and ".join(conditions), "omits": " and ".join(kinds[True]), "adds": " and ".join(kinds[False])}
     return out
 
 
@@ -279,8 +288,15 @@ def _plain(expr: sp.Expr) -> sp.Expr:
     return expr.xreplace({h: sp.Heaviside(h.args[0]) for h in expr.atoms(sp.Heaviside)})
 
 
+def _computable(expr: sp.Expr) -> sp.Expr:
+    """ITE conditions (a leaky ReLU's Piecewise) as And/Or/Not, which formula_limits computes: SymPy's powers may not end."""
+    ites = expr.atoms(sp.ITE)
+    return expr.xreplace({i: i.to_nnf() for i in ites}) if ites else expr
+
+
 def _identity(difference: sp.Expr) -> str:
     """How ``difference == 0`` was established, or "" when it is not an identity."""
+    difference = _computable(difference)
     if difference == 0 or (expand_terms(difference) <= MAX_EXPAND_TERMS and sp.expand(difference) == 0):
         return "symbolic"
     free = sorted(difference.free_symbols, key=lambda s: s.name)
@@ -320,40 +336,50 @@ def _example_point(derivation, trace) -> dict:
 def _value(expr: sp.Expr, point: dict, real: bool = False) -> sp.Expr:
     """``expr`` at ``point``: exact where it is rational, else its 40-digit value, both computed
     within bounds (formula_limits): a value beyond them raises Undefined instead of running on."""
+    expr = _computable(expr)
     exact = exact_at(expr, point)
     if exact is not None:  # exact, unless too long to print
         return exact if max(abs(exact.p), exact.q).bit_length() <= 3.33 * MAX_DIGITS else sp.N(exact, 40)
     value = value_at(expr, point, real=real, digits=40)
-    if value is None:  # a symbol not valued here, or a function computed only by SymPy
+    if value is None:  # a symbol not valued here, or a function computed only by SymPy (a Piecewise's ITE)
         value = expr.xreplace(point)
         value = value.xreplace({h: sp.Heaviside(h.args[0], 0) for h in value.atoms(sp.Heaviside)})
-        return value if value.free_symbols or value.is_Rational else sp.N(value, 40)
+        value = value if value.free_symbols or value.is_Rational else sp.N(value, 40)
+        if real and value.is_number and abs(sp.im(value)) > abs(value) * sp.Float("1e-30"):  # as value_at judges it
+            raise Undefined(f"not a real number: {sp.N(value, 6)}")
+        return sp.re(value) if real and value.is_number else value
     return sp.Float(value.real, 40) + sp.I * sp.Float(value.imag, 40) if value.imag else sp.Float(value.real, 40)
 
 
 def _region(expr: sp.Expr, derivation, point: dict, flat: bool = True,
-            opaque: dict | None = None) -> tuple[sp.Expr | None, list[str]]:
-    """``expr`` with every ReLU kink fixed on the example's side of it, and the conditions."""
+            opaque: dict | None = None) -> tuple[sp.Expr | None, list[str], set[sp.Expr]]:
+    """``expr`` with every ReLU kink fixed on the example's side of it, the conditions, and the
+    kinks fixed (max(0, u), θ(u)); None where a kink is at 0 or has no real side here."""
     d = derivation
     names = {}
     for n in d.order:
         names[d.flat_values[d.z[n.name]].xreplace(opaque or {}) if flat else d.z[n.name]] = f"z_{n.name}"
     local_point = point if flat else {**point, **{s: v for s, v in _intermediate_values(d, point).items()}}
     conditions: list[str] = []
+    fixed: set[sp.Expr] = set()
     while atoms := expr.atoms(sp.Max, sp.Heaviside):
         mapping = {}
         for atom in atoms:
-            u = atom.args[-1] if isinstance(atom, sp.Max) else atom.args[0]
             if isinstance(atom, sp.Max) and (len(atom.args) != 2 or 0 not in atom.args):
-                return None, []
-            value = _value(u, local_point)
-            if not value.is_number or value == 0:
-                return None, []
+                return None, [], set()
+            u = kink_argument(atom)
+            try:
+                value = _value(u, local_point, real=True)
+            except (Undefined, ValueError, TypeError):  # no real number here: no side
+                return None, [], set()
+            if not value.is_number or not value.is_extended_real or value == 0:
+                return None, [], set()
             positive = bool(value > 0)
+            fixed.add(atom)
             mapping[atom] = (u if positive else sp.S.Zero) if isinstance(atom, sp.Max) else (sp.S.One if positive else sp.S.Zero)
             conditions.append(f"{names.get(u, sp.sstr(u))} {'>' if positive else '<'} 0")
         expr = expr.xreplace(mapping)
-    return expr, sorted(set(conditions))
+    return expr, sorted(set(conditions)), fixed
 
 
 def _intermediate_values(d, point: dict) -> dict:
@@ -371,13 +397,3 @@ def _display_names(mapping: dict[str, str], lookup: dict[str, str], r: Resolver)
             head, _, sub = text.partition("_")
             names[shown] = f"{head}_{{{sub}}}" if sub and re.fullmatch(r"[A-Za-z]+_\w+", text) else text
     return names
-
-
-def _latex(expr: sp.Expr, names: dict[sp.Symbol, str]) -> str:
-    expr = sp.factor_terms(_plain(expr))
-    symbol_names = dict(names)
-    for s in expr.free_symbols:
-        if s not in symbol_names:
-            head, _, sub = s.name.partition("_")
-            symbol_names[s] = ("\\eta" if s == ETA else f"{head}_{{{sub}}}" if sub else head)
-    return sp.latex(expr, symbol_names=symbol_names)

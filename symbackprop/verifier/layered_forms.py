@@ -169,10 +169,15 @@ def _correct(component: Component, derivation, net: Layers) -> str:
     return f"{lhs} = " + sp.latex(expr, symbol_names=_symbol_names(net, derivation))
 
 
-def check(claim, derivation, trace) -> formula_claims.FormulaResult:
-    """The claim's verdict from its components' verdicts; which hold and which do not in ``message``."""
+def check(claim, derivation, trace) -> formula_claims.FormulaResult | None:
+    """The claim's verdict from its components' verdicts; which hold and which do not in ``message``.
+    None for a formula without ``layer`` that looked like layer notation and is not (read it as any other)."""
     try:
         net, parts = components(claim, derivation)
+    except LayerSyntaxError as e:
+        if claim.layer is None:  # taken for layer notation by its look only (W^{1/3}): an ordinary formula
+            return None
+        return formula_claims.FormulaResult(Status.UNPARSEABLE, message=str(e))
     except FormulaError as e:
         return formula_claims.FormulaResult(Status.UNPARSEABLE, message=str(e))
     results = []
@@ -197,19 +202,25 @@ def _summary(results, derivation, net: Layers) -> formula_claims.FormulaResult:
     said: dict[int | None, list[str]] = {}
     for layer, why in broken:
         said.setdefault(layer, []).append(why)
-    split: dict[int | None, dict[bool, list[str]]] = {}
+    split: dict[int | None, dict[Status, list[str]]] = {}
     for c, r in checked:
-        split.setdefault(c.layer, {True: [], False: []})[r.status is Status.HOLDS].append(f"${c.lhs}$")
-    for layer, (holds, fails) in ((k, (v[True], v[False])) for k, v in split.items()):
-        if not fails:
+        kind = r.status if r.status in (Status.HOLDS, Status.CONDITIONAL) else Status.MISMATCH
+        region = f" (where {r.region})" if r.status is Status.CONDITIONAL and r.region else ""
+        split.setdefault(c.layer, {s: [] for s in (Status.HOLDS, Status.CONDITIONAL, Status.MISMATCH)})[kind].append(
+            f"${c.lhs}${region}")
+    for layer, parts in split.items():
+        holds, where, fails = (parts[s] for s in (Status.HOLDS, Status.CONDITIONAL, Status.MISMATCH))
+        if not where and not fails:
             said.setdefault(layer, []).append(f"holds for all {len(holds)} components")
             continue
-        said.setdefault(layer, []).append("; ".join([*([f"holds for {', '.join(holds)}"] if holds else []),
-                                                     f"does not hold for {', '.join(fails)}"]))
+        words = [f"holds for {', '.join(holds)}"] * bool(holds) + [f"holds only where its kinks are as at the example "
+                                                                     f"for {', '.join(where)}"] * bool(where)
+        said.setdefault(layer, []).append("; ".join(words + [f"does not hold for {', '.join(fails)}"] * bool(fails)))
     lines = [(f"at l = {layer}: " if layer is not None else "") + "; ".join(parts)
              for layer, parts in sorted(said.items(), key=lambda item: -1 if item[0] is None else item[0])]
     proofs = {r.proof for _, r in checked if r.status is Status.HOLDS}
-    failed = next(((c, r) for c, r in checked if r.status is not Status.HOLDS), None)
+    failed = next(((c, r) for c, r in checked if r.status not in (Status.HOLDS, Status.CONDITIONAL)),
+                  next(((c, r) for c, r in checked if r.status is Status.CONDITIONAL), None))
     return formula_claims.FormulaResult(
         status, message="\n".join(lines), proof="symbolic" if proofs <= {"symbolic"} else sorted(proofs - {"symbolic"})[0],
         correct=_correct(failed[0], derivation, net) if failed else "",
@@ -222,7 +233,7 @@ def describe(result: formula_claims.FormulaResult, shown: int = 3) -> list[str]:
     if result.status is Status.UNPARSEABLE and not result.components:
         return [result.message]
     lines = result.message.splitlines()
-    wrong = [(f, r) for f, r in result.components if r.status is not Status.HOLDS]
+    wrong = [(f, r) for f, r in result.components if r.status not in (Status.HOLDS, Status.CONDITIONAL)]
     if result.correct:
         lines.append(f"the derivation gives ${result.correct}$")
     for formula, r in wrong[:shown]:

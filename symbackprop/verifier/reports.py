@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+from collections.abc import Callable
 
 import sympy as sp
 
@@ -78,8 +79,19 @@ def _closeness(r: Result) -> str:
 
 
 def _status_text(status: Status) -> str:
-    """The terminal shouts only a mismatch."""
+    """The terminal shouts only a mismatch (a conditional formula's first line says where it holds)."""
     return status.upper() if status is Status.MISMATCH else status.value
+
+
+def _status_cell(status: Status) -> str:
+    """Markdown bolds a mismatch and sets a conditional formula in italics: both stand out of a table of holds."""
+    return f"**{status}**" if status is Status.MISMATCH else f"*{status}*" if status is Status.CONDITIONAL else status.value
+
+
+def _where(r: Result, quote: Callable[[str], str] = str, marks: tuple[str, str] = ('"', '"')) -> str:
+    """The claim's source, and its quote where the file gives one (quote is optional)."""
+    c = r.claim
+    return f"{quote(c.source)}: {marks[0]}{quote(c.quote)}{marks[1]}" if c.quote else quote(c.source)
 
 
 def _unexplained(r: Result) -> bool:
@@ -95,8 +107,7 @@ def text(reports: list[FileReport]) -> str:
             c = r.claim
             tag = f" [{r.reading}]" if r.reading else ""
             written = f"{_as_written(r)}; " if _as_written(r) else ""
-            out.append(f"  {_status_text(r.status):<12} {_claim_text(r)}{tag}"
-                       f"    ({written}{c.source}: \"{c.quote}\")")
+            out.append(f"  {_status_text(r.status):<12} {_claim_text(r)}{tag}    ({written}{_where(r)})")
             if r.exact is not None and r.status is not Status.HOLDS and not c.formula:
                 near = _closeness(r)
                 out.append(f"               exact {_exact(r)}, difference {decimal(r.difference)}" + (f"; {near}" if near else ""))
@@ -136,8 +147,8 @@ def markdown(reports: list[FileReport]) -> str:
                 notes.append("no convention reproduces it; tried: " + "; ".join(r.tried))
             name = f"formula {_shown(c.formula)}" if c.formula else (r.symbol or c.quantity) + (f", {r.at}" if r.at else "")
             name += f" ({_as_written(r)})" if _as_written(r) else ""
-            cells = [_inert(name), _inert(c.stated), f"**{r.status}**" if r.status is Status.MISMATCH else r.status.value,
-                     _exact(r), f"{_inert(c.source)}: “{_inert(c.quote)}”", "<br>".join(map(_inert, notes))]
+            cells = [_inert(name), _inert(c.stated), _status_cell(r.status), _exact(r), _where(r, _inert, ("“", "”")),
+                     "<br>".join(map(_inert, notes))]
             out.append(_row(cells))
         out.append("")
         for reading in rep.readings or [None]:

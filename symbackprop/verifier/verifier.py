@@ -74,7 +74,7 @@ class Result:
             "decimal": None if self.exact is None else decimal(self.exact),
             "difference": None if self.exact is None else decimal(self.difference),
             **(closeness.NONE if near is None else near.as_dict()),
-            "source": c.source, "quote": c.quote, "note": c.note or None, "reason": c.reason or None,
+            "source": c.source, "quote": c.quote or None, "note": c.note or None, "reason": c.reason or None,
             "local": self.local or None, "diagnosis": list(self.diagnosis), "explained": self.explained,
             "tried": list(self.tried),
         }
@@ -89,9 +89,12 @@ class Result:
             "formula": c.formula, "quantity": c.quantity or None, "symbols": c.symbols, "reading": self.reading or None,
             "status": self.status, "message": f.message or None, "proof": f.proof or None,
             "correct": f.correct or None, "region": f.region or None, "correct_in_region": f.correct_in_region or None,
-            "branches": f.branches or None,
+            "branches": f.branches or None, "omits": f.omits or None, "adds": f.adds or None,
             "text_value": value(f.text_value), "exact": value(f.exact), "agrees_at_example": f.agrees,
-            "source": c.source, "quote": c.quote, "note": c.note or None, "diagnosis": list(self.diagnosis),
+            "source": c.source, "quote": c.quote or None, "note": c.note or None, "diagnosis": list(self.diagnosis),
+            "layer": list(c.layer) if isinstance(c.layer, tuple) else c.layer, "input_layer": c.input_layer,
+            "components": [{"formula": text, "status": r.status, "text_value": value(r.text_value), "exact": value(r.exact)}
+                           for text, r in f.components],
         }
 
 
@@ -269,8 +272,8 @@ class _Reading:
         return ", ".join(f"{named(k)} = {v}" for k, v in c.local.items())
 
     def _formula(self, c: Claim) -> Result:
-        if layered_forms.is_layered(c, self.model):  # vector and index forms: checked per component
-            f = layered_forms.check(c, self.derivation, self.trace)
+        f = layered_forms.check(c, self.derivation, self.trace) if layered_forms.is_layered(c, self.model) else None
+        if f is not None:  # vector and index forms: checked per component
             return Result(c, self.name, f.status, formula=f, diagnosis=tuple(layered_forms.describe(f)))
         f = formula_claims.check(c.formula, c.quantity or None, c.symbols, self.derivation, self.trace, c.where)
         return Result(c, self.name, f.status, exact=f.exact, formula=f, diagnosis=tuple(_formula_diagnosis(f)))
@@ -283,17 +286,22 @@ def _formula_diagnosis(f: formula_claims.FormulaResult) -> list[str]:
     out = []
     if f.proof and f.proof != "symbolic":
         out.append(f"equal {f.proof} (not proven symbolically)")
+    if f.status is Status.CONDITIONAL:  # right on the example's side of the kinks it leaves out: say where, and what
+        what = [f"the text omits {f.omits}"] * bool(f.omits) + [f"the text adds {f.adds}, which the derivation has not"] * bool(f.adds)
+        out.append(f"holds where {f.region} (as at the example)" + (f": {'; '.join(what)}" if what else ""))
+        out.append(f"in general the derivation gives ${f.correct}$")
     if f.status is Status.MISMATCH:
         if f.message:  # the text's formula is undefined or not real at the example, say
             out.append(f.message)
         out.append(f"the derivation gives ${f.correct}$"
                    + (f"; where {f.branches} (as at the example): ${f.correct_in_region}$" if f.correct_in_region else ""))
-        if f.region:
-            out.append(f"the text's formula holds only where {f.region} (as at the example)")
-        if f.agrees is not None:
-            at = f"{decimal(f.text_value)} against {decimal(f.exact)}"
-            out.append(("agrees at the example's values anyway (" + at + "): right number, wrong formula")
-                       if f.agrees else f"at the example's values the text's formula gives {at}")
+        if f.region:  # equal where it holds, but with no value at the example itself
+            out.append(f"the text's formula holds only where {f.region}, and has no value at the example's values")
+        if f.agrees:  # a wrong formula that happens to give the example's value
+            out.append(f"right number, wrong formula: at the example's values it gives {decimal(f.exact)} as the "
+                       "derivation does, by coincidence")
+        elif f.agrees is not None:
+            out.append(f"wrong at the example: the text's formula gives {decimal(f.text_value)} against {decimal(f.exact)}")
     return out
 
 
