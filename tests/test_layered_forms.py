@@ -224,3 +224,10 @@ def test_the_json_report_lists_each_component(run_cli):
     statuses = {c["formula"].partition(" = ")[0]: c["status"] for c in swapped["components"]}
     assert statuses[r"\frac{\partial C}{\partial w^{2}_{11}}"] == "holds"
     assert statuses[r"\frac{\partial C}{\partial w^{2}_{12}}"] == "mismatch" and len(statuses) == 8
+
+
+def test_a_claim_that_maps_its_names_is_read_through_its_symbols(tmp_path):
+    """symbols = { "z^{2}_{1}" = ... }: the text's own names, not layer notation (which would refuse this left side)."""
+    claim = 'formula = "\\\\sigma\'(z^{2}_{1}) = 1"\nsymbols = { "z^{2}_{1}" = "z_n2_1" }\n'
+    (r,) = symbackprop.verify(_file(tmp_path, claim)).results
+    assert r.status is Status.MISMATCH and not r.formula.components

@@ -37,6 +37,10 @@ MAX_TOWER = 3
 # printers' longest needs 453. Cost: antlr's adaptive prediction (0.1 ms a token, up to 7 ms for
 # a construct like e^{...}) and its recursion (a chain of 1000 terms passes Python's limit)
 MAX_PARSER_TOKENS = 1500
+# the parser's reading nested inside itself: a chain a/b/c/... or a - b - c - ... comes back one level
+# per term, unevaluated; the printers' formulas need 8. Cost: SymPy's tree walks (free_symbols, hashing,
+# xreplace) recurse once per level, and a chain of 500 divisions passes Python's recursion limit
+MAX_NESTING = 100
 # a power's exponent, when it is a number. Cost: exact arithmetic on x^n builds numbers of n digits
 # and sp.expand of (a + b)^n has n + 1 terms
 MAX_EXPONENT = 1000

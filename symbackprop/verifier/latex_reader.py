@@ -18,16 +18,16 @@ import re
 from dataclasses import dataclass, field
 
 import sympy as sp
-from latex2sympy2_extended import latex2sympy
-from latex2sympy2_extended.latex2sympy2 import ConversionConfig
-from latex2sympy2_extended.math_normalization import NormalizationConfig
 
 from ..core.function_table import is_loss_name
 from . import formula_limits as limits
 from .latex_names import (
     ANGLE_CMDS,
     CASES,
+    CHAIN,
+    CMD_NAME,
     CONDITION_WORD,
+    FILE_NAME,
     FUNCTIONS,
     GREEK,
     HOLES,
@@ -36,26 +36,30 @@ from .latex_names import (
     LEIBNIZ,
     NAME_CMDS,
     OTHERWISE,
+    PLAIN_LEIBNIZ,
     PRIME,
     RELATION,
     RELATIONS,
     SUBSCRIPT,
     TOKEN,
     Atom,
-    Atoms,
     FormulaError,
+    around,
     canonical_name,
     check_supported,
     explicit_products,
+    one_name,
     prepare,
+    quoted,
     readable,
+    scripted,
+    scripted_name,
     split_sides,
+    stray_subscripts,
 )
+from .latex_parsing import Found, groups, read
 
 __all__ = ["Atom", "FormulaError", "Parsed", "canonical_key", "normalise", "parse"]  # what callers import
-PLACEHOLDER = "\\text{{v{}}}"  # what the parser is given for hole N: antlr reads v_{N} 25 times slower
-PLACEHOLDER_NAME = re.compile(r"v(\d+)")
-PARSER_FUNCTIONS = (sp.exp, sp.log, sp.tanh, sp.Abs, sp.Max, sp.Min)  # what the parser may make (the rest is read here)
 
 
 @dataclass
@@ -67,68 +71,104 @@ class Parsed:
     atoms: dict[str, Atom] = field(default_factory=dict)
 
 
-class _Found(Atoms):
-    """The atoms of one formula, and how much of the parser's budget its pieces have used."""
-
-    def __init__(self, keys: tuple[str, ...], functions: tuple[str, ...]) -> None:
-        super().__init__(keys, functions)
-        self.tokens = 0
-
-
 def normalise(text: str, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()) -> tuple[str, list[Atom]]:
     """The formula as parser-ready LaTeX with holes ``\\x00N\\x01`` for its atoms, and the atoms."""
     latex, found = _read_formula(text, keys, functions)
     return latex, found.atoms
 
 
-def _read_formula(text: str, keys: tuple[str, ...], functions: tuple[str, ...]) -> tuple[str, _Found]:
+def _read_formula(text: str, keys: tuple[str, ...], functions: tuple[str, ...]) -> tuple[str, Found]:
     if not isinstance(text, str) or not text.strip():
         raise FormulaError("empty formula")
     limits.check_text(text)  # before any pass over it
-    found = _Found(tuple(keys), tuple(functions))
+    # a key the formula cannot hold (a reserved character, longer than any formula) names nothing in it
+    keys = tuple(k for k in keys if isinstance(k, str) and len(k) <= limits.MAX_CHARS and not set(k) & set(limits.RESERVED))
+    found = Found(keys, tuple(functions))
     text = prepare(text, found.times_x)
     limits.check_shape(text)
     return _normalise(text, found), found
 
 
-def _normalise(text: str, found: Atoms) -> str:
-    text = _cases(text, found)
-    check_supported(text)
-    # map keys of several tokens (W53(old), f(b)) are taken literally first, longest first
+_HOLE = re.compile("(\x00\\d+\x01)")
+_TEXT_NAME = re.compile("(\\\\(?:" + "|".join(NAME_CMDS) + r")\s*\{[^{}]*\})")
+
+
+def _outside(text: str, change, kept: re.Pattern = _HOLE) -> str:
+    """``change`` applied to the text between the ``kept`` pieces, never inside one: between holes (a hole's
+    number is digits too), or between names in ``\\text{...}`` (``\\text{dE/dw2_1_2}`` is one name)."""
+    parts = kept.split(text)
+    return "".join(p if i % 2 else change(p) for i, p in enumerate(parts))
+
+
+def _keys(text: str, found: Found) -> str:
+    """The claim's keys of several tokens as atoms: literal ones (W53(old), f(b)) longest first, then names
+    with a superscript however written (b^{2}_{1}, b^2_1 and b_1^2 are one key). Names of one token are
+    matched where they are read (_identifiers)."""
+    scripted_keys = set()
     for key in sorted(found.keys, key=len, reverse=True):
         k = prepare(key, found.times_x)
-        if IDENT.fullmatch(k) or LEIBNIZ.fullmatch(k) or PRIME.fullmatch(k) or INLINE_LEIBNIZ.fullmatch(k):
+        if scripted_name(k):
+            scripted_keys.add(scripted_name(k))
             continue
+        if not k:
+            continue
+        if IDENT.fullmatch(k) or FILE_NAME.fullmatch(k) or LEIBNIZ.fullmatch(k) or PRIME.fullmatch(k) \
+                or INLINE_LEIBNIZ.fullmatch(k) or canonical_key(key) != prepare(key, True):
+            continue  # one name, matched where the formula's names are read
         lead = r"(?<![A-Za-z\\])" if k[:1].isalpha() else r"(?<![\w.{])" if k[:1].isdigit() else ""  # a digit key: no name's
         pattern = re.compile(lead + re.escape(k) + (r"(?![A-Za-z0-9])" if k[-1:].isalnum() else ""))
-        parts = re.split("(\x00\\d+\x01)", text)  # never inside a hole: its number is digits too
-        text = "".join(p if i % 2 else pattern.sub(lambda m, k=k: found.hole(Atom("key", k)), p) for i, p in enumerate(parts))
+        text = _outside(text, lambda p, k=k, pattern=pattern: pattern.sub(lambda m: found.hole(Atom("key", k)), p))
+    if scripted_keys:
+        def mapped(p: str) -> str:
+            out, pos = [], 0
+            while (hit := scripted(p, pos, search=True)) is not None:
+                m, name, end = hit
+                # a run of letters is a product (db^2_1 is d b^2_1, as in dC/db^2_1): the name may be its last letter
+                start = m.start() if name in scripted_keys or not m["base"].isalnum() else m.end() - len(m["digits"]) - 1
+                if scripted_name(p[start:end]) in scripted_keys:
+                    out.append(p[pos:start] + found.hole(Atom("key", scripted_name(p[start:end]))))
+                    pos = end
+                else:
+                    out.append(p[pos:m.end()])
+                    pos = m.end()
+            return "".join(out) + p[pos:]
+
+        text = _outside(text, mapped)
+    return text
+
+
+def _normalise(text: str, found: Found) -> str:
+    text = _cases(text, found)
+    check_supported(text, found.atoms)
+    text = _keys(text, found)
 
     def leibniz(m: re.Match) -> str:
-        num, den = canonical_name(m["num"]), canonical_name(m["den"])
+        num, den = canonical_name(readable(m["num"], found.atoms)), canonical_name(readable(m["den"], found.atoms))
         if not num or not den:
-            raise FormulaError(f"a Leibniz fraction needs a numerator and a denominator: {m[0]!r}")
+            raise FormulaError(f"a Leibniz fraction needs a numerator and a denominator: {quoted(m[0], found.atoms)}")
         return found.hole(Atom("leibniz", f"d{num}/d{den}", (num, den)))
 
     text = LEIBNIZ.sub(leibniz, text)
     text = INLINE_LEIBNIZ.sub(leibniz, text)
-    if r"\partial" in text:
-        raise FormulaError(r"a \partial outside a Leibniz fraction \frac{\partial A}{\partial B}")
+    text = _outside(text, lambda p: PLAIN_LEIBNIZ.sub(leibniz, p), _TEXT_NAME)
+    if (at := text.find(r"\partial")) >= 0:
+        raise FormulaError(r"a \partial outside a Leibniz fraction \frac{\partial A}{\partial B}, in "
+                           + around(text, at, at + 8, found))
 
     def prime(m: re.Match) -> str:
         if m["more"]:
-            raise FormulaError("second derivatives (f'') are not supported")
+            raise FormulaError(f"second derivatives (f'') are not supported, in {quoted(m[0], found.atoms)}")
         f = canonical_name(m["ident"])
-        arg = canonical_name(m["arg"]) if m["arg"] is not None else ""
+        arg = canonical_name(readable(m["arg"], found.atoms)) if m["arg"] is not None else ""
         return found.hole(Atom("prime", f"{f}'({arg})" if m["arg"] is not None else f"{f}'", (f, arg)))
 
     text = PRIME.sub(prime, text)
-    if "'" in text:
-        raise FormulaError("a prime ' that follows no function name")
+    if (at := text.find("'")) >= 0:
+        raise FormulaError(f"a prime ' that follows no function name, in {around(text, at, at + 1, found)}")
     return _identifiers(text, found)
 
 
-def _cases(text: str, found: Atoms) -> str:
+def _cases(text: str, found: Found) -> str:
     """Each ``\\begin{cases} value & \\text{for} z > 0 \\\\ ... \\end{cases}``, innermost first, as a Piecewise atom."""
     while (m := CASES.search(text)) is not None:
         pieces = []
@@ -137,44 +177,51 @@ def _cases(text: str, found: Atoms) -> str:
                 continue
             value, amp, condition = row.partition("&")
             if not amp or not condition.strip():
-                raise FormulaError(f"a row of cases needs 'value & condition': {row.strip()!r}")
+                raise FormulaError(f"a row of cases needs 'value & condition': {quoted(row, found.atoms)}")
             pieces.append((_expression(value.strip().rstrip(","), found), _condition(condition, found)))
         if not pieces:
-            raise FormulaError(r"\begin{cases} with no rows")
+            raise FormulaError(f"\\begin{{cases}} with no rows, in {quoted(m[0], found.atoms)}")
         block = Atom("value", " ".join(m[0].split()), value=sp.Piecewise(*pieces))
         text = text[:m.start()] + found.hole(block) + text[m.end():]
     return text
 
 
-def _condition(text: str, found: Atoms) -> sp.Basic:
+def _condition(text: str, found: Found) -> sp.Basic:
     if OTHERWISE.fullmatch(text):
         return sp.true
     text = text[CONDITION_WORD.match(text).end():]
     ops = list(RELATION.finditer(text))
     if len(ops) != 1:
-        raise FormulaError(f"a condition of cases must be one comparison like z > 0, or \\text{{otherwise}}: {text.strip()!r}")
+        raise FormulaError("a condition of cases must be one comparison like z > 0, or \\text{otherwise}: "
+                           + quoted(text, found.atoms))
     op = ops[0]
     relation = RELATIONS[op[0]]
     return relation(_expression(text[:op.start()], found), _expression(text[op.end():].rstrip(" .,"), found))
 
 
-def _expression(text: str, found: Atoms) -> sp.Expr:
+def _expression(text: str, found: Found) -> sp.Expr:
     latex = _normalise(text, found)
     if len(split_sides(latex)) != 1:
-        raise FormulaError(f"an equality inside cases or an argument: {text.strip()!r}")
+        raise FormulaError(f"an equality inside cases or an argument: {quoted(text, found.atoms)}")
     return _side(latex, found)
 
 
-def _identifiers(text: str, found: Atoms) -> str:
+def _identifiers(text: str, found: Found) -> str:
     """Every remaining name becomes an atom or a known function; implicit products made explicit."""
     out, pos = [], 0
     while (m := TOKEN.search(text, pos)) is not None:
         out.append(text[pos:m.start()])
         token, pos = m[0], m.end()
+        where = f"in {around(text, m.start(), m.end(), found)}"
         sub = SUBSCRIPT.match(text, pos)
         if token.startswith("\\"):
             name = token[1:]
             if name in GREEK:
+                chain = CHAIN.match(text, pos)  # \delta_n2_1: the file's own name after a Greek letter
+                if chain and (chain[0].count("_") > 1 or "\\_" in chain[0]):
+                    pos = chain.end()
+                    out.append(found.hole(Atom("symbol", name + chain[0].replace("\\_", "_"))))
+                    continue
                 if sub:
                     pos = sub.end()
                 if name in ("sigma", "theta") and not sub and text[pos:].lstrip().startswith("("):
@@ -190,10 +237,11 @@ def _identifiers(text: str, found: Atoms) -> str:
                         whole = "Delta_" + canonical_name(text[nxt.start(1):pos])
                 out.append(found.hole(Atom("symbol", whole)))
             elif name in ("hat", *NAME_CMDS):
-                pattern = r"\s*(\{\s*[A-Za-z]\s*\}|[A-Za-z])" if name == "hat" else r"\s*\{\s*[A-Za-z][A-Za-z0-9 ]*\}"
+                pattern = r"\s*(\{\s*[A-Za-z]\s*\}|[A-Za-z])" if name == "hat" else r"\s*\{\s*" + CMD_NAME + r"\s*\}"
                 arg = re.compile(pattern).match(text, pos)
                 if not arg:
-                    raise FormulaError(f"{token} needs a name in braces, like {token}{{y}}")
+                    like = f"{token}{{y}}" if name == "hat" else f"{token}{{MSE}} or {token}{{w2\\_1\\_2}}"
+                    raise FormulaError(f"{token} needs a name in braces, like {like}, {where}")
                 after = SUBSCRIPT.match(text, arg.end())
                 pos = after.end() if after else arg.end()
                 whole = canonical_name(token + text[m.end():pos])
@@ -208,7 +256,12 @@ def _identifiers(text: str, found: Atoms) -> str:
             elif token in ANGLE_CMDS:
                 out.append(token)
             else:
-                raise FormulaError(f"unknown or unsupported command {token}")
+                raise FormulaError(f"unknown or unsupported command {token} {where}")
+            continue
+        file_name = FILE_NAME.match(text, m.start())
+        if file_name and one_name(file_name[0], found):
+            pos = file_name.end()
+            out.append(found.hole(Atom("symbol", canonical_name(file_name[0]))))
             continue
         if sub and not re.search(r"\d$", token):
             pos = sub.end()
@@ -216,10 +269,12 @@ def _identifiers(text: str, found: Atoms) -> str:
         emitted, pos = _word(token, text, pos, found)
         out.append(emitted)
     out.append(text[pos:])
-    return explicit_products("".join(out))
+    text = "".join(out)
+    stray_subscripts(text, found)
+    return explicit_products(text)
 
 
-def _word(token: str, text: str, pos: int, found: Atoms) -> tuple[str, int]:
+def _word(token: str, text: str, pos: int, found: Found) -> tuple[str, int]:
     follows = text[pos:].lstrip().startswith("(")
     word = re.match(r"[A-Za-z]+", token)[0]
     canonical = canonical_name(token)
@@ -241,7 +296,7 @@ def _word(token: str, text: str, pos: int, found: Atoms) -> tuple[str, int]:
     return "".join(found.hole(Atom("symbol", c)) for c in head) + found.hole(Atom("symbol", canonical_name(last))), pos
 
 
-def _apply(function, name: str, text: str, start: int, found: Atoms) -> tuple[str, int]:
+def _apply(function, name: str, text: str, start: int, found: Found) -> tuple[str, int]:
     """``name(arg, ...)`` at ``text[start] == "("``, its arguments read here one by one (the parser
     misreads a function applied to a function's value), as one atom; and where the text goes on."""
     depth, braces, args, begin = 0, 0, [], start + 1
@@ -255,122 +310,35 @@ def _apply(function, name: str, text: str, start: int, found: Atoms) -> tuple[st
         elif depth == 0:
             args.append(text[begin:i])
             inner = ", ".join(readable(" ".join(a.split()), found.atoms) for a in args)
+            values = [_expression(a, found) for a in args]  # its own message where an argument cannot be read
             try:
-                value = function(*[_expression(a, found) for a in args])
+                value = function(*values)
             except (TypeError, ValueError):
-                raise FormulaError(f"{name} does not take these arguments: {name}({inner})") from None
+                raise FormulaError(f"{name} does not take these arguments: {quoted(f'{name}({inner})')}") from None
             return found.hole(Atom("value", f"{name}({inner})", value=value)), i + 1
-    raise FormulaError(f"{name}( is never closed")
+    raise FormulaError(f"{name}( is never closed, in {around(text, start, start + 1, found)}")
+
+
+def _side(text: str, found: Found) -> sp.Expr:
+    if not text.strip():
+        raise FormulaError(f"an empty side of '=', in {quoted(text, found.atoms)}")
+    return read(groups(text, found), found)
 
 
 @functools.lru_cache(maxsize=4096)
-def _parsed(given: str) -> sp.Basic:
-    """The parser's reading of placeholder text; formulas of one shape (``v_0 + v_1 v_2``) share it."""
-    return _parser()(given)
-
-
-def _parser():
-    conversion = ConversionConfig(interpret_as_mixed_fractions=False, interpret_simple_eq_as_assignment=False,
-                                  interpret_contains_as_eq=False, lowercase_symbols=False)
-    normalization = NormalizationConfig(basic_latex=False, units=False, malformed_operators=False, nits=False,
-                                        boxed="none", equations=False)
-    return lambda text: latex2sympy(text, conversion_config=conversion, normalization_config=normalization)
-
-
-def _side(text: str, found: _Found) -> sp.Expr:
-    if not text.strip():
-        raise FormulaError("an empty side of '='")
-    return _read(_groups(text, found), found)
-
-
-def _groups(text: str, found: _Found) -> str:
-    """Each bracket's content read on its own, innermost first, and left in its brackets as one atom:
-    antlr reads ahead to the closing bracket at every opening one, so read whole, a bracket's content
-    costs once per bracket around it (bare braces more: antlr weighs a set against a group). Left
-    as they are: subscripts, a command's own braces (``\\frac{a}{b}``, ``\\sqrt[3]{x}``), contents
-    with a comma (a tuple, an interval), empty ones, and short ones, which cost less than a call."""
-    frames: list[list[str]] = [[]]  # the text of each open bracket so far
-    opened: list[tuple[str, bool]] = []  # each open bracket, and whether its content is read on its own
-    closer = {"(": ")", "[": "]", "{": "}"}
-    for ch in text:
-        if ch in closer:
-            before = "".join(frames[-1][-24:]).rstrip()
-            alone = ch == "(" or not (before.endswith(("_", "}", "]", "\\")) or re.search(r"\\[A-Za-z]+$", before))
-            opened.append((ch, alone))
-            frames.append([])
-        elif opened and ch == closer[opened[-1][0]]:
-            opener, alone = opened.pop()
-            inner = "".join(frames.pop())
-            if alone and inner.strip() and not _comma(inner) and (opener == "{" or len(limits.PARSER_TOKEN.findall(inner)) > 24):
-                shown = opener + " ".join(readable(inner, found.atoms).split()) + ch
-                inner = found.hole(Atom("value", shown, value=_read(inner, found)))
-            frames[-1].append(opener + inner + ch)
-        else:
-            frames[-1].append(ch)
-    while opened:  # never closed: left for the parser to refuse
-        inner = "".join(frames.pop())
-        frames[-1].append(opened.pop()[0] + inner)
-    return "".join(frames[0])
-
-
-def _comma(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += (ch in "([{") - (ch in ")]}")
-        if ch == "," and depth == 0:
-            return True
-    return False
-
-
-def _read(text: str, found: _Found) -> sp.Expr:
-    """One piece of placeholder text through the parser, checked before SymPy evaluates it, its atoms put back."""
-    atoms = found.atoms
-    one = HOLES.fullmatch(text.strip())
-    if one:  # a name or a part read already: no call to the parser
-        atom = atoms[int(one[1])]
-        return atom.value if atom.kind == "value" else sp.Symbol(atom.text)
-    if re.fullmatch(r"[0-9]{1,20}", text.strip()):
-        return sp.Integer(text.strip())
-    given = HOLES.sub(lambda m: PLACEHOLDER.format(m[1]), text)
-    found.tokens = limits.parser_tokens(found.tokens, given)
-    try:
-        expr = _parsed(given)
-    except Exception as e:  # the parser raises bare Exceptions with its own message
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise FormulaError(f"the parser (latex2sympy2_extended) stopped: {first}, in {_quoted(text, atoms)}") from None
-    if not isinstance(expr, sp.Expr) or isinstance(expr, (sp.Derivative, sp.Integral)):
-        raise FormulaError(f"{_quoted(text, atoms)} is not an arithmetic expression (parsed as {type(expr).__name__})")
-    holes = {}
-    for s in expr.free_symbols:
-        m = PLACEHOLDER_NAME.fullmatch(s.name)
-        if not m or int(m[1]) >= len(atoms):
-            raise FormulaError(f"the parser produced an unexpected name {s.name!r}")
-        holes[s] = atoms[int(m[1])]
-    for f in limits.applications(expr):
-        if not isinstance(f, PARSER_FUNCTIONS):
-            what = "unknown function" if isinstance(f, sp.core.function.AppliedUndef) else "formula claims do not read"
-            shown = re.sub(r"\bv(\d+)\b", lambda m: atoms[int(m[1])].text if int(m[1]) < len(atoms) else m[0], sp.sstr(f))
-            raise FormulaError(f"{what} {shown}")
-    limits.check_numbers(expr, {s: a.value for s, a in holes.items() if a.kind == "value" and not a.value.free_symbols})
-    expr = expr.xreplace({s: a.value if a.kind == "value" else sp.Symbol(a.text) for s, a in holes.items()})
-    if expr.has(sp.Float):
-        expr = expr.xreplace({x: sp.Rational(str(x)) for x in expr.atoms(sp.Float)})
-    return expr
-
-
-def _quoted(text: str, atoms: list[Atom]) -> str:
-    """A piece of the formula for a message: its names written back, at most 80 characters."""
-    text = " ".join(readable(text, atoms).split())
-    return repr(text if len(text) <= 80 else text[:77] + "...")
-
-
 def canonical_key(key: str) -> str:
-    """A ``symbols`` key as the atom text it matches: ``W_{53}``, ``W_53`` and ``W53`` all give ``W_53``."""
+    """A ``symbols`` key as the atom text it matches: ``W_{53}``, ``W_53`` and ``W53`` all give ``W_53``;
+    a key that is no one name (``W53(old)``, ``f(b)``, ``\\sigma(z)``) is itself, matched literally."""
+    if not isinstance(key, str) or set(key) & set(limits.RESERVED) or len(key) > limits.MAX_CHARS:
+        return key if isinstance(key, str) else ""
+    named = scripted_name(prepare(key, True))
+    if named:
+        return named
     try:
         latex, atoms = normalise(key)
     except FormulaError:
         return prepare(key, True)
-    if len(atoms) == 1 and HOLES.fullmatch(latex.strip()):
+    if len(atoms) == 1 and HOLES.fullmatch(latex.strip()) and atoms[0].kind != "value":
         return atoms[0].text
     return prepare(key, True)
 
@@ -382,7 +350,9 @@ def parse(text: str, keys: tuple[str, ...] = (), functions: tuple[str, ...] = ()
     atoms = found.atoms
     sides = split_sides(latex)
     if len(sides) > 2:
-        raise FormulaError("a chain of equalities a = b = c: write one claim per equality")
+        raise FormulaError(f"a chain of equalities a = b = c: write one claim per equality, in {quoted(latex, atoms)}")
+    if any(not side.strip() for side in sides):
+        raise FormulaError(f"an empty side of '=', in {quoted(latex, atoms)}")
     exprs = [_side(s, found) for s in sides]
     lhs, rhs = (exprs[0], exprs[1]) if len(exprs) == 2 else (None, exprs[0])
     named = {a.text: a for a in atoms if a.kind != "value"}

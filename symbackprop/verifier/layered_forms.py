@@ -39,9 +39,12 @@ class Component:
 
 
 def is_layered(claim, model) -> bool:
-    """Whether a formula claim is read in layer notation: it binds ``layer``, or the network is
-    layered and the formula uses the notation."""
-    return claim.layer is not None or (uses_layer_notation(claim.formula) and not isinstance(layers(model), str))
+    """Whether a formula claim is read in layer notation: it binds ``layer``, or it maps no names
+    through ``symbols``, the network is layered and the formula uses the notation."""
+    if claim.layer is not None:
+        return True
+    # a claim that maps its own names (symbols = { "z^3_2" = "z_n2_2" }) is read as the text's names say
+    return not claim.symbols and uses_layer_notation(claim.formula) and not isinstance(layers(model), str)
 
 
 def components(claim, derivation) -> tuple[Layers, list[Component | tuple[int | None, str]]]:
