@@ -24,6 +24,7 @@ from .core.long_run import DIGITS
 from .core.model import Model
 from .core.trace import check_digits
 from .documents.builder import build
+from .documents.interactive import page as interactive_page
 from .documents.nodes import Walkthrough
 from .documents.printers import BINARY, PRINTERS
 from .documents.printers.figures import write_all
@@ -71,6 +72,18 @@ def walkthrough(d: Derivation, iterations: int | None = None, only: Sequence[str
     d.model.check_unambiguous("a document")
     check_document(d.model)
     return build(d, d.trace(iterations, progress, digits), only, plots=plots, show=show, inputs=input_gradients)
+
+
+def explore(d: Derivation, iterations: int | None = None, only: Sequence[str] | None = None,
+            progress: Callable[[int, int], None] | None = None, show: str | None = None, digits: int = DIGITS,
+            input_gradients: bool = False) -> str:
+    """The interactive page (one self-contained HTML file): the HTML walkthrough with a control for every input,
+    target, starting parameter and the learning rate, every number recomputed in the browser in float64 from
+    JavaScript printed from the derivation's own schedule; before any control moves, the exact values."""
+    d.model.check_unambiguous("a document")
+    check_document(d.model)
+    trace = d.trace(iterations, progress, digits)
+    return interactive_page(d, trace, only, show=show, inputs=input_gradients)
 
 
 def parallel_walkthrough(model: Model, workers: int, shards: Sequence[int] | None = None,

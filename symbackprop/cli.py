@@ -72,6 +72,17 @@ def _derive(args: argparse.Namespace) -> int:
     return status
 
 
+def _explore(args: argparse.Namespace) -> int:
+    d = api.derive(api.load(args.file))
+    with _bar() as bar:
+        task = bar.add_task("trace", total=None)
+        text = api.explore(d, iterations=args.iterations, only=_only(args), show=args.show, digits=args.digits,
+                           input_gradients=args.input_gradients,
+                           progress=lambda t, total: bar.update(task, completed=t, total=total))
+    _emit(args.output, text, [args.file])
+    return 0
+
+
 def _emit(output: str | None, text: str | bytes, inputs: list[str] = ()) -> None:
     """Write to OUT atomically, or to standard output; never over one of the command's inputs."""
     _not_an_input(output, inputs, "output")
@@ -219,6 +230,17 @@ def parser() -> argparse.ArgumentParser:
                    help="ANSI colour in the terminal format: auto (the default) when standard output is a terminal, "
                         "not with -o, NO_COLOR or TERM=dumb; always (through a pipe or into -o too); never")
     p.set_defaults(run=_derive)
+
+    p = sub.add_parser("explore", help="write the interactive page: change an input, a weight, a target or the learning "
+                       "rate and every number of the walkthrough recomputes (one HTML file, no server)")
+    p.add_argument("file")
+    p.add_argument("-o", "--output", help="write the page here (atomically) instead of standard output")
+    p.add_argument("--iterations", type=int, help="training iterations (default: the file's)")
+    p.add_argument("--only", help="comma-separated parameters whose chains to show")
+    p.add_argument("--show", metavar="ITERATIONS", help="the iterations written out step by step, as for derive")
+    p.add_argument("--input-gradients", action="store_true", help="each backward pass also gives the inputs' gradients")
+    p.add_argument("--digits", type=int, default=DIGITS, help=f"digits of the values past the exact part (default {DIGITS})")
+    p.set_defaults(run=_explore)
 
     p = sub.add_parser("dense", help="write a layered network as a derivation file")
     p.add_argument("sizes", metavar="SIZES", help="layer sizes, e.g. 2,2,1")

@@ -4,6 +4,8 @@ cross-entropy against central differences, and logits near 1000 (no overflow).""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -113,12 +115,35 @@ MODELS = {
 VARIANTS = [(name, numba) for name in MODELS for numba in ((False, True) if numba_available() else (False,))]
 
 
-@pytest.fixture(scope="module", params=VARIANTS, ids=[f"{n}{'-numba' if nb else ''}" for n, nb in VARIANTS])
-def case(request):
-    name, numba = request.param
+LOSS = {name: {"ce": "cross_entropy"}.get(name.split("-")[-2], name.split("-")[-2]) for name in MODELS}  # "big-nll-log_softmax": nll
+UNBOUNDED = [v for v in VARIANTS if LOSS[v[0]] in ("cross_entropy", "nll", "mse")]  # targets need not lie in [0, 1]
+SOFTMAX_LOSSES = [v for v in VARIANTS if LOSS[v[0]] in ("cross_entropy", "nll")]
+
+
+def _ids(variants) -> list[str]:
+    return [f"{n}{'-numba' if nb else ''}" for n, nb in variants]
+
+
+@functools.cache
+def _compiled(name: str, numba: bool):
     model = MODELS[name]()
     d = symbackprop.derive(model)
     return name, model, d, numba, symbackprop.compile(d, numba=numba)
+
+
+@pytest.fixture(scope="module", params=VARIANTS, ids=_ids(VARIANTS))
+def case(request):
+    return _compiled(*request.param)
+
+
+@pytest.fixture(scope="module", params=UNBOUNDED, ids=_ids(UNBOUNDED))
+def unbounded_case(request):
+    return _compiled(*request.param)
+
+
+@pytest.fixture(scope="module", params=SOFTMAX_LOSSES, ids=_ids(SOFTMAX_LOSSES))
+def softmax_case(request):
+    return _compiled(*request.param)
 
 
 def targets(model, rng, B: int) -> np.ndarray:
@@ -182,12 +207,11 @@ def test_against_torch(case):
     agree(compiled, model, TorchModel(model), 2)
 
 
-def test_any_targets_get_the_exact_gradient(case):
+def test_any_targets_get_the_exact_gradient(unbounded_case):
     """Targets that do not sum to 1: the compiled error term is the Jacobian product (a sum(y) - y),
-    the gradient of the loss it returns, and a - y where the targets sum to 1."""
-    _, model, _, _, compiled = case
-    if model.loss not in ("cross_entropy", "nll", "mse"):
-        pytest.skip("bce's targets lie in [0, 1]: tested above")
+    the gradient of the loss it returns, and a - y where the targets sum to 1 (bce's targets lie in [0, 1]: above)."""
+    _, model, _, _, compiled = unbounded_case
+    assert model.loss in ("cross_entropy", "nll", "mse")
     rng = np.random.default_rng(4)
     runtime = Runtime(model)
     for B in (1, 40, 300):
@@ -199,10 +223,9 @@ def test_any_targets_get_the_exact_gradient(case):
         close(grad, ref_grad)
 
 
-def test_softmax_cross_entropy_against_finite_differences(case):
-    name, model, _, _, compiled = case
-    if model.loss not in ("cross_entropy", "nll"):
-        pytest.skip("central differences for the softmax losses")
+def test_softmax_cross_entropy_against_finite_differences(softmax_case):
+    name, model, _, _, compiled = softmax_case
+    assert model.loss in ("cross_entropy", "nll")
     for params, X, Y in list(batches(compiled, model, 3))[:4]:
         _, grad = compiled(params, X, Y)
         _, fd = finite_differences(compiled.loss, params, X, Y)

@@ -8,4 +8,5 @@
     kinks.py      the slope's note where the exact trace and float64 sit on two sides of a kink
     formulas/     one SymPy printer per notation: text, LaTeX, MathML
     printers/     one printer per format: terminal, Markdown, LaTeX, PDF, HTML, notebook; figures (matplotlib)
+    interactive/  the interactive page (``explore``): the HTML document with controls, recomputed in the browser
 """

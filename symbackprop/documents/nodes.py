@@ -17,6 +17,29 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 
+class Values(dict):
+    """Symbol -> exact value, as a step's substitution puts them in, remembering which quantity each one is
+    (``names``: symbol -> its name, e.g. "z_a[1]@1"), so that a page can recompute the numbers it shows."""
+
+    def __init__(self, values=(), names: Mapping | None = None) -> None:
+        super().__init__(values)
+        self.names = dict(names or {})
+
+    def __or__(self, other):
+        return Values({**self, **other}, {**self.names, **getattr(other, "names", {})})
+
+
+def quantity(name: str, k: int | None, t: int | None) -> str:
+    """A quantity's name as steps and pages give it: ``z_a[1]@1`` (example 1, iteration 1), ``w_a1@2``; a setting
+    that is no iteration's has none: ``x:x1[1]`` (example 1's input), ``y:o[1]`` (its target), ``c:b0`` (a constant)."""
+    return name + (f"[{k}]" if k is not None else "") + (f"@{t}" if t is not None else "")
+
+
+def named(pairs: Mapping[sp.Symbol, tuple[str, sp.Expr]]) -> Values:
+    """Values from symbol -> (quantity name, value)."""
+    return Values({s: v for s, (_, v) in pairs.items()}, {s: n for s, (n, _) in pairs.items()})
+
+
 @dataclass(frozen=True)
 class Partial:
     """The Leibniz factor d(numerator)/d(denominator)."""
@@ -59,6 +82,7 @@ class Step:
     note: str = ""
     assigns: bool = False  # an update: the left-hand side gets the right's value (w ← w + Δw), not an equation
     uses: tuple[str, ...] = ()  # names of earlier steps whose values the substitution takes (printers cite them)
+    quantity: str = ""  # the quantity ``value`` is, where it is not ``name`` (a page recomputes it by this name)
 
 
 @dataclass(frozen=True)
@@ -66,6 +90,7 @@ class Number:
     """An exact value in a table cell: printers write its decimal, ≈ marking a rounded one."""
 
     value: sp.Expr
+    name: str = ""  # the quantity it is ("z_a[1]@1"), for a page that recomputes it; "" for a constant
 
 
 @dataclass(frozen=True)
@@ -90,6 +115,7 @@ class Network:
     activations: Mapping[str, str] = field(default_factory=dict)  # neuron -> activation name
     biases: Mapping[str, str] = field(default_factory=dict)  # neuron -> additive bias parameter
     values: Mapping[str, sp.Expr] = field(default_factory=dict)  # "x1", "w_a1", "z_a", "a_a", "E" -> exact value
+    names: Mapping[str, str] = field(default_factory=dict)  # the same keys -> the quantity each value is ("z_a[1]@1")
     caption: str = "The network: inputs on the left, each neuron to the right of its inputs, the loss E last."
 
 

@@ -57,7 +57,7 @@ def skipped(trace: Trace, first: int, last: int) -> Section:
     """Iterations first..last, not written out: the batch loss at their start, every round step and their end."""
     step = step_between(first, last)
     ts = sorted({first, last, *range(-(-first // step) * step, last + 1, step)})
-    rows = tuple((str(t), Number(trace.values[Key("E", None, t)]), _certain(trace, Key("E", None, t))) for t in ts)
+    rows = tuple((str(t), Number(trace.values[Key("E", None, t)], f"E@{t}"), _certain(trace, Key("E", None, t))) for t in ts)
     table = Table(f"loss-{first}-{last}", f"The batch loss E at iterations {first} to {last}, every {step}",
                   ("iteration", "E", "digits certain"), rows)
     return Section(f"Iterations {first} to {last}", text=(

@@ -15,7 +15,7 @@ import sympy as sp
 from ...core.decimals import decimal
 from ...core.optimizers import Symbols
 from ...core.trace import Key
-from ..nodes import Factors, Number, Partial, Step, Table, Terms
+from ..nodes import Factors, Number, Partial, Step, Table, Terms, named
 
 # an option's symbol as texts (and torch's documentation) write it; an option not here is shown by its value only
 OPTION_SYMBOLS = {"eps": "epsilon", "weight_decay": "lambda", "momentum": "mu", "dampening": "tau", "alpha": "alpha",
@@ -138,7 +138,7 @@ def settings(d, iterations: int) -> tuple[Table, ...]:
     w, eta = sp.Symbol("w"), sp.Symbol("eta")
     opt, sched = m.optimizer, m.scheduler
     rule = Terms((w, Factors((m.update_sign * eta, Partial(d.E, w))))) if opt is None else Terms((w, sp.Symbol("Delta_w")))
-    rows = [("learning rate" if sched is None else "learning rate at iteration 1", Number(m.learning_rate)),
+    rows = [("learning rate" if sched is None else "learning rate at iteration 1", Number(m.learning_rate, "lr")),
             ("loss", d.loss)]
     if opt is not None:
         rows.append(("optimizer", f"{opt.name} (torch.optim.{opt.name}): its options and rule in the next tables"))
@@ -255,7 +255,8 @@ def plain_steps(d, v, p: str, t: int) -> list[Step]:
     rate, sign, trained = sp.Symbol("eta"), m.update_sign, p in set(m.trained_parameters)
     g = sp.Symbol(f"dE/d{p}")
     step_rhs = Factors((sign * rate, g))  # η first, as texts write the rule
-    env = {rate: m.learning_rate, g: v[Key(f"dE/d{p}", None, t)], d.symbols[p]: v[Key(p, None, t)]}
+    env = named({rate: ("lr", m.learning_rate), g: (f"dE/d{p}@{t}", v[Key(f"dE/d{p}", None, t)]),
+                 d.symbols[p]: (f"{p}@{t}", v[Key(p, None, t)])})
     delta = v[Key(f"Delta_{p}", None, t)]
     note = "" if trained else "held fixed"
     out = [Step(f"Delta_{p}@{t}", sp.Symbol(f"Delta_{p}"), (step_rhs if trained else sp.Integer(0),),
@@ -265,7 +266,8 @@ def plain_steps(d, v, p: str, t: int) -> list[Step]:
 
 def new_value(d, v, p: str, t: int, trained: bool) -> Step:
     new = Terms((d.symbols[p], sp.Symbol(f"Delta_{p}")))
-    env = {d.symbols[p]: v[Key(p, None, t)], sp.Symbol(f"Delta_{p}"): v[Key(f"Delta_{p}", None, t)]}
+    env = named({d.symbols[p]: (f"{p}@{t}", v[Key(p, None, t)]),
+                 sp.Symbol(f"Delta_{p}"): (f"Delta_{p}@{t}", v[Key(f"Delta_{p}", None, t)])})
     return Step(f"{p}@{t + 1}", d.symbols[p], (new,), new, env, v[Key(p, None, t + 1)],
                 note="new value" if trained else "held fixed", assigns=True, uses=(f"Delta_{p}@{t}",))
 
@@ -284,17 +286,19 @@ def optimizer_steps(d, v, p: str, t: int) -> list[Step]:
     the options, the state kept from iteration t − 1, the quantities computed before it) and its value."""
     m, opt = d.model, d.model.optimizer
     w, g, eta = d.symbols[p], sp.Symbol(f"dE/d{p}"), sp.Symbol(f"eta_{t}")
-    env = {g: v[Key(f"dE/d{p}", None, t)], w: v[Key(p, None, t)], eta: v[Key("lr", None, t)]} | option_values(opt.options)
+    env = named({g: (f"dE/d{p}@{t}", v[Key(f"dE/d{p}", None, t)]), w: (f"{p}@{t}", v[Key(p, None, t)]),
+                 eta: (f"lr@{t}", v[Key("lr", None, t)])}) | option_values(opt.options)
     initial = opt.initial()
     steps, done = [], {}
     for head, expr, lhs, own in _quantities(opt, w, g, eta, first=t == 1):
         name = f"Delta_{p}" if head == "Delta" else f"{head}_{p}"
-        values = env | {s: v[Key(n, None, t)] for s, n in done.items()}
+        values = env | named({s: (f"{n}@{t}", v[Key(n, None, t)]) for s, n in done.items()})
         uses = [_gradient(m, p, t)] * (g in expr.free_symbols) + [f"lr@{t}"] * (eta in expr.free_symbols)
         uses += [f"{n}@{t}" for s, n in done.items() if s in expr.free_symbols]
         note = ""
         if own is not None and own in expr.free_symbols:  # the state kept from the iteration before
             values[own] = v[Key(name, None, t - 1)] if t > 1 else initial.get(head, sp.Integer(0))
+            values.names[own] = f"{name}@{t - 1}"
             uses.append(f"{name}@{t - 1}")
             note = f"starts at {decimal(values[own])} before the first update" if t == 1 else ""
         elif own is not None and t == 1:

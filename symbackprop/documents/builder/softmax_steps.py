@@ -12,7 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ...core.trace import Key
-from ..nodes import Factors, Partial, Step, Terms
+from ..nodes import Factors, Partial, Step, Terms, named
 
 SIMPLIFIED = {  # (loss, output activation) -> what the closing step's note calls the pair
     ("cross_entropy", "softmax"): "softmax with cross-entropy (the targets sum to 1)",
@@ -94,11 +94,11 @@ def jacobian_step(d, v, j: str, k: int, t: int, name: str, column: dict) -> Step
     numbers, terms = {}, []
     for i in d.coupled:
         g, h = sp.Symbol(f"dE/da_{i}"), sp.Symbol(column[i].name)
-        numbers |= {g: v[Key(f"dE/da_{i}", k, t)], h: v[Key(column[i].name, k, t)]}
+        numbers |= {g: (f"dE/da_{i}{at}", v[Key(f"dE/da_{i}", k, t)]), h: (f"{column[i].name}{at}", v[Key(column[i].name, k, t)])}
         terms.append(Factors((g, h)))
     uses = tuple(f"dE/da_{i}{at}" for i in d.coupled) + tuple(f"{column[i].name}{at}" for i in d.coupled)
-    return Step(name, d.delta_symbol[j], (leibniz, local), Terms(tuple(terms)), numbers, v[Key(f"delta_{j}", k, t)],
-                note="error term ∂E/∂z: a sum over the layer's outputs", uses=uses)
+    return Step(name, d.delta_symbol[j], (leibniz, local), Terms(tuple(terms)), named(numbers), v[Key(f"delta_{j}", k, t)],
+                note="error term ∂E/∂z: a sum over the layer's outputs", uses=uses, quantity=f"delta_{j}{at}")
 
 
 def simplified_step(d, v, n: str, k: int, t: int, env: dict, general: str) -> Step:

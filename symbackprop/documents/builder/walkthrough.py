@@ -9,15 +9,15 @@ from dataclasses import replace
 import sympy as sp
 
 from ...core import notation
-from ...core.derivation import Derivation, Factor
+from ...core.derivation import Derivation
 from ...core.trace import Key, Trace
 from ..kinks import Kinks
-from ..nodes import Factors, Listing, Network, Number, Partial, Section, Step, Table, Terms, Walkthrough
+from ..nodes import Factors, Listing, Network, Number, Partial, Section, Step, Table, Terms, Values, Walkthrough, named, quantity
 from ..plots import plots as plot_data
 from ..training import shown_iterations, skipped
 from . import optimizer_steps, softmax_steps
+from .forms import MAX_PATHS_SHOWN, chain_forms, combined, partial, weighted_sum
 
-MAX_PATHS_SHOWN = 4
 MAX_LISTED = 6  # symbols of one kind named in the notation table before "…"
 MAX_TABLE_ROWS = 64  # a table lists this many rows, then says how many it leaves to the file and the trace
 
@@ -30,36 +30,36 @@ class _Builder:
         self.shown = list(only) if only else list(self.model.parameters)
         self.kinks = Kinks(d, trace)
 
-    def env(self, k: int | None, t: int) -> dict[sp.Symbol, sp.Expr]:
-        """Symbol -> value for example k at iteration t, as the substitutions print them."""
-        d, v = self.d, self.trace.values
-        env = {d.symbols[p]: v[Key(p, None, t)] for p in self.model.parameters}
-        env.update({d.symbols[c]: val for c, val in self.model.constants.items()})
+    def env(self, k: int | None, t: int) -> Values:
+        """Symbol -> value for example k at iteration t, as the substitutions print them, each named (nodes.quantity)."""
+        d, v, m = self.d, self.trace.values, self.model
+        pairs = {d.symbols[p]: (quantity(p, None, t), v[Key(p, None, t)]) for p in m.parameters}
+        pairs.update({d.symbols[c]: (quantity(f"c:{c}", None, None), val) for c, val in m.constants.items()})
         if k is not None:
-            ex = self.model.examples[k - 1]
-            env.update({d.symbols[x]: val for x, val in ex.inputs.items()})
-            env.update({d.targets[o]: val for o, val in ex.targets.items()})
+            ex = m.examples[k - 1]
+            pairs.update({d.symbols[x]: (quantity(f"x:{x}", k, None), val) for x, val in ex.inputs.items()})
+            pairs.update({d.targets[o]: (quantity(f"y:{o}", k, None), val) for o, val in ex.targets.items()})
             for n in d.z:
-                env[d.z[n]] = v[Key(f"z_{n}", k, t)]
-                env[d.a[n]] = v[Key(f"a_{n}", k, t)]
-                if Key(f"delta_{n}", k, t) in v:
-                    env[d.delta_symbol[n]] = v[Key(f"delta_{n}", k, t)]
-        return env
+                for symbol, name in ((d.z[n], f"z_{n}"), (d.a[n], f"a_{n}"), (d.delta_symbol[n], f"delta_{n}")):
+                    if Key(name, k, t) in v:
+                        pairs[symbol] = (quantity(name, k, t), v[Key(name, k, t)])
+        return named(pairs)
 
     def example(self) -> Section:
         """The example first, as the best worked examples state it: inputs and targets, the parameters'
         starting values, the settings, and the network drawn with example 1's numbers."""
         d, m = self.d, self.model
         inputs, outputs = list(m.inputs), list(m.outputs)
-        rows = tuple((str(k), *(Number(ex.inputs[x]) for x in inputs), *(Number(ex.targets[o]) for o in outputs))
+        rows = tuple((str(k), *(Number(ex.inputs[x], quantity(f"x:{x}", k, None)) for x in inputs),
+                      *(Number(ex.targets[o], quantity(f"y:{o}", k, None)) for o in outputs))
                      for k, ex in enumerate(m.examples[:MAX_TABLE_ROWS], 1))
         examples = Table("examples", "The training examples: inputs and targets" + _cut(len(m.examples)),
                          ("example", *(d.symbols[x] for x in inputs), *(d.targets[o] for o in outputs)), rows)
         trained = set(m.trained_parameters)
         listed = [p for p in m.parameters if p in self.shown]
-        param_rows = [(d.symbols[p], Number(m.parameters[p]), "trained" if p in trained else "held fixed")
+        param_rows = [(d.symbols[p], Number(m.parameters[p], quantity(p, None, 1)), "trained" if p in trained else "held fixed")
                       for p in listed[:MAX_TABLE_ROWS]]
-        param_rows += [(d.symbols[c], Number(v), "constant input") for c, v in m.constants.items()]
+        param_rows += [(d.symbols[c], Number(v, quantity(f"c:{c}", None, None)), "constant input") for c, v in m.constants.items()]
         parameters = Table("parameters", "Starting values of the parameters" + _cut(len(listed)),
                            ("parameter", "starting value", "role"), tuple(param_rows))
         settings = optimizer_steps.settings(d, self.trace.iterations)
@@ -71,15 +71,17 @@ class _Builder:
     def figure(self) -> Network:
         """The network with example 1's numbers at iteration 1: inputs, weights, each neuron's z and a, the loss."""
         v, m = self.trace.values, self.model
+        names = {x: quantity(f"x:{x}", 1, None) for x in (m.examples[0].inputs if m.examples else ())}
+        names |= {c: quantity(f"c:{c}", None, None) for c in m.constants} | {p: quantity(p, None, 1) for p in m.parameters}
         values = dict(m.examples[0].inputs) | dict(m.constants) if m.examples else dict(m.constants)
         values |= {p: v[Key(p, None, 1)] for p in m.parameters}
         if m.examples:
             for n in self.d.order:
-                values[f"z_{n.name}"] = v[Key(f"z_{n.name}", 1, 1)]
-                values[f"a_{n.name}"] = v[Key(f"a_{n.name}", 1, 1)]
-            values["E"] = v[Key("E", 1, 1)]
+                for name in (f"z_{n.name}", f"a_{n.name}"):
+                    values[name], names[name] = v[Key(name, 1, 1)], quantity(name, 1, 1)
+            values["E"], names["E"] = v[Key("E", 1, 1)], quantity("E", 1, 1)
         net = network(self.d)
-        return Network(net.columns, net.edges, net.outputs, net.activations, net.biases, values,
+        return Network(net.columns, net.edges, net.outputs, net.activations, net.biases, values, names,
                        "The network with the numbers of example 1 before the first update: inputs, weights on the"
                        " edges, each neuron's weighted sum z and activation a, and the loss E.")
 
@@ -203,10 +205,12 @@ class _Builder:
             steps.append(Step(f"da_{name}/dz_{name}{at}", slope, (local,), local, env, v[Key(f"da_{name}/dz_{name}", k, t)],
                               note=self.kinks.note(name, k, t)))
             g, h = sp.Symbol(f"dE/da_{name}"), sp.Symbol(f"da_{name}/dz_{name}")
-            numbers = {g: v[Key(f"dE/da_{name}", k, t)], h: v[Key(f"da_{name}/dz_{name}", k, t)]}
+            numbers = named({g: (f"dE/da_{name}{at}", v[Key(f"dE/da_{name}", k, t)]),
+                             h: (f"da_{name}/dz_{name}{at}", v[Key(f"da_{name}/dz_{name}", k, t)])})
             steps.append(Step(f"{'dE/dz' if simplified else 'delta'}_{name}{at}", d.delta_symbol[name],
                               (Factors((dE_da, slope)), Factors((outer, local))), Factors((g, h)), numbers,
-                              env[d.delta_symbol[name]], note="error term ∂E/∂z", uses=(f"dE/da_{name}{at}", f"da_{name}/dz_{name}{at}")))
+                              env[d.delta_symbol[name]], note="error term ∂E/∂z", uses=(f"dE/da_{name}{at}", f"da_{name}/dz_{name}{at}"),
+                              quantity=f"delta_{name}{at}"))
             if simplified:
                 steps.append(softmax_steps.simplified_step(d, v, name, k, t, env, f"dE/dz_{name}{at}"))
         for p in self.shown:
@@ -242,7 +246,8 @@ class _Builder:
         d, v, ks = self.d, self.trace.values, range(1, len(self.model.examples) + 1)
         losses = [sp.Symbol(f"E_{k}") for k in ks]
         form = combined(losses, self.model.batch_mean)
-        return Step(f"E@{t}", d.E, (form,), form, {e: v[Key("E", k, t)] for e, k in zip(losses, ks)}, v[Key("E", None, t)],
+        return Step(f"E@{t}", d.E, (form,), form, named({e: (quantity("E", k, t), v[Key("E", k, t)]) for e, k in zip(losses, ks)}),
+                    v[Key("E", None, t)],
                     note=f"the {self.model.batch} of the examples' losses", uses=tuple(f"E[{k}]@{t}" for k in ks))
 
     def batch(self, t: int) -> Section:
@@ -253,7 +258,8 @@ class _Builder:
         for p in self.shown:
             gs = [sp.Symbol(f"dE_{k}/d{p}") for k in ks]
             steps.append(Step(f"dE/d{p}@{t}", Partial(d.E, d.symbols[p]), (combined(gs, m.batch_mean),), combined(gs, m.batch_mean),
-                              {g: v[Key(f"dE/d{p}", k, t)] for g, k in zip(gs, ks)}, v[Key(f"dE/d{p}", None, t)],
+                              named({g: (quantity(f"dE/d{p}", k, t), v[Key(f"dE/d{p}", k, t)]) for g, k in zip(gs, ks)}),
+                              v[Key(f"dE/d{p}", None, t)],
                               uses=tuple(f"dE/d{p}[{k}]@{t}" for k in ks)))
         return Section(f"Iteration {t}: over the batch", tuple(steps))
 
@@ -288,16 +294,16 @@ class _Builder:
         neurons = [n.name for n in d.order]
         tables = []
         for k in range(1, len(m.examples) + 1):
-            rows = tuple((d.a[n], Number(v[Key(f"z_{n}", k, t)]), Number(v[Key(f"a_{n}", k, t)]),
-                          Number(v[Key(f"da_{n}/dz_{n}", k, t)]), Number(v[Key(f"delta_{n}", k, t)]))
+            rows = tuple((d.a[n], *(Number(v[Key(q, k, t)], quantity(q, k, t))
+                                    for q in (f"z_{n}", f"a_{n}", f"da_{n}/dz_{n}", f"delta_{n}")))
                          for n in neurons[:MAX_TABLE_ROWS])
             of = f", example {k}" if len(m.examples) > 1 else ""
             tables.append(Table(f"neurons-{t}-{k}", f"The neurons at iteration {t}{of}" + _cut(len(neurons)),
                                 ("neuron", sp.Symbol("z"), sp.Symbol("a"), Partial(sp.Symbol("a"), sp.Symbol("z")),
                                  sp.Symbol("delta")), rows))
         w = sp.Symbol("w")
-        rows = tuple((d.symbols[p], Number(v[Key(p, None, t)]), Number(v[Key(f"dE/d{p}", None, t)]),
-                      Number(v[Key(f"Delta_{p}", None, t)]), Number(v[Key(p, None, t + 1)])) for p in self.shown[:MAX_TABLE_ROWS])
+        rows = tuple((d.symbols[p], *(Number(v[Key(q, None, s)], quantity(q, None, s)) for q, s in
+                                      ((p, t), (f"dE/d{p}", t), (f"Delta_{p}", t), (p, t + 1)))) for p in self.shown[:MAX_TABLE_ROWS])
         tables.append(Table(f"parameters-{t}", f"The parameters at iteration {t}" + _cut(len(self.shown)),
                             ("parameter", "value", Partial(self.d.E, w), sp.Symbol("Delta_w"), "new value"), rows))
         return Section(f"Iteration {t}: summary", tables=tuple(tables))
@@ -351,48 +357,6 @@ def _place(sections: list[Section], figures) -> list[Section]:
     return [replace(s, plots=s.plots + tuple(placed.get(i, ()))) for i, s in enumerate(sections)]
 
 
-def combined(symbols: list[sp.Symbol], mean: bool):
-    """A batch rule on the examples' (or workers') symbols as texts write it: ½ · (E_1 + E_2), or E_1 + E_2."""
-    total = sp.Add(*symbols)
-    return Factors((sp.Rational(1, len(symbols)), total)) if mean and len(symbols) > 1 else total
-
-
 def _cut(total: int) -> str:
     """A caption's note when a table lists only its first MAX_TABLE_ROWS rows."""
     return f" (the first {MAX_TABLE_ROWS} of {total})" if total > MAX_TABLE_ROWS else ""
-
-
-def partial(d: Derivation, f: Factor) -> Partial:
-    """A Factor's Leibniz fraction, its names as the derivation's symbols."""
-    return Partial(d.symbol_of[f.numerator], d.symbol_of.get(f.denominator, sp.Symbol(f.denominator)))
-
-
-def chain_forms(d: Derivation, p: str) -> tuple[tuple, str]:
-    """dE/dp as Leibniz factors per path, the same with each factor's local form, then the
-    error-term form; past MAX_PATHS_SHOWN paths the local forms are left out, and the note says so."""
-    count = d.path_count(p)
-    paths = d.chain(p, limit=MAX_PATHS_SHOWN)
-    leibniz = Terms(tuple(Factors(tuple(partial(d, f) for f in path)) for path in paths))
-    if count > len(paths):
-        return (leibniz, error_terms(d, p)), f"{count} paths; the first {len(paths)} shown, the value sums all"
-    local = Terms(tuple(Factors(tuple(sp.factor_terms(f.expr) for f in path)) for path in paths))
-    return (leibniz, local, error_terms(d, p)), ""
-
-
-def weighted_sum(d: Derivation, neuron) -> Terms:
-    """z_n as texts write it: weight · input in the file's order, an additive bias last."""
-    terms = tuple(Factors((d.symbols[w], d.a[s] if s in d.a else d.symbols[s])) for s, w in zip(neuron.inputs, neuron.weights))
-    return Terms(terms + ((d.symbols[neuron.bias],) if neuron.bias else ()))
-
-
-def error_terms(d: Derivation, p: str) -> Terms:
-    """dE/dp as the sum over p's uses of δ_m · input, error term first as texts write it (SymPy's
-    own order would print a·δ_b); an additive bias's term is its error term alone."""
-    return Terms(tuple(Factors((d.delta_symbol[u.neuron],) + (() if u.source == 1 else (u.source,)))
-                       for u in d.uses[p]))
-
-
-def chain(d: Derivation, p: str | None = None) -> Step:
-    """The symbolic chain of one parameter (the first by default), for notebook displays."""
-    p = p or next(iter(d.model.parameters))
-    return Step(f"dE/d{p}", Partial(d.E, d.symbols[p]), chain_forms(d, p)[0])

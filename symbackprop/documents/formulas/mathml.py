@@ -30,7 +30,7 @@ MATH = '<math display="block" xmlns="http://www.w3.org/1998/Math/MathML">'
 class MathMLPrinter(BareArguments, MathMLPresentationPrinter):
     """``w_a0`` as w with subscript a0, ``delta_b`` as δ_b, ``dE/dw`` as a Leibniz fraction; ``values`` put numbers in."""
 
-    _default_settings = {**MathMLPresentationPrinter._default_settings, "values": None, "order": "none"}
+    _default_settings = {**MathMLPresentationPrinter._default_settings, "values": None, "order": "none", "names": None}
 
     def doprint(self, expr) -> str:
         return xml(self.element(expr))
@@ -99,8 +99,19 @@ class MathMLPrinter(BareArguments, MathMLPresentationPrinter):
         values: Mapping | None = self._settings["values"]
         if values is not None and sym in values:
             text = decimal(values[sym])
-            return self._fenced(self._decimal(text)) if self.bracketed(sym, text) else self._decimal(text)
+            el = self._fenced(self._decimal(text)) if self.bracketed(sym, text) else self._decimal(text)
+            names = self._settings["names"]
+            return el if names is None or sym not in names else self._tagged(el, names[sym], sym not in self._bare)
         return self._name(sym.name)
+
+    def _tagged(self, el, name: str, brackets: bool = False):
+        """A number marked with the quantity it is, for a page that recomputes it (``brackets``: bracketed
+        when negative, as a substituted number is where it is not a function's whole argument)."""
+        el = el if el.tagName == "mrow" else self._row(el)
+        el.setAttribute("data-q", name)
+        if brackets:
+            el.setAttribute("data-b", "1")
+        return el
 
     def _print_Pow(self, e):
         """A Leibniz fraction squared in brackets, (∂E/∂w)²."""
@@ -300,24 +311,29 @@ def mathml(expr, values: Mapping | None = None) -> str:
     return _printer(values).doprint(expr)
 
 
-def _printer(values: Mapping | None = None) -> MathMLPrinter:
-    return MathMLPrinter({"values": values, "mul_symbol": "dot" if values is not None else None})
+def _printer(values: Mapping | None = None, tagged: bool = False) -> MathMLPrinter:
+    names = getattr(values, "names", {}) if tagged else None
+    return MathMLPrinter({"values": values, "mul_symbol": "dot" if values is not None else None, "names": names})
 
 
-def _side(node, values: Mapping | None, cut: bool = False):
-    """One side of a step as MathML (``cut``: as a piece tree); a side that is one number needs no brackets."""
-    printer = _printer(values)
+def _side(node, values: Mapping | None, cut: bool = False, tagged: bool = False):
+    """One side of a step as MathML (``cut``: as a piece tree); a side that is one number needs no brackets.
+    ``tagged``: each number put in carries the quantity it is (``data-q``), for a page that recomputes it."""
+    printer = _printer(values, tagged)
     if isinstance(node, str):
         return node
     if values is not None and isinstance(node, sp.Symbol) and node in values:
-        return xml(printer._decimal(decimal(values[node])))
+        el = printer._decimal(decimal(values[node]))
+        names = printer._settings["names"]
+        return xml(printer._tagged(el, names[node]) if names and node in names else el)
     return printer.pieces(node) if cut else printer.doprint(node)
 
 
-def parts(step: Step) -> list[tuple[str, object, Mapping | None]]:
+def parts(step: Step, tagged: bool = False) -> list[tuple[str, object, Mapping | None]]:
     """The step's sides in order (formulas/relations.py), each once: (relation, node, values), a value as
     printed MathML. A substitution that only rounds the value gives way to it (≈ 0.3333333333, not
-    ≈ 0.3333333333 ≈ 0.3333333333)."""
+    ≈ 0.3333333333 ≈ 0.3333333333). ``tagged``: the value carries its quantity (``data-q``) and an exact
+    fraction is marked ``exact`` (a page that recomputes in float64 hides it)."""
     printer = _printer()
     out, texts = [], []
     for part in relations.parts(step):
@@ -326,20 +342,33 @@ def parts(step: Step) -> list[tuple[str, object, Mapping | None]]:
             if out and out[-1][1] is step.substitution and texts[-1] == node:
                 out.pop()
                 texts.pop()
+            text = node
+            if tagged:
+                el = printer._decimal(decimal(part.node)) if part.kind == "decimal" else printer.element(part.node)
+                el = printer._tagged(el, step.quantity or step.name) if part.kind == "decimal" else printer._row(el)
+                if part.kind == "fraction":
+                    el.setAttribute("class", "exact")
+                node = xml(el)
             values = None
         else:
             node, values = part.node, part.values
-        text = _side(node, values)
+            text = _side(node, values)
         if text not in texts:
             out.append((part.relation, node, values))
             texts.append(text)
     return out
 
 
-def rows(step: Step) -> list[tuple[str, list]]:
+def rows(step: Step, tagged: bool = False) -> list[tuple[str, list]]:
     """The step as rows of (left-hand side or "", piece tree of the right): one row when it has at most two
-    equalities, else one per equality, so that its relations line up under each other."""
-    lhs, *right = [joined(operator(relation), _side(node, values, cut=i > 0)) for i, (relation, node, values) in enumerate(parts(step))]
+    equalities, else one per equality, so that its relations line up under each other. ``tagged``: see ``parts``;
+    the relation before a number or a substitution is marked ``rel`` (a float64 page makes it ≈)."""
+    def relation(r: str, node, values) -> str:
+        numeric = tagged and (values is not None or isinstance(node, str))
+        return operator(r).replace("<mo ", '<mo class="rel" ', 1) if numeric and r else operator(r)
+
+    lhs, *right = [joined(relation(r, node, values), _side(node, values, cut=i > 0, tagged=tagged))
+                   for i, (r, node, values) in enumerate(parts(step, tagged))]
     if len(right) <= 2:
         return [(lhs, right)]
     return [(lhs if i == 0 else "", [tree]) for i, tree in enumerate(right)]

@@ -202,11 +202,12 @@ def _link(number: int, anchor: str) -> str:
 
 
 def step_html(step: Step, number: int | None = None, anchor: str | None = None, cited: list | None = None,
-              keep_id: bool = True) -> str:
+              keep_id: bool = True, tagged: bool = False) -> str:
     """A grid of rows: the left-hand side right-aligned, the relations of every row under each other, the
-    equation's number right of the first row, and the steps it puts in ("using (12), (14)") under it."""
+    equation's number right of the first row, and the steps it puts in ("using (12), (14)") under it.
+    ``tagged``: every number marked with its quantity (formulas/mathml.rows), for a page that recomputes it."""
     cells = []
-    for lhs, right in rows(step):
+    for lhs, right in rows(step, tagged):
         cells.append(f'<span class="lhs">{boxes(lhs)}</span>' if lhs else '<span class="blank"></span>')
         cells.append(boxes(right, "g rhs").replace("<math ", '<math class="lead" ', 1))
     if number is not None:
@@ -238,10 +239,24 @@ def scoped(svg_text: str, prefix: str) -> str:
     return re.sub(r"(url\(#)([^)]+)(\))", renamed, svg_text)
 
 
-def figure_html(fig: Figure, anchor: str, section: Section | None = None) -> str:
-    drawing = svg_network(section.network) if fig.plot is None else svg(fig.plot)
-    return (f'<figure id="{anchor}">{scoped(drawing, anchor)}'
+def figure_html(fig: Figure, anchor: str, section: Section | None = None, tagged: bool = False) -> str:
+    """A numbered figure: the network, or a plot (``tagged``: marked by its name, for a page that redraws it)."""
+    if fig.plot is None:
+        drawing = svg_network(section.network, tagged)
+    else:  # a page that redraws its plots (interactive/page.js) needs no matplotlib
+        drawing = '<svg class="plot" viewBox="0 0 640 360" role="img"></svg>' if tagged else svg(fig.plot)
+    plot = f' data-plot="{escape(fig.plot.name)}"' if tagged and fig.plot is not None else ""
+    return (f'<figure id="{anchor}"{plot}>{scoped(drawing, anchor)}'
             f"<figcaption><b>Figure {fig.number}:</b> {prose(fig.caption)}</figcaption></figure>")
+
+
+ITERATION = re.compile(r"\b([Ii]teration) (\d+)\b")
+
+
+def title(text: str, tagged: bool) -> str:
+    """A section's title; ``tagged``: its iteration number marked (a page that trains on shifts it)."""
+    html = prose(text)
+    return ITERATION.sub(lambda m: f'{m[1]} <span data-t="{m[2]}">{m[2]}</span>', html) if tagged else html
 
 
 def references(lay: Layout) -> str:
@@ -256,18 +271,21 @@ def references(lay: Layout) -> str:
     return f'<p class="see">{" ".join(sentences)}</p>' if sentences else ""
 
 
-def render(doc: Walkthrough, plots_href: str | None = None) -> str:
+def render(doc: Walkthrough, plots_href: str | None = None, tagged: bool = False, style: str = "", top: str = "",
+           tail: str = "") -> str:
+    """The page. ``tagged`` and the rest are for the interactive page (interactive/page.py): every number marked
+    with its quantity, its own ``style``, the ``top`` (its controls) after the title and the ``tail`` (its script)."""
     layouts, orphans = layout(doc)
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           f"<title>{prose(doc.title)}</title>", f"<style>{STYLE}{table_style(doc)}{PRINT_STYLE}</style>", "</head>", "<body>",
-           f"<h1>{prose(doc.title)}</h1>", CONTROLS, "<nav><ol>"]
-    out += [f'<li><a href="#{lay.anchor}">{prose(s.title)}</a></li>' for s, lay in zip(doc.sections, layouts)]
+           f"<title>{prose(doc.title)}</title>", f"<style>{STYLE}{table_style(doc)}{PRINT_STYLE}{style}</style>", "</head>", "<body>",
+           f"<h1>{prose(doc.title)}</h1>", CONTROLS, top, "<nav><ol>"]
+    out += [f'<li><a href="#{lay.anchor}">{title(s.title, tagged)}</a></li>' for s, lay in zip(doc.sections, layouts)]
     if orphans:
         out.append(f'<li><a href="#{orphans.anchor}">Plots</a></li>')
     out.append("</ol></nav>")
     for k, (section, lay) in enumerate(zip(doc.sections, layouts)):
-        out.append(f'<details id="{lay.anchor}"{" open" if k == 0 else ""}><summary>{prose(section.title)}</summary>')
+        out.append(f'<details id="{lay.anchor}"{" open" if k == 0 else ""}><summary>{title(section.title, tagged)}</summary>')
         for line in section.text:  # a long listing (hundreds of parameters) starts collapsed
             head, _, rest = line.partition(": ")
             out.append(f"<details><summary>{prose(head)}</summary><p>{prose(rest)}</p></details>"
@@ -275,21 +293,21 @@ def render(doc: Walkthrough, plots_href: str | None = None) -> str:
         if see := references(lay):
             out.append(see)
         if lay.network is not None:
-            out.append(figure_html(*lay.network, section))
-        out += [table_html(table, n, a) for table, (n, a) in zip(section.tables, lay.tables)]
+            out.append(figure_html(*lay.network, section, tagged))
+        out += [table_html(table, n, a, tagged) for table, (n, a) in zip(section.tables, lay.tables)]
         if section.steps:
             out.append('<div class="steps">')
         for step, (n, anchor, cited, unique) in zip(section.steps, lay.steps):
-            out.append(step_html(step, n, anchor, cited, unique))
+            out.append(step_html(step, n, anchor, cited, unique, tagged))
             if step.note:
                 out.append(f'<div class="note">{prose(step.note)}</div>')
         if section.steps:
             out.append("</div>")
-        out += [figure_html(fig, anchor) for fig, anchor in lay.plots]
+        out += [figure_html(fig, anchor, tagged=tagged) for fig, anchor in lay.plots]
         out.append("</details>")
     if orphans:  # plots no section names (a builder that does not place them): at the end, not lost
         out.append(f'<details id="{orphans.anchor}" open><summary>Plots</summary>')
-        out += [figure_html(fig, anchor) for fig, anchor in orphans.plots]
+        out += [figure_html(fig, anchor, tagged=tagged) for fig, anchor in orphans.plots]
         out.append("</details>")
-    out += [SCRIPT, "</body>", "</html>"]
-    return "\n".join(out) + "\n"
+    out += [SCRIPT, tail, "</body>", "</html>"]
+    return "\n".join(line for line in out if line) + "\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from html import escape
 
 from ...core.decimals import decimal
 from ..formulas.mathml import MathMLPrinter
@@ -65,13 +66,14 @@ def formula_tree(cell):
     return MathMLPrinter({"values": None, "mul_symbol": None}).pieces(cell)
 
 
-def cell_html(cell) -> str:
+def cell_html(cell, tagged: bool = False) -> str:
     """A cell's content: prose (str), a Number's decimal, or a formula (a SymPy expression or display node) that
     wraps between its pieces, as a step's side does (its fractions full size, as in the steps)."""
     if isinstance(cell, str):
         return prose(cell)
     if isinstance(cell, Number):
-        return number_text(cell.value)[0]
+        html = number_text(cell.value)[0]
+        return f'<span data-q="{escape(cell.name)}">{html}</span>' if tagged and cell.name else html
     tree = formula_tree(cell)
     return f"<math>{tree}</math>" if isinstance(tree, str) else boxes(tree)
 
@@ -125,7 +127,7 @@ def table_classes(table: Table) -> tuple[list[str], float]:
     return classes, need_rem
 
 
-def table_html(table: Table, number: int, anchor: str) -> str:
+def table_html(table: Table, number: int, anchor: str, tagged: bool = False) -> str:
     """A <table> with its numbered caption; each body cell holds its column's head too, shown only when rows stack."""
     classes, need_rem = table_classes(table)
     heads = [cell_html(h) for h in table.head]
@@ -142,7 +144,7 @@ def table_html(table: Table, number: int, anchor: str) -> str:
     for row in table.rows:
         cells = []
         for j, cell in enumerate(row):
-            content = cell_html(cell)
+            content = cell_html(cell, tagged)
             cls = NUM if numeric[j] else ' class="nowrap"' if isinstance(cell, Number) else ""
             if j == 0 and len(row) > 1:
                 cells.append(f'<th scope="row"{cls}>{content}</th>')

@@ -9,6 +9,7 @@ would otherwise set numbers in italics.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 from ...core.notation import Notation
@@ -70,26 +71,31 @@ def _number(text: str, size: float) -> str:
     return out
 
 
-def _line(t: Text, size: float) -> str:
+def _line(t: Text, size: float, names: Mapping[str, str] | None = None) -> str:
+    """A label's line; with ``names`` (a page that recomputes), its number and relation marked with the quantity."""
     out = _name(t.name, size, bool(t.number)) if t.name is not None else ""
     if t.number:
-        out += f" {t.relation} " if t.name is not None else "≈" if t.relation == "≈" else ""
-        out += _number(t.number, size)
+        relation = f" {t.relation} " if t.name is not None else "≈" if t.relation == "≈" else ""
+        number = _number(t.number, size)
+        if names and t.key in names:
+            relation = f'<tspan class="rel">{relation}</tspan>'
+            number = f'<tspan data-q="{escape(names[t.key])}" data-digits="4">{number}</tspan>'
+        out += relation + number
     return out
 
 
-def _label(lab: Label) -> list[str]:
+def _label(lab: Label, names: Mapping[str, str] | None = None) -> list[str]:
     box = lab.box
     out = [f'<rect class="label" x="{_n(box.x0)}" y="{_n(box.y0)}" width="{_n(box.x1 - box.x0)}" height="{_n(box.y1 - box.y0)}"'
            ' fill="#fff"/>']
     for text, baseline in zip(lab.lines, lab.baselines()):
         out.append(f'<text class="{lab.kind}" data-name="{escape(text.key)}" x="{_n(lab.x)}" y="{_n(baseline)}" '
                    f'text-anchor="middle" fill="{COLOURS[lab.kind]}" style="font:{_n(lab.size)}px {FONT}">'
-                   f"{_line(text, lab.size)}</text>")
+                   f"{_line(text, lab.size, names)}</text>")
     return out
 
 
-def render(shape: Layout, caption: str = "") -> str:
+def render(shape: Layout, caption: str = "", names: Mapping[str, str] | None = None) -> str:
     arrows = shape.detail.names  # small dots: no arrow heads
     tip = ' marker-end="url(#arrow)"' if arrows else ""
     out = [f'<svg class="network" xmlns="http://www.w3.org/2000/svg" width="{_n(shape.width)}" height="{_n(shape.height)}"'
@@ -116,11 +122,12 @@ def render(shape: Layout, caption: str = "") -> str:
             out.append(f'<text class="name" data-name="{escape(node.name)}" x="{x}" y="{_n(baseline)}" text-anchor="middle"'
                        f' style="font:{_n(shape.name_size)}px {FONT}">{_line(node.label, shape.name_size)}</text>')
     for lab in shape.labels:
-        out += _label(lab)
+        out += _label(lab, names)
     out.append("</svg>")
     return "\n".join(out)
 
 
-def svg_network(net: Network) -> str:
-    """The figure of ``net``: its columns, one loss node E, weights on the edges, values where it has them."""
-    return render(layout(net), net.caption)
+def svg_network(net: Network, tagged: bool = False) -> str:
+    """The figure of ``net``: its columns, one loss node E, weights on the edges, values where it has them
+    (``tagged``: each marked with its quantity, for a page that recomputes them)."""
+    return render(layout(net), net.caption, net.names if tagged else None)

@@ -1,0 +1,254 @@
+// The page: its controls, the state in the URL fragment, and every number shown recomputed by engine.js.
+// Nothing from the file is read as code or markup: names arrive as JSON strings and reach the page as text.
+"use strict";
+(() => {
+  const M = JSON.parse(document.getElementById("symbackprop-model").textContent);
+  const PLOTS = JSON.parse(document.getElementById("symbackprop-plots").textContent);
+  M.shown = new Set(M.shown);
+  const MATHML = "http://www.w3.org/1998/Math/MathML", SVG = "http://www.w3.org/2000/svg";
+  const MAX_STEPS = 100000;
+  const $ = sel => document.querySelector(sel);
+  const controls = [...document.querySelectorAll("input[data-control]")];
+  const byName = new Map();
+  for (const el of controls) {
+    if (!byName.has(el.dataset.control)) byName.set(el.dataset.control, []);
+    byName.get(el.dataset.control).push(el);
+  }
+  const defaults = new Map([...byName].map(([name, els]) => [name, Number(els[0].dataset.default)]));
+  let n = 0;
+  const timing = { engine: 0, dom: 0, plots: 0 };
+
+  // -- numbers as the documents write them (core/decimals: Python's .10g), a Unicode minus --
+  function fmt(x, digits) {
+    if (!Number.isFinite(x)) return String(x);
+    if (x === 0) return Object.is(x, -0) ? "-0" : "0";
+    const [, e] = x.toExponential(digits - 1).split("e");
+    const X = Number(e);
+    const strip = s => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
+    if (X >= -4 && X < digits) return strip(x.toFixed(Math.max(0, digits - 1 - X)));
+    const m = strip(x.toExponential(digits - 1).split("e")[0]);
+    return `${m}e${X < 0 ? "-" : "+"}${String(Math.abs(X)).padStart(2, "0")}`;
+  }
+  const mml = (tag, text, ...kids) => {
+    const el = document.createElementNS(MATHML, tag);
+    if (text !== null) el.textContent = text;
+    kids.forEach(k => el.appendChild(k));
+    return el;
+  };
+  function mathNumber(text) {  // formulas/mathml._decimal
+    if (text.startsWith("-")) return mml("mrow", null, mml("mo", "−"), mathNumber(text.slice(1)));
+    if (text.includes("e")) {
+      const [m, e] = text.split("e");
+      return mml("mrow", null, mml("mn", m), mml("mo", "·"), mml("msup", null, mml("mn", "10"), mathNumber(String(Number(e)))));
+    }
+    return mml("mn", text);
+  }
+  const original = new Map();  // each number's exact text, as the document wrote it
+  function show(el, x) {
+    el.dataset.v = String(x);
+    if (!floating) {
+      if (el.dataset.f) { el.replaceChildren(...original.get(el).map(c => c.cloneNode(true))); delete el.dataset.f; }
+      return;
+    }
+    el.dataset.f = "1";
+    const digits = Number(el.dataset.digits || 10), text = fmt(x, digits);
+    const [mantissa, exponent] = text.split("e");
+    if (el.namespaceURI === MATHML) {
+      const fenced = el.dataset.b === "1" && text.startsWith("-");
+      const kids = fenced ? [mml("mo", "("), mathNumber(text), mml("mo", ")")] : [mathNumber(text)];
+      kids.filter(k => k.tagName === "mo").forEach(k => k.setAttribute("stretchy", "false"));
+      el.replaceChildren(...kids);
+    } else if (el.namespaceURI === SVG) {
+      el.textContent = mantissa.replace("-", "−") + (exponent ? `·10^${Number(exponent)}`.replace("-", "−") : "");
+    } else {
+      el.replaceChildren(document.createTextNode("≈ " + mantissa.replace("-", "−") + (exponent ? " · 10" : "")));
+      if (exponent) { const sup = document.createElement("sup"); sup.textContent = String(Number(exponent)).replace("-", "−"); el.appendChild(sup); }
+    }
+  }
+
+  // -- the setting: the controls, the steps trained, the fragment --
+  const value = name => Number(byName.get(name).find(el => el.type === "number").value);  // the field, not the slider's snapped value
+  function setting() {
+    return {
+      x: M.examples.map((_, k) => M.inputs.map(x => value(`x:${x}[${k + 1}]`))),
+      y: M.examples.map((_, k) => M.outputs.map(o => value(`y:${o}[${k + 1}]`))),
+      start: M.parameters.map(p => value(`${p}@1`)), lr: value("lr"), n,
+    };
+  }
+  const moved = () => n !== 0 || [...defaults].some(([name, v]) => value(name) !== v);
+  function fragment() {
+    const q = new URLSearchParams();
+    for (const [name, v] of defaults) if (value(name) !== v) q.set(name, String(value(name)));
+    if (n) q.set("n", String(n));
+    const text = q.toString();
+    history.replaceState(null, "", text ? `#${text}` : location.pathname + location.search);
+  }
+  function read() {  // the fragment's setting: unknown keys and non-numbers are ignored
+    if (!location.hash.includes("=")) return;
+    const q = new URLSearchParams(location.hash.slice(1));
+    for (const [name, text] of q) {
+      const v = Number(text);
+      if (name === "n" && Number.isInteger(v) && v >= 0 && v <= MAX_STEPS) n = v;
+      else if (byName.has(name) && text.trim() !== "" && Number.isFinite(v)) byName.get(name).forEach(el => { el.value = String(v); });
+    }
+  }
+
+  // -- the numbers on the page, per section: a closed section is brought up to date when it opens --
+  const sections = new Map();
+  for (const el of document.querySelectorAll("[data-q]")) {
+    original.set(el, [...el.childNodes].map(c => c.cloneNode(true)));
+    const home = el.closest("body > details") || document.body;
+    if (!sections.has(home)) sections.set(home, []);
+    sections.get(home).push(el);
+  }
+  for (const el of document.querySelectorAll(".exact")) {
+    const rel = el.previousElementSibling;
+    if (rel && rel.classList.contains("rel")) rel.classList.add("exact");
+  }
+  for (const el of document.querySelectorAll(".rel")) el.dataset.exact = el.textContent;
+  let values = new Map(), floating = false, stale = new Set();
+  function refresh(home) {
+    for (const el of sections.get(home) || []) {
+      const x = values.get(el.dataset.q);
+      if (x === undefined) throw new Error(`no value for ${el.dataset.q}`);
+      show(el, x);
+    }
+    stale.delete(home);
+  }
+  function refreshAll() { for (const home of sections.keys()) refresh(home); }
+  for (const home of sections.keys()) if (home.tagName === "DETAILS") home.addEventListener("toggle", () => { if (home.open && stale.has(home)) refresh(home); });
+
+  function recompute() {
+    const t0 = performance.now();
+    const result = trace(M, P, setting());
+    const t1 = performance.now();
+    values = result.values;
+    floating = moved();
+    document.body.classList.toggle("float64", floating);
+    $("#mode").textContent = floating
+      ? "Values computed in your browser in float64 (IEEE double precision), shown to 10 significant digits: not exact."
+      : "Exact values, as the derivation gives them (the file's setting).";
+    for (const el of document.querySelectorAll(".rel")) {
+      if (!el.classList.contains("exact")) el.textContent = floating ? el.dataset.exact.replace("=", "≈") : el.dataset.exact;
+    }
+    for (const el of document.querySelectorAll("[data-t]")) el.textContent = String(Number(el.dataset.t) + n);
+    $("#trained").textContent = n ? `Iteration shown: ${n + 1}, after ${n} training step${n === 1 ? "" : "s"} from the starting values.`
+      : "Iteration shown: 1, from the starting values.";
+    for (const home of sections.keys()) {
+      if (home.tagName !== "DETAILS" || home.open) refresh(home); else stale.add(home);
+    }
+    const t2 = performance.now();
+    plots(result);
+    const t3 = performance.now();
+    Object.assign(timing, { engine: t1 - t0, dom: t2 - t1, plots: t3 - t2 });
+    fragment();
+  }
+
+  // -- the plots, drawn again from the numbers --
+  function svgEl(tag, attrs, text) {
+    const el = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+  const drawn = {};
+  function draw(name, title, curves, points, xlabel) {
+    const figure = document.querySelector(`figure[data-plot="${CSS.escape(name)}"]`);
+    if (!figure) return;
+    drawn[name] = { curves, points };
+    const W = 640, H = 360, L = 64, R = 16, T = 28, B = 44;
+    const xs = curves.flatMap(c => c.xs).concat(points.map(p => p.x)), ys = curves.flatMap(c => c.ys).concat(points.map(p => p.y));
+    const finite = a => a.filter(Number.isFinite);
+    let [x0, x1] = [Math.min(...finite(xs)), Math.max(...finite(xs))], [y0, y1] = [Math.min(...finite(ys)), Math.max(...finite(ys))];
+    if (!(x1 > x0)) { x0 -= 1; x1 += 1; }
+    if (!(y1 > y0)) { y0 -= 1; y1 += 1; }
+    const pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad;
+    const X = x => L + (x - x0) / (x1 - x0) * (W - L - R), Y = y => H - B - (y - y0) / (y1 - y0) * (H - T - B);
+    const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": title, class: "plot" });
+    svg.appendChild(svgEl("text", { x: W / 2, y: 18, "text-anchor": "middle", "font-size": 15 }, title));
+    svg.appendChild(svgEl("path", { d: `M${L},${T} V${H - B} H${W - R}`, stroke: "#444", fill: "none" }));
+    for (let i = 0; i <= 4; i++) {
+      const xv = x0 + (x1 - x0) * i / 4, yv = y0 + (y1 - y0) * i / 4;
+      svg.appendChild(svgEl("text", { x: X(xv), y: H - B + 16, "text-anchor": "middle", "font-size": 11 }, fmt(xv, 3).replace("-", "−")));
+      svg.appendChild(svgEl("text", { x: L - 6, y: Y(yv) + 4, "text-anchor": "end", "font-size": 11 }, fmt(yv, 3).replace("-", "−")));
+    }
+    svg.appendChild(svgEl("text", { x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle", "font-size": 13 }, xlabel));
+    const colours = ["#1f77b4", "#d62728", "#2ca02c"];
+    curves.forEach((c, i) => {
+      const pts = c.xs.map((x, j) => [x, c.ys[j]]).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+      svg.appendChild(svgEl("polyline", { points: pts.map(([x, y]) => `${X(x).toFixed(2)},${Y(y).toFixed(2)}`).join(" "), fill: "none",
+        stroke: colours[i % 3], "stroke-width": 2, "stroke-dasharray": c.dashed ? "6 4" : "none", "data-curve": c.label }));
+    });
+    for (const p of points) {
+      if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) continue;
+      svg.appendChild(svgEl("circle", { cx: X(p.x), cy: Y(p.y), r: 4, fill: "#000" }));
+      if (p.label) svg.appendChild(svgEl("text", { x: X(p.x) + 6, y: Y(p.y) - 6, "font-size": 12 }, p.label));
+    }
+    figure.querySelector("svg").replaceWith(svg);
+  }
+  const step = (count, cap) => Math.max(1, Math.ceil(count / cap));
+  function plots(result) {
+    const v = result.values;
+    const every = step(result.losses.length, 1000), its = [], es = [];
+    result.losses.forEach((e, i) => { if (i % every === 0 || i === result.losses.length - 1) { its.push(i + 1); es.push(e); } });
+    draw("loss", "Loss over the iterations", [{ label: "E", xs: its, ys: es }],
+      [{ x: n + 1, y: result.losses[n], label: `E ≈ ${fmt(result.losses[n], 4)}`.replace("-", "−") }], "iteration");
+    for (const a of PLOTS.activations) {
+      const points = a.neurons.map(([neuron, label]) => {
+        const z = v.get(`z_${neuron}[1]@1`), y = v.get(`a_${neuron}[1]@1`);
+        return { x: z, y, label: `${label} ≈ ${fmt(z, 4)}`.replace("-", "−") };
+      });
+      draw(a.plot, a.title, [{ label: a.title, xs: a.xs, ys: a.ys }], points, "z");
+    }
+    if (PLOTS.weight !== null) {
+      const j = M.parameters.indexOf(PLOTS.weight), params = M.parameters.map(p => v.get(`${p}@1`));
+      const w0 = params[j], ws = Array.from({ length: 101 }, (_, i) => w0 - 1 + 2 * i / 100);
+      const slope = v.get(`dE/d${PLOTS.weight}@1`) ?? 0, e0 = v.get("E@1"), near = [w0 - 0.4, w0, w0 + 0.4];
+      draw(`loss_vs_${PLOTS.weight}`, "The loss as one parameter varies, with its tangent",
+        [{ label: "E", xs: ws, ys: lossAlong(M, P, setting(), params, j, ws) },
+         { label: "tangent", xs: near, ys: near.map(w => e0 + slope * (w - w0)), dashed: true }],
+        [{ x: w0, y: e0, label: `slope ≈ ${fmt(slope, 4)}`.replace("-", "−") }], PLOTS.weightLabel);
+    }
+  }
+
+  // -- the controls --
+  let timer = null;
+  const soon = () => { clearTimeout(timer); timer = setTimeout(recompute, 0); };
+  for (const el of controls) {
+    el.addEventListener("input", () => {
+      if (el.value.trim() === "" || !Number.isFinite(Number(el.value))) return;
+      byName.get(el.dataset.control).forEach(other => { if (other !== el) other.value = el.value; });
+      soon();
+    });
+  }
+  const train = count => { n = Math.min(MAX_STEPS, n + count); recompute(); };
+  $("#train-one").addEventListener("click", () => train(1));
+  $("#train-many").addEventListener("click", () => {
+    const count = Number($("#steps").value);
+    if (Number.isInteger(count) && count >= 1) train(count);
+  });
+  $("#reset").addEventListener("click", () => {
+    n = 0;
+    for (const [name, v] of defaults) byName.get(name).forEach(el => { el.value = String(v); });
+    recompute();
+  });
+  // a link within the page scrolls to its target and keeps the setting in the fragment
+  document.addEventListener("click", e => {
+    const a = e.target.closest && e.target.closest('a[href^="#"]');
+    if (!a) return;
+    const target = document.getElementById(decodeURIComponent(a.getAttribute("href").slice(1)));
+    if (!target) return;
+    e.preventDefault();
+    for (let d = target.closest("details"); d; d = d.parentElement.closest("details")) d.open = true;
+    target.scrollIntoView();
+  });
+  addEventListener("hashchange", () => { if (location.hash.includes("=")) { read(); recompute(); } });
+
+  read();
+  recompute();
+  window.symbackprop = {
+    values: () => Object.fromEntries(values), setting, timing, refreshAll, drawn, fmt, recompute,
+    train, set: (name, v) => { byName.get(name).forEach(el => { el.value = String(v); }); recompute(); },
+    trained: () => n,
+  };
+})();
