@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from .bench import derive as derive_bench
+from .bench import explore as explore_bench
 from .bench import gradients as gradient_bench
 from .bench import optimizer as optimizer_bench
 from .bench import parallel as parallel_bench
@@ -163,7 +164,10 @@ def check(d: Derivation, against: str = "all", progress=None) -> compiled_check.
 
 
 def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:
-    """(the table as data, as text) for ``gradients``, ``parallel``, ``optimizer``, ``derive`` or ``trace``."""
+    """(the table as data, as text) for ``gradients``, ``parallel``, ``optimizer``, ``derive``, ``trace`` or ``explore``."""
+    if section == "explore":
+        table = explore_bench.bench_explore(quick=quick)  # a missing browser: the table's "missing", one line
+        return table, explore_bench.render_explore(table)
     if section == "trace":
         table = trace_bench.bench_trace(quick=quick)
         return table, trace_bench.render_trace(table)
@@ -178,7 +182,7 @@ def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:
         table = optimizer_bench.bench_optimizer(quick=quick)
         return table, optimizer_bench.render_optimizer(table)
     if section != "gradients":
-        raise InputError(f"unknown bench section {section!r}; expected gradients, parallel, optimizer, derive or trace",
+        raise InputError(f"unknown bench section {section!r}; expected gradients, parallel, optimizer, derive, trace or explore",
                          key="section")
     table = gradient_bench.bench(quick=quick)
     return table, gradient_bench.render(table)

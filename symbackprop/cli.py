@@ -194,7 +194,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     section = ("derive" if args.derive else "trace" if args.trace else "parallel" if args.parallel
-               else "optimizer" if args.optimizer else "gradients")
+               else "optimizer" if args.optimizer else "explore" if args.explore else "gradients")
     table, text = api.bench(section, quick=args.quick)
     sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else text)
     return 0
@@ -308,7 +308,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="time compiled gradients against NumPy, PyTorch, JAX and lambdify")
     p.add_argument("--json", action="store_true", help="the table as JSON")
     p.add_argument("--quick", action="store_true", help="two small nets, two batch sizes, short timings"
-                   " (with --parallel: the seed net, K = 1 and 2, 20 steps; with --trace: 1,000 and 100 iterations)")
+                   " (with --parallel: the seed net, K = 1 and 2, 20 steps; with --trace: 1,000 and 100 iterations;"
+                   " with --explore: the seed's chain and the long run, 4 samples a view)")
     p.add_argument("--parallel", action="store_true", help="the compiled averaged step against a torch.distributed run,"
                    " K = 1, 2, 4 workers, on the seed's two-GPU network and dense 4-16-16-1")
     p.add_argument("--optimizer", action="store_true", help="one Adam training step of the compiled module against"
@@ -316,6 +317,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--derive", action="store_true", help="the one-time cost of deriving dense 2-2-1, 4-16-16-1, 8-32-32-4")
     p.add_argument("--trace", action="store_true", help="a long trace's time, peak memory and certain digits, against"
                    " float64 and twice the digits: dense 2-2-2 sigmoid x 10,000, 4-16-16-1 tanh x 1,000 iterations")
+    p.add_argument("--explore", action="store_true", help="the interactive page's recompute in headless Chromium"
+                   " (engine, numbers, plots, in ms, every section closed and open): dense 4-16-16-1 tanh, the seed's chain,"
+                   " the 10,000-iteration long run (needs chromium, chromedriver and selenium)")
     p.set_defaults(run=_bench)
     return top
 

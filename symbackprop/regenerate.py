@@ -1,7 +1,8 @@
 """Regenerate the documents of every bundled derivation: ``python -m symbackprop.regenerate``.
 
 For each ``derivations/NAME.toml`` it writes ``derivations/generated/NAME.{txt,md,tex,html}``
-(and ``NAME.parallel.*``, the data-parallel walkthrough, for the files in PARALLEL)
+(and ``NAME.parallel.*``, the data-parallel walkthrough, for the files in PARALLEL; ``NAME.page.html``, the
+interactive page, for the files in PAGES)
 (the terminal walkthrough, Markdown, LaTeX, HTML; no plots, so the bytes do not depend on the
 matplotlib version). Deterministic: a second run changes nothing. ``--check`` writes nothing and
 exits 1 listing the stale files (the test suite runs it).
@@ -18,6 +19,7 @@ from . import api
 ROOT = Path(__file__).resolve().parent.parent / "derivations"
 FORMATS = {"txt": "terminal", "md": "md", "tex": "tex", "html": "html"}
 PARALLEL = {"seed003_two_gpus": 2}  # files that also get the data-parallel walkthrough, with K workers
+PAGES = ("seed003_chain",)  # files that also get the interactive page (ReLU: its plots' numbers do not depend on NumPy's build)
 
 
 def documents(root: Path = ROOT) -> dict[Path, str]:
@@ -28,6 +30,8 @@ def documents(root: Path = ROOT) -> dict[Path, str]:
         doc = api.walkthrough(d)  # traced once, printed four times
         for ext, fmt in FORMATS.items():
             out[root / "generated" / f"{source.stem}.{ext}"] = api.render(doc, fmt)
+        if source.stem in PAGES:
+            out[root / "generated" / f"{source.stem}.page.html"] = api.explore(d)
         if source.stem in PARALLEL:
             story = api.parallel_walkthrough(d.model, PARALLEL[source.stem])
             for ext, fmt in FORMATS.items():

@@ -16,10 +16,11 @@ SEED = (ROOT / "derivations" / "seed003_chain.toml").read_text()
 
 # every command a derivation file goes through; OUT is replaced by an output path that must survive
 DOCUMENTS = tuple(("derive", "--format", f, "-o", "OUT") for f in ("terminal", "md", "tex", "pdf", "html"))
+EXPLORE = (("explore", "FILE", "-o", "OUT"),)  # the interactive page: read, checked and traced as a document
 VERIFY = (("verify", "FILE"), ("verify", "--json", "FILE"))
 CODE = (("compile", "FILE", "-o", "OUT"), ("check", "FILE"))
 PARALLEL = (("parallel", "FILE", "--workers", "1"),)
-EVERY = DOCUMENTS + VERIFY + CODE + PARALLEL
+EVERY = DOCUMENTS + EXPLORE + VERIFY + CODE + PARALLEL
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ CASES: list[Case] = [
                                   ("w_a1 = 0.1", f"{LONG_NAME}1 = 0.1")), 2, "network.neurons[0].weights[1]"),
     # a weight named as a derived quantity: compiled and checked as it is, refused where quantities are named
     case("weight_named_error_term", seed(('"w_a1"', '"delta_b"'), ("w_a1 = 0.1", "delta_b = 0.1")), 2,
-         "neuron b's error term delta_b", commands=DOCUMENTS + VERIFY + PARALLEL),
+         "neuron b's error term delta_b", commands=DOCUMENTS + EXPLORE + VERIFY + PARALLEL),
     case("weight_named_error_term_code", seed(('"w_a1"', '"delta_b"'), ("w_a1 = 0.1", "delta_b = 0.1")), 0,
          commands=CODE),
     case("title_with_ansi_escape", seed(('title = "', 'title = "\\u001b[2J\\u001b]0;evil\\u0007')), 2,
@@ -156,7 +157,7 @@ CASES: list[Case] = [
     case("title_1MB", seed(('title = "', 'title = "' + "t" * 1_000_000)), 2, "title: 1,000,045 characters"),
     case("outputs_twice", seed(('outputs = ["b"]', 'outputs = ["b", "b"]')), 2, "network.outputs[1]: output 'b' is listed twice"),
     case("weight_named_sum", seed(('"w_a1"', '"z_a"'), ("w_a1 = 0.1", "z_a = 0.1")), 2,
-         "neuron a's weighted sum z_a", commands=DOCUMENTS + VERIFY + PARALLEL),
+         "neuron a's weighted sum z_a", commands=DOCUMENTS + EXPLORE + VERIFY + PARALLEL),
     case("weight_named_sum_code", seed(('"w_a1"', '"z_a"'), ("w_a1 = 0.1", "z_a = 0.1")), 0, commands=CODE),
     # size of the network and of its data
     case("chain_10000_identity", chain(10_000, "identity"), 2, "10,000 neurons", large=True),
@@ -168,7 +169,7 @@ CASES: list[Case] = [
     case("chain_100_sigmoid", chain(100, "sigmoid"), 0, commands=VERIFY + CODE + DOCUMENTS[1:2], large=True),
     case("wide_400_relu", wide(399), 0, commands=VERIFY + CODE + DOCUMENTS[1:2], large=True),
     case("dense_100_90_90_1", dense_text([100, 90, 90, 1]), {0, 2}, "17,371 parameters; a document takes at most 2,000",
-         commands=VERIFY[:1] + CODE[:1] + DOCUMENTS[1:2], large=True),
+         commands=VERIFY[:1] + CODE[:1] + DOCUMENTS[1:2] + EXPLORE, large=True),
     case("dense_4_20x5_1_paths", dense_text([4, 20, 20, 20, 20, 20, 1]), 0, commands=DOCUMENTS[1:2], large=True,
          limit_s=60),  # 160,000 paths from a first-layer weight: 436 s and 1.9 GB of Markdown when all were written
     case("softplus_weights_1000",
@@ -190,6 +191,15 @@ CASES: list[Case] = [
     case("formula_divide_by_zero", formula("\\frac{1}{0}"), {1}, commands=VERIFY),
 ]
 
+# the largest files the limits let through: the page costs what derive --format html does (its MathML and the
+# network's layout: 20-30 s alone, twice that on a busy machine), several times the Markdown, so it has its own bound
+CASES += [case(c.name, c.text, set(c.codes), c.fragment, EXPLORE, 120, True)
+          for c in CASES if c.name in ("chain_100_sigmoid", "wide_400_relu", "dense_4_20x5_1_paths")]
+# the claims only verify reads (their quantities, formulas, stated values) never reach the page: explore writes it,
+# or refuses, as every command does, a file the reader refuses
+CASES += [case(c.name, c.text, 2 if c.fragment.startswith("not valid TOML") else 0, c.fragment, EXPLORE, c.limit_s, c.large)
+          for c in CASES if c.commands == VERIFY]
+
 # options: each a command line whose FILE is the untouched seed file
 OPTION_CASES: list[tuple[str, tuple, str]] = [
     ("workers_0", ("parallel", "FILE", "--workers", "0"), "--workers"),
@@ -203,6 +213,9 @@ OPTION_CASES: list[tuple[str, tuple, str]] = [
     ("unknown_command", ("frobnicate", "FILE"), "invalid choice: 'frobnicate'"),
     ("output_is_the_input", ("derive", "FILE", "-o", "FILE"), "is the input file"),
     ("module_over_the_input", ("compile", "FILE", "-o", "FILE"), "is the input file"),
+    ("page_over_the_input", ("explore", "FILE", "-o", "FILE"), "is the input file"),
+    ("page_into_directory", ("explore", "FILE", "-o", "DIR"), "DIR"),
+    ("page_iterations_huge", ("explore", "FILE", "--iterations", "1000000000"), "--iterations: 1,000,000,000 iterations"),
     ("checkpoint_over_the_input", ("parallel", "FILE", "--workers", "1", "--run", "torch", "--checkpoint", "FILE"),
      "--checkpoint"),
     ("timeout_nan", ("parallel", "FILE", "--workers", "1", "--run", "torch", "--timeout", "nan"), "--timeout"),

@@ -9,6 +9,7 @@ absent, so a test can ``pytest.skip(reason)``.
         b.too_wide(html, 420)          -> [{"tag", "id", "class", "path", "text", "width", "left", "right", "contained", ...}]
         b.printed_text(html)           -> the page printed to PDF (DevTools Page.printToPDF), as pdftotext reads it
         b.screenshot(html, 420, png)   -> a PNG of the top of the page at that viewport width
+        b.console_errors()             -> the console's SEVERE entries since the last call
 """
 
 from __future__ import annotations
@@ -202,6 +203,7 @@ class Browser:
                     "--no-first-run", "--force-device-scale-factor=1", f"--window-size={self.width},{self.height}",
                     f"--user-data-dir={self._profile.name}"):
             options.add_argument(arg)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console_errors() reads the console
         self.driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
         self.driver.set_page_load_timeout(self.timeout)
         self.driver.set_script_timeout(self.timeout)
@@ -232,6 +234,10 @@ class Browser:
         inner = self.driver.execute_script("return document.documentElement.clientWidth")
         if width is not None and inner != width:
             raise RuntimeError(f"asked for a {width}px viewport, the page has {inner}px")
+
+    def console_errors(self) -> list[dict]:
+        """The browser console's SEVERE entries (script errors, failed loads) since the last call: reading drains the log."""
+        return [e for e in self.driver.get_log("browser") if e.get("level") == "SEVERE"]
 
     # -- measurements --
     def too_wide(self, html_path: str | Path, width: int, *, open_details: bool = True, tolerance: float = 0.5) -> list[dict]:

@@ -35,7 +35,7 @@ from symbackprop.documents.formulas.relations import symbols
 from symbackprop.documents.nodes import Number, Partial, Section, Step, Table, Walkthrough
 
 GENERATED = DERIVATIONS / "generated"
-BUNDLED = sorted(GENERATED.glob("*.html"))
+BUNDLED = sorted(p for p in GENERATED.glob("*.html") if not p.name.endswith(".page.html"))  # pages: test_explore_*
 WIDTHS = (420, 1200)
 
 # per multi-row step: the font size of each outermost fraction's first numerator token, and of a token outside every

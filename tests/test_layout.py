@@ -16,7 +16,8 @@ from conftest import ROOT
 PACKAGE = ROOT / "symbackprop"
 MAX_LINES = 400
 TABLES: set[str] = set()  # modules that are one long table may run longer (none today)
-EXTRAS = {"torch", "numba", "jax", "matplotlib", "gmpy2"}  # optional: imported where they are used, so the core installs without them
+# optional: imported where they are used, so the core installs without them (selenium: bench --explore)
+EXTRAS = {"torch", "numba", "jax", "matplotlib", "gmpy2", "selenium"}
 
 lint_imports = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
 

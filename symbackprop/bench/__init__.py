@@ -5,5 +5,6 @@
     optimizer.py  an Adam training step of the compiled module against torch.optim.Adam (--optimizer)
     derive.py     the one-time cost of deriving, in fresh processes (--derive)
     trace.py      a long trace's time, memory and certain digits, against float64 and twice the digits (--trace)
+    explore.py    the interactive page's recompute, timed in headless Chromium (--explore)
     timing.py     interleaved best-of-rounds timing, thread settings, peak memory
 """

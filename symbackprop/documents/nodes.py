@@ -83,6 +83,7 @@ class Step:
     assigns: bool = False  # an update: the left-hand side gets the right's value (w ← w + Δw), not an equation
     uses: tuple[str, ...] = ()  # names of earlier steps whose values the substitution takes (printers cite them)
     quantity: str = ""  # the quantity ``value`` is, where it is not ``name`` (a page recomputes it by this name)
+    when: str = ""  # "first" or "later": one of two forms of a step, at the first update or after (a page shows one)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,10 @@ class Number:
 
     value: sp.Expr
     name: str = ""  # the quantity it is ("z_a[1]@1"), for a page that recomputes it; "" for a constant
+
+
+class Iteration(str):
+    """An iteration's number in a table cell, as text: a page that trains on shifts it."""
 
 
 @dataclass(frozen=True)

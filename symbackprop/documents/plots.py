@@ -100,8 +100,9 @@ def _ordinal(n: int) -> str:
 
 
 def activation_curves(d: Derivation, trace: Trace) -> list[Plot]:
+    """One plot per activation of one z (a softmax reads its whole layer: it has no curve a = f(z))."""
     plots = []
-    for name in dict.fromkeys(n.activation for n in d.order):
+    for name in dict.fromkeys(n.activation for n in d.order if n.name not in d.coupled):
         users = [n.name for n in d.order if n.activation == name]
         neurons = users[:MAX_POINTS]
         exact = [trace.values[Key(f"z_{n}", 1, 1)] for n in neurons]

@@ -13,7 +13,7 @@ import re
 
 from ..core.errors import InputError
 from ..core.trace import Key, Trace
-from .nodes import Number, Section, Table
+from .nodes import Iteration, Number, Section, Table
 
 SHOWN_BY_DEFAULT = 5
 LOSS_ROWS = 20
@@ -57,7 +57,7 @@ def skipped(trace: Trace, first: int, last: int) -> Section:
     """Iterations first..last, not written out: the batch loss at their start, every round step and their end."""
     step = step_between(first, last)
     ts = sorted({first, last, *range(-(-first // step) * step, last + 1, step)})
-    rows = tuple((str(t), Number(trace.values[Key("E", None, t)], f"E@{t}"), _certain(trace, Key("E", None, t))) for t in ts)
+    rows = tuple((Iteration(t), Number(trace.values[Key("E", None, t)], f"E@{t}"), _certain(trace, Key("E", None, t))) for t in ts)
     table = Table(f"loss-{first}-{last}", f"The batch loss E at iterations {first} to {last}, every {step}",
                   ("iteration", "E", "digits certain"), rows)
     return Section(f"Iterations {first} to {last}", text=(

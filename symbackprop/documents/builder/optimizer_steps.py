@@ -233,13 +233,14 @@ def notation_rows(d, p0: str) -> list[tuple]:
 
 
 # -- the updates of one iteration ------------------------------------------------------------------
-def updates(d, trace, shown: list[str], t: int) -> list[Step]:
-    """Iteration t's updates: with an optimizer its rate, then each shown parameter's quantities; else the plain rule."""
+def updates(d, trace, shown: list[str], t: int, live: bool = False) -> list[Step]:
+    """Iteration t's updates: with an optimizer its rate, then each shown parameter's quantities; else the plain rule
+    (``live``: for a page that recomputes, optimizer_steps)."""
     m, v = d.model, trace.values
-    steps = [] if m.optimizer is None else [rate_step(m, v, t)]
+    steps = [] if m.optimizer is None else [rate_step(m, v, t, live)]
     for p in shown:
         if m.optimizer is not None and p in set(m.trained_parameters):
-            steps += optimizer_steps(d, v, p, t)
+            steps += optimizer_steps(d, v, p, t, live)
         else:
             steps += plain_steps(d, v, p, t)
     return steps
@@ -272,38 +273,49 @@ def new_value(d, v, p: str, t: int, trained: bool) -> Step:
                 note="new value" if trained else "held fixed", assigns=True, uses=(f"Delta_{p}@{t}",))
 
 
-def rate_step(m, v, t: int) -> Step:
-    """η_t: the learning rate iteration t's update used (the trace's lr@t)."""
+def rate_step(m, v, t: int, live: bool = False) -> Step:
+    """η_t: the learning rate iteration t's update used (the trace's lr@t; ``live``: written η_t, as t moves on)."""
     if m.scheduler is None:
         note = "the learning rate: constant, no scheduler"
+    elif live:
+        note = f"the learning rate of this iteration, from {m.scheduler.name}"
     else:
         note = f"the learning rate of this iteration: {m.scheduler.name} after {t - 1} scheduler step{'s' * (t != 2)}"
-    return Step(f"lr@{t}", sp.Symbol(f"eta_{t}"), value=v[Key("lr", None, t)], note=note)
+    return Step(f"lr@{t}", sp.Symbol("eta_t" if live else f"eta_{t}"), value=v[Key("lr", None, t)], note=note)
 
 
-def optimizer_steps(d, v, p: str, t: int) -> list[Step]:
+def optimizer_steps(d, v, p: str, t: int, live: bool = False) -> list[Step]:
     """One trained parameter's rule at iteration t: each quantity's formula, its numbers (the gradient, η_t,
-    the options, the state kept from iteration t − 1, the quantities computed before it) and its value."""
+    the options, the state kept from iteration t − 1, the quantities computed before it) and its value.
+    ``live`` (a page that recomputes, and trains on from there): the step count stays a symbol whose value is
+    named ``t@t``, and at t = 1 a quantity whose first update differs (SGD's buffer starts as g) comes twice,
+    the first update's (``when="first"``) and the general one (``when="later"``), for the page to show one."""
     m, opt = d.model, d.model.optimizer
-    w, g, eta = d.symbols[p], sp.Symbol(f"dE/d{p}"), sp.Symbol(f"eta_{t}")
+    w, g, eta = d.symbols[p], sp.Symbol(f"dE/d{p}"), sp.Symbol("eta_t" if live else f"eta_{t}")  # live: t moves on
     env = named({g: (f"dE/d{p}@{t}", v[Key(f"dE/d{p}", None, t)]), w: (f"{p}@{t}", v[Key(p, None, t)]),
                  eta: (f"lr@{t}", v[Key("lr", None, t)])}) | option_values(opt.options)
+    if live:
+        env |= named({T: (f"t@{t}", sp.Integer(t))})
     initial = opt.initial()
+    first = _quantities(opt, w, g, eta, first=t == 1)
+    later = _quantities(opt, w, g, eta, first=False) if live and t == 1 else first
     steps, done = [], {}
-    for head, expr, lhs, own in _quantities(opt, w, g, eta, first=t == 1):
-        name = f"Delta_{p}" if head == "Delta" else f"{head}_{p}"
-        values = env | named({s: (f"{n}@{t}", v[Key(n, None, t)]) for s, n in done.items()})
-        uses = [_gradient(m, p, t)] * (g in expr.free_symbols) + [f"lr@{t}"] * (eta in expr.free_symbols)
-        uses += [f"{n}@{t}" for s, n in done.items() if s in expr.free_symbols]
-        note = ""
-        if own is not None and own in expr.free_symbols:  # the state kept from the iteration before
-            values[own] = v[Key(name, None, t - 1)] if t > 1 else initial.get(head, sp.Integer(0))
-            values.names[own] = f"{name}@{t - 1}"
-            uses.append(f"{name}@{t - 1}")
-            note = f"starts at {decimal(values[own])} before the first update" if t == 1 else ""
-        elif own is not None and t == 1:
-            note = "starts as the gradient at the first update"
-        steps.append(Step(f"{name}@{t}", lhs, (display(expr, own),), display(expr.xreplace({T: sp.Integer(t)}), own),
-                          values, v[Key(name, None, t)], note, assigns=own is not None, uses=tuple(uses)))
-        done[lhs] = name
+    for quantity, general in zip(first, later):
+        for (head, expr, lhs, own), when in ([(quantity, ""), ] if quantity == general else [(quantity, "first"), (general, "later")]):
+            name = f"Delta_{p}" if head == "Delta" else f"{head}_{p}"
+            values = env | named({s: (f"{n}@{t}", v[Key(n, None, t)]) for s, n in done.items()})
+            uses = [_gradient(m, p, t)] * (g in expr.free_symbols) + [f"lr@{t}"] * (eta in expr.free_symbols)
+            uses += [f"{n}@{t}" for s, n in done.items() if s in expr.free_symbols]
+            note = ""
+            if own is not None and own in expr.free_symbols:  # the state kept from the iteration before
+                values[own] = v[Key(name, None, t - 1)] if t > 1 else initial.get(head, sp.Integer(0))
+                values.names[own] = f"{name}@{t - 1}"
+                uses.append(f"{name}@{t - 1}")
+                note = f"starts at {decimal(values[own])} before the first update" if t == 1 and not when else ""
+            elif own is not None and t == 1:
+                note = "starts as the gradient at the first update"
+            shown = expr if live else expr.xreplace({T: sp.Integer(t)})
+            steps.append(Step(f"{name}@{t}", lhs, (display(expr, own),), display(shown, own), values, v[Key(name, None, t)],
+                              note, assigns=own is not None, uses=tuple(uses), when=when))
+        done[quantity[2]] = f"Delta_{p}" if quantity[0] == "Delta" else f"{quantity[0]}_{p}"
     return steps + [new_value(d, v, p, t, True)]

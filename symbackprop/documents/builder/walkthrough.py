@@ -23,8 +23,9 @@ MAX_TABLE_ROWS = 64  # a table lists this many rows, then says how many it leave
 
 
 class _Builder:
-    def __init__(self, d: Derivation, trace: Trace, only: Sequence[str] | None, inputs: bool = False) -> None:
-        self.d, self.trace, self.model, self.inputs = d, trace, d.model, inputs
+    def __init__(self, d: Derivation, trace: Trace, only: Sequence[str] | None, inputs: bool = False,
+                 live: bool = False) -> None:
+        self.d, self.trace, self.model, self.inputs, self.live = d, trace, d.model, inputs, live
         self.model.check_parameters(only)
         notation.check_distinct([*d.symbols, *(n.name for n in d.order), *d.symbol_of])
         self.shown = list(only) if only else list(self.model.parameters)
@@ -264,7 +265,7 @@ class _Builder:
         return Section(f"Iteration {t}: over the batch", tuple(steps))
 
     def updates(self, t: int) -> Section:
-        return Section(f"Iteration {t}: updates", tuple(optimizer_steps.updates(self.d, self.trace, self.shown, t)))
+        return Section(f"Iteration {t}: updates", tuple(optimizer_steps.updates(self.d, self.trace, self.shown, t, self.live)))
 
     def iteration(self, t: int) -> list[Section]:
         """Iteration t: each example's forward pass, then (before the last) the composed loss (at t = 1),
@@ -322,12 +323,13 @@ def network(d: Derivation) -> Network:
 
 
 def build(d: Derivation, trace: Trace, only: Sequence[str] | None = None, plots: bool = False,
-          show: str | None = None, inputs: bool = False) -> Walkthrough:
+          show: str | None = None, inputs: bool = False, live: bool = False) -> Walkthrough:
     """The whole story: the example, the notation and the network, then per iteration shown (training.py:
     ``show``, e.g. "1,2,last") forward, loss, backward, the batch, the updates and a summary, a table of the
     loss across the iterations skipped, and the forward pass after the last update; plots where they illustrate a step.
-    ``inputs``: each backward pass also gives the inputs' gradients ∂E/∂x."""
-    b = _Builder(d, trace, only, inputs)
+    ``inputs``: each backward pass also gives the inputs' gradients ∂E/∂x; ``live``: for a page that recomputes
+    and trains on (optimizer_steps.optimizer_steps)."""
+    b = _Builder(d, trace, only, inputs, live)
     sections = [b.example(), b.notation_section(), b.network()]
     previous = 0
     for t in (*shown_iterations(show, trace.iterations), trace.iterations + 1):

@@ -28,12 +28,27 @@ function trace(M, P, setting) {
   let params = setting.start.slice();
   let state = M.trained.map(() => M.update.states.map(s => M.update.initial[s] ?? 0));
   if (n === 0) M.parameters.forEach((p, j) => { if (M.trained[j]) M.update.states.forEach((s, i) => values.set(`${s}_${p}@0`, state[j][i])); });
-  const combine = list => (list.length === 1 ? list[0] : list.reduce((a, b) => a + b) * scale);
+  // the batch's value at index i of the records: one example's as it is, else their sum in order, times the scale
+  const combine = (records, i) => {
+    if (records.length === 1) return records[0][i];
+    let sum = records[0][i];
+    for (let k = 1; k < records.length; k++) sum += records[k][i];
+    return sum * scale;
+  };
+  // each example's arguments, built once: the parameters (rewritten after each update), constants, inputs, targets
+  const args = setting.x.map((x, k) => [...params, ...M.constantValues, ...x, ...setting.y[k]]);
+  const count = params.length, S = M.update.states.length, gradients = new Array(count);
+  // per update program: where its results hold Delta and each state's new value (-1: a state it leaves as it was)
+  const plan = first => {
+    const heads = first ? M.update.headsFirst : M.update.heads;
+    return { update: first ? P.updateFirst : P.update, heads, delta: heads.indexOf("Delta"), from: M.update.states.map(s => heads.indexOf(s)) };
+  };
+  const plans = [plan(true), plan(false)];
   for (let t = 1; t <= total + 1; t++) {
     const rel = t - n, shown = rel >= 1 && M.shown.has(rel), backward = t <= total;
     const run = backward ? P.full : P.forward;
-    const records = setting.x.map((x, k) => run(...params, ...M.constantValues, ...x, ...setting.y[k]));
-    const E = combine(records.map(r => r[M.lossIndex]));
+    const records = args.map(a => run(...a));
+    const E = combine(records, M.lossIndex);
     losses.push(E);
     if (rel >= 1) values.set(`E@${rel}`, E);
     if (shown || (rel >= 2 && M.shown.has(rel - 1))) M.parameters.forEach((p, j) => values.set(`${p}@${rel}`, params[j]));
@@ -42,24 +57,29 @@ function trace(M, P, setting) {
       records.forEach((r, k) => names.forEach((name, i) => values.set(`${name}[${k + 1}]@${rel}`, r[i])));
     }
     if (!backward) break;
-    const gradients = M.gradientIndex.map(i => combine(records.map(r => r[i])));
-    const lr = rate(M, setting.lr, t), first = t === 1;
-    const update = first ? P.updateFirst : P.update, heads = first ? M.update.headsFirst : M.update.heads;
+    for (let j = 0; j < count; j++) gradients[j] = combine(records, M.gradientIndex[j]);
+    const lr = rate(M, setting.lr, t), { update, heads, delta: at, from } = plans[t === 1 ? 0 : 1];
     const next = params.slice();
-    if (shown) values.set(`lr@${rel}`, lr);
-    M.parameters.forEach((p, j) => {
+    if (shown) { values.set(`lr@${rel}`, lr); values.set(`t@${rel}`, t); }
+    for (let j = 0; j < count; j++) {
+      const p = M.parameters[j];
       let delta = 0;
       if (M.trained[j]) {
-        const q = update(params[j], gradients[j], lr, t, ...state[j]);
-        delta = q[heads.indexOf("Delta")];
-        state[j] = M.update.states.map((s, i) => (heads.includes(s) ? q[heads.indexOf(s)] : state[j][i]));
+        const old = state[j], q = S === 0 ? update(params[j], gradients[j], lr, t) : update(params[j], gradients[j], lr, t, ...old);
+        delta = q[at];
+        if (S !== 0) {
+          const kept = new Array(S);
+          for (let i = 0; i < S; i++) kept[i] = from[i] >= 0 ? q[from[i]] : old[i];
+          state[j] = kept;
+        }
         if (shown) heads.forEach((h, i) => { if (h !== "Delta") values.set(`${h}_${p}@${rel}`, q[i]); });
         if (rel === 0) M.update.states.forEach((s, i) => values.set(`${s}_${p}@0`, state[j][i]));
         next[j] = params[j] + delta;
       }
       if (shown) { values.set(`dE/d${p}@${rel}`, gradients[j]); values.set(`Delta_${p}@${rel}`, delta); }
-    });
+    }
     params = next;
+    for (const a of args) for (let j = 0; j < count; j++) a[j] = params[j];
   }
   return { values, losses };
 }
@@ -67,11 +87,10 @@ function trace(M, P, setting) {
 // E over the batch as one parameter varies, every other at its value in `params` (the loss-vs-weight plot).
 function lossAlong(M, P, setting, params, j, ws) {
   const K = M.examples.length, scale = M.batchMean ? 1 / K : 1;
+  const args = setting.x.map((x, k) => [...params, ...M.constantValues, ...x, ...setting.y[k]]);  // built once; only p[j] moves
   return ws.map(w => {
-    const p = params.slice();
-    p[j] = w;
     let E = 0;
-    setting.x.forEach((x, k) => { E += P.forward(...p, ...M.constantValues, ...x, ...setting.y[k])[M.lossIndex]; });
+    for (const a of args) { a[j] = w; E += P.forward(...a)[M.lossIndex]; }
     return K === 1 ? E : E * scale;
   });
 }

@@ -35,6 +35,8 @@ def model_data(d: Derivation, shown: tuple[int, ...]) -> dict:
         "update": {"states": list(rule.states()), "initial": {k: float(v) for k, v in rule.initial().items()},
                    "headsFirst": [a.name for a in update(rule, True)[1]], "heads": [a.name for a in update(rule, False)[1]]},
         "shown": list(shown),
+        # softmax with cross-entropy: the error term a - y holds where each example's targets sum to 1 (page.js keeps them so)
+        "probabilities": bool(d.simplified and d.loss_function.targets == "probabilities"),
     }
 
 

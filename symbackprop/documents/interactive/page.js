@@ -21,7 +21,7 @@
   // -- numbers as the documents write them (core/decimals: Python's .10g), a Unicode minus --
   function fmt(x, digits) {
     if (!Number.isFinite(x)) return String(x);
-    if (x === 0) return Object.is(x, -0) ? "-0" : "0";
+    if (x === 0) return "0";  // −0 too, as String(−0) (data-v) and the exact documents write it
     const [, e] = x.toExponential(digits - 1).split("e");
     const X = Number(e);
     const strip = s => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
@@ -35,19 +35,38 @@
     kids.forEach(k => el.appendChild(k));
     return el;
   };
-  function mathNumber(text) {  // formulas/mathml._decimal
-    if (text.startsWith("-")) return mml("mrow", null, mml("mo", "−"), mathNumber(text.slice(1)));
+  // what mml would build, as its shape (the elements, and which hold a text) and its texts in document order
+  const parts = (tag, text, ...kids) => ({ shape: `${tag}${text ? "'" : ""}(${kids.map(k => k.shape).join(",")})`,
+    texts: [...(text ? [text] : []), ...kids.flatMap(k => k.texts)] });
+  function mathNumber(text, make = mml) {  // formulas/mathml._decimal; make: mml, or parts for its plan
+    if (text.startsWith("-")) return make("mrow", null, make("mo", "−"), mathNumber(text.slice(1), make));
     if (text.includes("e")) {
       const [m, e] = text.split("e");
-      return mml("mrow", null, mml("mn", m), mml("mo", "·"), mml("msup", null, mml("mn", "10"), mathNumber(String(Number(e)))));
+      return make("mrow", null, make("mn", m), make("mo", "·"), make("msup", null, make("mn", "10"), mathNumber(String(Number(e)), make)));
     }
-    return mml("mn", text);
+    return make("mn", text);
   }
+  const built = new WeakMap();  // a number show() built: {shape, nodes: its text nodes in document order}
+  function texts(el) {
+    const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT), out = [];
+    while (walk.nextNode()) out.push(walk.currentNode);
+    return out;
+  }
+  function rewrite(el, shape, strings) {  // true when el holds a number of that shape: its texts are now strings
+    const had = built.get(el);
+    if (!had || had.shape !== shape) return false;
+    had.nodes.forEach((node, i) => { if (node.data !== strings[i]) node.data = strings[i]; });
+    return true;
+  }
+  const starts = new Set(M.parameters.map(p => `${p}@1`));  // the starting values: settings until a step is trained
+  const setting_ = new Set(["lr", ...M.constants.map(([c]) => `c:${c}`),
+    ...M.examples.flatMap((_, k) => [...M.inputs.map(x => `x:${x}[${k + 1}]`), ...M.outputs.map(o => `y:${o}[${k + 1}]`)])]);
   const original = new Map();  // each number's exact text, as the document wrote it
+  // refresh() calls show(el, x) again only when x, floating or n changed: show() reads nothing else that changes
   function show(el, x) {
     el.dataset.v = String(x);
     if (!floating) {
-      if (el.dataset.f) { el.replaceChildren(...original.get(el).map(c => c.cloneNode(true))); delete el.dataset.f; }
+      if (el.dataset.f) { el.replaceChildren(...original.get(el).map(c => c.cloneNode(true))); delete el.dataset.f; built.delete(el); }
       return;
     }
     el.dataset.f = "1";
@@ -55,19 +74,28 @@
     const [mantissa, exponent] = text.split("e");
     if (el.namespaceURI === MATHML) {
       const fenced = el.dataset.b === "1" && text.startsWith("-");
-      const kids = fenced ? [mml("mo", "("), mathNumber(text), mml("mo", ")")] : [mathNumber(text)];
+      const kidsOf = make => (fenced ? [make("mo", "("), mathNumber(text, make), make("mo", ")")] : [mathNumber(text, make)]);
+      const plan = kidsOf(parts), shape = plan.map(k => k.shape).join(";"), strings = plan.flatMap(k => k.texts);
+      if (rewrite(el, shape, strings)) return;
+      const kids = kidsOf(mml);
       kids.filter(k => k.tagName === "mo").forEach(k => k.setAttribute("stretchy", "false"));
       el.replaceChildren(...kids);
+      built.set(el, { shape, nodes: texts(el) });
     } else if (el.namespaceURI === SVG) {
       el.textContent = mantissa.replace("-", "−") + (exponent ? `·10^${Number(exponent)}`.replace("-", "−") : "");
     } else {
-      el.replaceChildren(document.createTextNode("≈ " + mantissa.replace("-", "−") + (exponent ? " · 10" : "")));
-      if (exponent) { const sup = document.createElement("sup"); sup.textContent = String(Number(exponent)).replace("-", "−"); el.appendChild(sup); }
+      const approx = setting_.has(el.dataset.q) || (n === 0 && starts.has(el.dataset.q)) ? "" : "≈ ";  // a setting is as typed
+      const strings = [approx + mantissa.replace("-", "−") + (exponent ? " · 10" : ""), ...(exponent ? [String(Number(exponent)).replace("-", "−")] : [])];
+      if (rewrite(el, exponent ? "text,sup" : "text", strings)) return;
+      el.replaceChildren(document.createTextNode(strings[0]));
+      if (exponent) { const sup = document.createElement("sup"); sup.textContent = strings[1]; el.appendChild(sup); }
+      built.set(el, { shape: exponent ? "text,sup" : "text", nodes: texts(el) });
     }
   }
 
   // -- the setting: the controls, the steps trained, the fragment --
-  const value = name => Number(byName.get(name).find(el => el.type === "number").value);  // the field, not the slider's snapped value
+  const fields = new Map([...byName].map(([name, els]) => [name, els.find(el => el.type === "number")]));
+  const value = name => Number(fields.get(name).value);  // the field, not the slider's snapped value
   function setting() {
     return {
       x: M.examples.map((_, k) => M.inputs.map(x => value(`x:${x}[${k + 1}]`))),
@@ -99,19 +127,26 @@
     original.set(el, [...el.childNodes].map(c => c.cloneNode(true)));
     const home = el.closest("body > details") || document.body;
     if (!sections.has(home)) sections.set(home, []);
-    sections.get(home).push(el);
+    sections.get(home).push({ el, q: el.dataset.q, x: undefined, floating: null, n: null });  // what it shows, as of its last show()
   }
   for (const el of document.querySelectorAll(".exact")) {
     const rel = el.previousElementSibling;
     if (rel && rel.classList.contains("rel")) rel.classList.add("exact");
   }
   for (const el of document.querySelectorAll(".rel")) el.dataset.exact = el.textContent;
+  const rels = [...document.querySelectorAll(".rel")].filter(el => !el.classList.contains("exact"));
+  const iterationNumbers = [...document.querySelectorAll("[data-t]")];
+  let relsFloating = null, numbersFor = null;  // what they were last written for
   let values = new Map(), floating = false, stale = new Set();
+  const whens = [...document.querySelectorAll("[data-when]")];
   function refresh(home) {
-    for (const el of sections.get(home) || []) {
-      const x = values.get(el.dataset.q);
-      if (x === undefined) throw new Error(`no value for ${el.dataset.q}`);
-      show(el, x);
+    for (const shown of sections.get(home) || []) {
+      const x = values.get(shown.q);
+      if (x === undefined) throw new Error(`no value for ${shown.q}`);
+      // show(el, x) reads x, floating and n (and the element's own attributes): the same three write the same DOM
+      if (Object.is(shown.x, x) && shown.floating === floating && shown.n === n) continue;
+      show(shown.el, x);
+      Object.assign(shown, { x, floating, n });
     }
     stale.delete(home);
   }
@@ -126,12 +161,17 @@
     floating = moved();
     document.body.classList.toggle("float64", floating);
     $("#mode").textContent = floating
-      ? "Values computed in your browser in float64 (IEEE double precision), shown to 10 significant digits: not exact."
+      ? "Float64 values computed in your browser, to 10 significant digits: not exact."
       : "Exact values, as the derivation gives them (the file's setting).";
-    for (const el of document.querySelectorAll(".rel")) {
-      if (!el.classList.contains("exact")) el.textContent = floating ? el.dataset.exact.replace("=", "≈") : el.dataset.exact;
+    if (relsFloating !== floating) {
+      for (const el of rels) el.textContent = floating ? el.dataset.exact.replace("=", "≈") : el.dataset.exact;
+      relsFloating = floating;
     }
-    for (const el of document.querySelectorAll("[data-t]")) el.textContent = String(Number(el.dataset.t) + n);
+    if (numbersFor !== n) {
+      for (const el of iterationNumbers) el.textContent = String(Number(el.dataset.t) + n);
+      numbersFor = n;
+    }
+    for (const el of whens) el.hidden = (el.dataset.when === "first") === (n > 0);  // a first update's form, or the general one
     $("#trained").textContent = n ? `Iteration shown: ${n + 1}, after ${n} training step${n === 1 ? "" : "s"} from the starting values.`
       : "Iteration shown: 1, from the starting values.";
     for (const home of sections.keys()) {
@@ -152,38 +192,58 @@
     return el;
   }
   const drawn = {};
-  function draw(name, title, curves, points, xlabel) {
-    const figure = document.querySelector(`figure[data-plot="${CSS.escape(name)}"]`);
+  const figures = new Map([...document.querySelectorAll("figure[data-plot]")].map(f => [f.dataset.plot, f]));
+  const SUPERSCRIPT = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
+  function label(x, digits) {  // a number in a plot: U+2212 for minus, 1.5·10⁻⁵ for 1.5e-05
+    const [m, e] = fmt(x, digits).split("e");
+    return m.replace("-", "−") + (e ? "·10" + [...String(Number(e))].map(c => SUPERSCRIPT[c]).join("") : "");
+  }
+  function ticks(lo, hi, whole) {  // round steps (1, 2, 5 times a power of ten) from lo to hi; whole numbers on an iteration axis
+    const raw = (hi - lo) / 4, power = Math.pow(10, Math.floor(Math.log10(raw)));
+    let step = [1, 2, 5, 10].map(k => k * power).find(s => s >= raw) || raw;
+    if (whole) step = Math.max(1, Math.round(step));
+    const out = [];
+    for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9 && out.length < 12; t += step) out.push(Math.abs(t) < step * 1e-9 ? 0 : t);
+    return out;
+  }
+  function draw(name, title, curves, points, xlabel, whole = false) {
+    const figure = figures.get(name);
     if (!figure) return;
     drawn[name] = { curves, points };
-    const W = 640, H = 360, L = 64, R = 16, T = 28, B = 44;
+    const W = Math.max(320, Math.min(640, figure.clientWidth || 640)), H = Math.round(W * 0.5625);  // type stays its size on a phone
+    const L = 58, R = 14, T = 28, B = 42;
     const xs = curves.flatMap(c => c.xs).concat(points.map(p => p.x)), ys = curves.flatMap(c => c.ys).concat(points.map(p => p.y));
     const finite = a => a.filter(Number.isFinite);
     let [x0, x1] = [Math.min(...finite(xs)), Math.max(...finite(xs))], [y0, y1] = [Math.min(...finite(ys)), Math.max(...finite(ys))];
     if (!(x1 > x0)) { x0 -= 1; x1 += 1; }
     if (!(y1 > y0)) { y0 -= 1; y1 += 1; }
-    const pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad;
+    const pad = (y1 - y0) * 0.05;
+    y0 = y0 >= 0 ? Math.max(0, y0 - pad) : y0 - pad;  // a loss never drawn below 0
+    y1 += pad;
     const X = x => L + (x - x0) / (x1 - x0) * (W - L - R), Y = y => H - B - (y - y0) / (y1 - y0) * (H - T - B);
-    const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": title, class: "plot" });
-    svg.appendChild(svgEl("text", { x: W / 2, y: 18, "text-anchor": "middle", "font-size": 15 }, title));
+    const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img", "aria-label": title, class: "plot" });
+    svg.appendChild(svgEl("text", { x: W / 2, y: 18, "text-anchor": "middle", "font-size": 14 }, title));
     svg.appendChild(svgEl("path", { d: `M${L},${T} V${H - B} H${W - R}`, stroke: "#444", fill: "none" }));
-    for (let i = 0; i <= 4; i++) {
-      const xv = x0 + (x1 - x0) * i / 4, yv = y0 + (y1 - y0) * i / 4;
-      svg.appendChild(svgEl("text", { x: X(xv), y: H - B + 16, "text-anchor": "middle", "font-size": 11 }, fmt(xv, 3).replace("-", "−")));
-      svg.appendChild(svgEl("text", { x: L - 6, y: Y(yv) + 4, "text-anchor": "end", "font-size": 11 }, fmt(yv, 3).replace("-", "−")));
+    for (const xv of ticks(x0, x1, whole)) {
+      svg.appendChild(svgEl("text", { x: X(xv), y: H - B + 15, "text-anchor": "middle", "font-size": 11 }, label(xv, 4)));
     }
-    svg.appendChild(svgEl("text", { x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle", "font-size": 13 }, xlabel));
+    for (const yv of ticks(y0, y1, false)) {
+      svg.appendChild(svgEl("text", { x: L - 5, y: Y(yv) + 4, "text-anchor": "end", "font-size": 11 }, label(yv, 3)));
+    }
+    svg.appendChild(svgEl("text", { x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle", "font-size": 12 }, xlabel));
     const colours = ["#1f77b4", "#d62728", "#2ca02c"];
     curves.forEach((c, i) => {
       const pts = c.xs.map((x, j) => [x, c.ys[j]]).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
       svg.appendChild(svgEl("polyline", { points: pts.map(([x, y]) => `${X(x).toFixed(2)},${Y(y).toFixed(2)}`).join(" "), fill: "none",
         stroke: colours[i % 3], "stroke-width": 2, "stroke-dasharray": c.dashed ? "6 4" : "none", "data-curve": c.label }));
     });
-    for (const p of points) {
-      if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) continue;
+    points.forEach((p, i) => {
+      if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) return;
       svg.appendChild(svgEl("circle", { cx: X(p.x), cy: Y(p.y), r: 4, fill: "#000" }));
-      if (p.label) svg.appendChild(svgEl("text", { x: X(p.x) + 6, y: Y(p.y) - 6, "font-size": 12 }, p.label));
-    }
+      const right = X(p.x) < W - 150;  // a label reads away from the edge, staggered so that neighbours do not overlap
+      if (p.label) svg.appendChild(svgEl("text", { x: X(p.x) + (right ? 7 : -7), y: Y(p.y) - 7 - 14 * (i % 4),
+        "text-anchor": right ? "start" : "end", "font-size": 12 }, p.label));
+    });
     figure.querySelector("svg").replaceWith(svg);
   }
   const step = (count, cap) => Math.max(1, Math.ceil(count / cap));
@@ -192,11 +252,11 @@
     const every = step(result.losses.length, 1000), its = [], es = [];
     result.losses.forEach((e, i) => { if (i % every === 0 || i === result.losses.length - 1) { its.push(i + 1); es.push(e); } });
     draw("loss", "Loss over the iterations", [{ label: "E", xs: its, ys: es }],
-      [{ x: n + 1, y: result.losses[n], label: `E ≈ ${fmt(result.losses[n], 4)}`.replace("-", "−") }], "iteration");
+      [{ x: n + 1, y: result.losses[n], label: `E ≈ ${label(result.losses[n], 4)}` }], "iteration", true);
     for (const a of PLOTS.activations) {
-      const points = a.neurons.map(([neuron, label]) => {
+      const points = a.neurons.map(([neuron, name]) => {
         const z = v.get(`z_${neuron}[1]@1`), y = v.get(`a_${neuron}[1]@1`);
-        return { x: z, y, label: `${label} ≈ ${fmt(z, 4)}`.replace("-", "−") };
+        return { x: z, y, label: `${name} ≈ ${label(z, 4)}` };
       });
       draw(a.plot, a.title, [{ label: a.title, xs: a.xs, ys: a.ys }], points, "z");
     }
@@ -207,7 +267,7 @@
       draw(`loss_vs_${PLOTS.weight}`, "The loss as one parameter varies, with its tangent",
         [{ label: "E", xs: ws, ys: lossAlong(M, P, setting(), params, j, ws) },
          { label: "tangent", xs: near, ys: near.map(w => e0 + slope * (w - w0)), dashed: true }],
-        [{ x: w0, y: e0, label: `slope ≈ ${fmt(slope, 4)}`.replace("-", "−") }], PLOTS.weightLabel);
+        [{ x: w0, y: e0, label: `slope ≈ ${label(slope, 4)}` }], PLOTS.weightLabel);
     }
   }
 
@@ -218,8 +278,18 @@
     el.addEventListener("input", () => {
       if (el.value.trim() === "" || !Number.isFinite(Number(el.value))) return;
       byName.get(el.dataset.control).forEach(other => { if (other !== el) other.value = el.value; });
+      if (M.probabilities) keepProbabilities(el.dataset.control);
       soon();
     });
+  }
+  function keepProbabilities(name) {  // an example's targets stay a probability vector: the others share 1 − y
+    const m = /^y:(.*)\[(\d+)\]$/.exec(name);
+    if (!m) return;
+    const names = M.outputs.map(o => `y:${o}[${m[2]}]`), others = names.filter(q => q !== name);
+    const y = Math.min(1, Math.max(0, value(name))), rest = others.reduce((s, q) => s + Math.max(0, value(q)), 0);
+    const put = (q, v) => byName.get(q).forEach(e => { e.value = String(v); });
+    put(name, y);
+    others.forEach(q => put(q, rest > 0 ? Math.max(0, value(q)) * (1 - y) / rest : (1 - y) / others.length));
   }
   const train = count => { n = Math.min(MAX_STEPS, n + count); recompute(); };
   $("#train-one").addEventListener("click", () => train(1));

@@ -9,6 +9,7 @@ name nothing from the file (script.py).
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from html import escape
 
 import sympy as sp
@@ -23,10 +24,13 @@ from ..training import shown_iterations
 from .engine import model_data, programs, script_json, source
 
 STYLE = """
+[hidden] { display: none !important; }
 #explore { border: 1px solid #bbc; border-radius: 6px; padding: 0.6rem 0.8rem; margin: 1rem 0; background: #f8f8fc; }
-#explore .buttons { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center; }
-#explore button, #explore input { font: inherit; font-size: 0.95rem; }
-#explore #steps { width: 5em; }
+#bar { position: sticky; top: 0; z-index: 1; background: #fff; border-bottom: 1px solid #ccd; padding: 0.3rem 0; }
+#bar p { margin: 0.15rem 0; font-size: 0.9rem; }
+#bar .buttons { display: flex; flex-wrap: wrap; gap: 0.4rem; align-items: center; }
+#bar button, #bar input, #explore input { font: inherit; font-size: 0.95rem; }
+#steps { width: 5em; }
 #explore details { border: none; padding: 0.2rem 0; }
 #explore summary { font-size: 1rem; }
 .control { display: grid; grid-template-columns: minmax(0, 9rem) minmax(0, 1fr) 8rem; gap: 0.5rem; align-items: center; margin: 0.2rem 0; }
@@ -40,7 +44,7 @@ svg.plot { width: 100%; height: auto; max-width: 40rem; }
   .control { grid-template-columns: minmax(0, 1fr) 7rem; }
   .control input[type=range] { grid-column: 1 / -1; grid-row: 2; }
 }
-@media print { #explore { display: none; } }
+@media print { #explore, #bar { display: none; } }
 """
 
 
@@ -79,12 +83,12 @@ def controls(d: Derivation) -> str:
 
     unit = m.loss in ("bce", "cross_entropy", "nll")
     lr = float(m.learning_rate)
-    out = ['<section id="explore" aria-label="Change the setting">',
-           '<p id="mode" role="status"></p><p id="trained"></p>',
+    out = ['<div id="bar"><p id="mode" role="status"></p><p id="trained"></p>',
            '<div class="buttons"><button type="button" id="reset">Reset</button>'
            '<button type="button" id="train-one">Train one step</button>'
            '<label>Train <input id="steps" type="number" min="1" max="100000" step="1" value="5"> steps</label>'
-           '<button type="button" id="train-many">Train</button></div>',
+           '<button type="button" id="train-many">Train</button></div></div>',
+           '<section id="explore" aria-label="Change the setting">',
            "<details open><summary>Learning rate</summary>",
            _control("lr", f"{_symbol(sp.Symbol('eta'))} learning rate", m.learning_rate, min(0.0, 4 * lr), max(0.0, 4 * lr)),
            "</details>"]
@@ -115,9 +119,31 @@ def _plots_data(d: Derivation, doc) -> dict:
     return out
 
 
+CAPTIONS = {  # the plots as the page redraws them: no number in a caption, each is marked in the plot itself
+    "loss": "The loss E at every iteration from 1 (a long run drawn at up to 1,000 points); the point of the iteration "
+            "shown is marked with its value.",
+    "loss_vs_": "The loss E as the parameter on the horizontal axis varies, every other parameter at its value at the "
+                "iteration shown; the dashed tangent at the marked value has the slope the backward pass computes there.",
+    "activation_": "The activation a = f(z), with the operating point (z, a) of each neuron that uses it (the first "
+                   f"{MAX_POINTS}), at the iteration shown for example 1; each point is marked with its z.",
+}
+NETWORK = ("The network with the numbers of example 1 at the iteration shown: inputs, weights on the edges, each "
+           "neuron's weighted sum z and activation a, and the loss E.")
+
+
+def _live(doc):
+    """The walkthrough with captions that hold no number (page.js redraws the plots and their marks)."""
+    def caption(name: str) -> str:
+        return next(c for k, c in CAPTIONS.items() if name == k or (k.endswith("_") and name.startswith(k)))
+
+    plots = tuple(replace(p, caption=caption(p.name)) for p in doc.plots)
+    sections = tuple(replace(s, network=replace(s.network, caption=NETWORK)) if s.network else s for s in doc.sections)
+    return replace(doc, plots=plots, sections=sections)
+
+
 def page(d: Derivation, trace: Trace, only=None, show: str | None = None, inputs: bool = False) -> str:
     """The interactive page of a derivation and its exact trace (which gives the numbers shown before any control moves)."""
-    doc = build(d, trace, only, plots=True, show=show, inputs=inputs)
+    doc = _live(build(d, trace, only, plots=True, show=show, inputs=inputs, live=True))
     shown = (*shown_iterations(show, trace.iterations), trace.iterations + 1)
     data = model_data(d, shown)
     tail = "\n".join([

@@ -18,6 +18,10 @@ from ...core.schedule import Assignment
 
 MATH = frozenset({"exp", "log", "tanh", "max", "min", "abs", "sqrt", "pow", "cos", "sin", "floor"})
 TOKEN = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+# a function as ``function`` prints it: one line per assignment, arithmetic and comparisons only (no quote, bracket,
+# brace, semicolon, backslash or assignment operator inside an expression)
+SHAPE = re.compile(r"function [A-Za-z]\w*\((?:i\d+(?:, i\d+)*)?\) \{\n(?:  const v\d+ = [\w .()+\-*/,?:<>]+;\n)*"
+                   r"  return \[(?:v\d+(?:, v\d+)*)?\];\n\}")
 
 
 class JavaScript(JavascriptCodePrinter):
@@ -58,8 +62,10 @@ def function(name: str, arguments: Sequence[sp.Symbol], assignments: Sequence[As
 
 
 def check(source: str, own: set[str]) -> None:
-    """Every identifier is an argument, an assignment, one of ``Math``'s functions or one of ``own``: what the
-    page runs is what this module wrote."""
+    """One function of straight-line arithmetic (``SHAPE``) whose every identifier is an argument, an assignment, one
+    of ``Math``'s functions or one of ``own``: what the page runs is what this module wrote."""
+    if not SHAPE.fullmatch(source):
+        raise ValueError("generated page code is not one function of straight-line arithmetic")
     allowed = {"function", "const", "return", "Math", "Infinity", "NaN"} | MATH | own
     for token in TOKEN.findall(re.sub(r"(?<![\w$])\d+\.?\d*(?:e[-+]?\d+)?", " ", source)):
         if token not in allowed and not re.fullmatch(r"[iv]\d+", token):

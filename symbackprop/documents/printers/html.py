@@ -27,7 +27,7 @@ from ..formulas.mathml import rows
 from ..nodes import Section, Step, Walkthrough
 from .figures import svg
 from .html_tables import PAGE_EM, TABLE_FONT, TEXT_COLUMN_REM, table_html, table_style
-from .html_text import boxes, prose
+from .html_text import boxes, prose, titled
 from .numbering import Figure, label, numbering, plot_sentence
 from .svg import svg_network
 
@@ -106,7 +106,9 @@ SCRIPT = """<script>
   addEventListener('beforeprint', () => { closed = [...document.querySelectorAll('details:not([open])')]; all(true); });
   addEventListener('afterprint', () => { for (const d of closed) d.open = false; closed = []; });
   const reveal = () => {
-    const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    let id = location.hash.slice(1);
+    try { id = decodeURIComponent(id); } catch (e) { /* a malformed escape: the fragment as written */ }
+    const target = id && document.getElementById(id);
     if (!target) return;
     for (let d = target.closest('details'); d; d = d.parentElement.closest('details')) d.open = true;
     target.scrollIntoView();
@@ -216,7 +218,8 @@ def step_html(step: Step, number: int | None = None, anchor: str | None = None, 
         cells.append('<span class="uses">using ' + ", ".join(_link(n, a) for n, a in cited) + "</span>")
     name = escape(step.name)
     named = f' id="{name}"' if keeps_name_id(step.name, keep_id) else ""
-    return f'<div class="step"{named} title="{name}">{"".join(cells)}</div>'
+    when = f' data-when="{step.when}"' if tagged and step.when else ""
+    return f'<div class="step"{named}{when} title="{name}">{"".join(cells)}</div>'
 
 
 # -- figures -------------------------------------------------------------------------------------
@@ -250,14 +253,6 @@ def figure_html(fig: Figure, anchor: str, section: Section | None = None, tagged
             f"<figcaption><b>Figure {fig.number}:</b> {prose(fig.caption)}</figcaption></figure>")
 
 
-ITERATION = re.compile(r"\b([Ii]teration) (\d+)\b")
-
-
-def title(text: str, tagged: bool) -> str:
-    """A section's title; ``tagged``: its iteration number marked (a page that trains on shifts it)."""
-    html = prose(text)
-    return ITERATION.sub(lambda m: f'{m[1]} <span data-t="{m[2]}">{m[2]}</span>', html) if tagged else html
-
 
 def references(lay: Layout) -> str:
     """The sentence of a section's text that points to its figures ("Figure 1 shows the network.")."""
@@ -278,14 +273,15 @@ def render(doc: Walkthrough, plots_href: str | None = None, tagged: bool = False
     layouts, orphans = layout(doc)
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           f"<title>{prose(doc.title)}</title>", f"<style>{STYLE}{table_style(doc)}{PRINT_STYLE}{style}</style>", "</head>", "<body>",
+           f"<title>{prose(doc.title)}</title>", f"<style>{STYLE}{table_style(doc, tagged)}{PRINT_STYLE}{style}</style>",
+           "</head>", "<body>",
            f"<h1>{prose(doc.title)}</h1>", CONTROLS, top, "<nav><ol>"]
-    out += [f'<li><a href="#{lay.anchor}">{title(s.title, tagged)}</a></li>' for s, lay in zip(doc.sections, layouts)]
+    out += [f'<li><a href="#{lay.anchor}">{titled(s.title, tagged)}</a></li>' for s, lay in zip(doc.sections, layouts)]
     if orphans:
         out.append(f'<li><a href="#{orphans.anchor}">Plots</a></li>')
     out.append("</ol></nav>")
     for k, (section, lay) in enumerate(zip(doc.sections, layouts)):
-        out.append(f'<details id="{lay.anchor}"{" open" if k == 0 else ""}><summary>{title(section.title, tagged)}</summary>')
+        out.append(f'<details id="{lay.anchor}"{" open" if k == 0 else ""}><summary>{titled(section.title, tagged)}</summary>')
         for line in section.text:  # a long listing (hundreds of parameters) starts collapsed
             head, _, rest = line.partition(": ")
             out.append(f"<details><summary>{prose(head)}</summary><p>{prose(rest)}</p></details>"
@@ -300,7 +296,8 @@ def render(doc: Walkthrough, plots_href: str | None = None, tagged: bool = False
         for step, (n, anchor, cited, unique) in zip(section.steps, lay.steps):
             out.append(step_html(step, n, anchor, cited, unique, tagged))
             if step.note:
-                out.append(f'<div class="note">{prose(step.note)}</div>')
+                when = f' data-when="{step.when}"' if tagged and step.when else ""
+                out.append(f'<div class="note"{when}>{prose(step.note)}</div>')
         if section.steps:
             out.append("</div>")
         out += [figure_html(fig, anchor, tagged=tagged) for fig, anchor in lay.plots]

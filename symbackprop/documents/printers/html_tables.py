@@ -16,8 +16,8 @@ from html import escape
 from ...core.decimals import decimal
 from ..formulas.mathml import MathMLPrinter
 from ..formulas.relations import is_exact
-from ..nodes import Number, Table, Walkthrough
-from .html_text import boxes, prose
+from ..nodes import Iteration, Number, Table, Walkthrough
+from .html_text import boxes, prose, titled
 
 # table widths, in em of the table's own font (TABLE_FONT rem): estimates on the wide side, so a table stacks
 # before it would overflow (a too-early stack costs looks only)
@@ -69,6 +69,8 @@ def formula_tree(cell):
 def cell_html(cell, tagged: bool = False) -> str:
     """A cell's content: prose (str), a Number's decimal, or a formula (a SymPy expression or display node) that
     wraps between its pieces, as a step's side does (its fractions full size, as in the steps)."""
+    if tagged and isinstance(cell, Iteration):
+        return f'<span data-t="{int(cell)}">{int(cell)}</span>'
     if isinstance(cell, str):
         return prose(cell)
     if isinstance(cell, Number):
@@ -91,30 +93,33 @@ def _shown_length(mathml_text: str) -> int:
     return len(re.sub(r"&#\d+;|&\w+;", "x", re.sub(r"<[^>]*>", "", mathml_text)))
 
 
-def cell_em(cell) -> float:
+FLOAT_TEXT = "≈ −1.234567891 · 10−15"  # the widest a float64 value reads on a page that recomputes (10 digits)
+
+
+def cell_em(cell, tagged: bool = False) -> float:
     """The narrowest the cell can be set, in em, overestimated: a number does not wrap, a formula wraps between its
     pieces, prose at spaces."""
     if isinstance(cell, str):
         return max((len(w) for w in cell.split()), default=0) * CHAR_EM
     if isinstance(cell, Number):
-        return len(number_text(cell.value)[1]) * CHAR_EM
+        return len(FLOAT_TEXT if tagged and cell.name else number_text(cell.value)[1]) * CHAR_EM
     return max(_shown_length(leaf) for leaf in _leaves(formula_tree(cell))) * CHAR_EM
 
 
-def table_em(table: Table) -> float:
+def table_em(table: Table, tagged: bool = False) -> float:
     """The narrowest width of the table, in em of its font: each column as wide as its widest cell."""
     columns = max([len(table.head), *(len(r) for r in table.rows)], default=0)
     widths = [0.0] * columns
     for row in (table.head, *table.rows):
         for j, cell in enumerate(row):
-            widths[j] = max(widths[j], cell_em(cell))
+            widths[j] = max(widths[j], cell_em(cell, tagged))
     return sum(w + CELL_EM for w in widths) + 0.5
 
 
-def table_classes(table: Table) -> tuple[list[str], float]:
+def table_classes(table: Table, tagged: bool = False) -> tuple[list[str], float]:
     """The table's CSS classes (``stack-<em>``: the viewport width below which its rows stack; ``print-<percent>``
     or ``print-stack``: its type on paper; ``short``: kept on one page) and its narrowest width in rem."""
-    need_rem = table_em(table) * TABLE_FONT
+    need_rem = table_em(table, tagged) * TABLE_FONT
     stack = math.ceil(need_rem + PAGE_EM + 0.5)  # viewport width in em below which its rows stack
     print_scale = min(1.0, PRINT_PX / (need_rem * 16))
     classes = [f"stack-{stack}"]
@@ -129,14 +134,14 @@ def table_classes(table: Table) -> tuple[list[str], float]:
 
 def table_html(table: Table, number: int, anchor: str, tagged: bool = False) -> str:
     """A <table> with its numbered caption; each body cell holds its column's head too, shown only when rows stack."""
-    classes, need_rem = table_classes(table)
+    classes, need_rem = table_classes(table, tagged)
     heads = [cell_html(h) for h in table.head]
     width = max([len(table.head), *(len(r) for r in table.rows)])
     numeric = [bool(table.rows) and all(j >= len(r) or isinstance(r[j], Number) or r[j] == "" for r in table.rows)
                for j in range(width)]  # a column of numbers only: right-aligned, its head too
     out = [f'<div class="table-box{" bleed" if need_rem > TEXT_COLUMN_REM else ""}">',
            f'<table class="t {" ".join(classes)}" id="{anchor}">',
-           f"<caption><b>Table {number}:</b> {prose(table.caption)}</caption>"]
+           f"<caption><b>Table {number}:</b> {titled(table.caption, tagged)}</caption>"]
     if table.head:
         out.append("<thead><tr>" + "".join(f'<th scope="col"{NUM if n else ""}>{h}</th>' for h, n in zip(heads, numeric))
                    + "</tr></thead>")
@@ -157,12 +162,12 @@ def table_html(table: Table, number: int, anchor: str, tagged: bool = False) -> 
     return "\n".join(out)
 
 
-def table_style(doc: Walkthrough) -> str:
+def table_style(doc: Walkthrough, tagged: bool = False) -> str:
     """The per-width rules of the document's tables: stacked rows below the width each needs, smaller type on paper."""
     stacks, prints = set(), set()
     for section in doc.sections:
         for table in section.tables:
-            classes, _ = table_classes(table)
+            classes, _ = table_classes(table, tagged)
             stacks.update(int(c[6:]) for c in classes if c.startswith("stack-"))
             prints.update(c for c in classes if c.startswith("print-"))
     css = [f"@media screen and (max-width: {em}em) {{\n{_stacked(f'table.t.stack-{em}')}}}\n" for em in sorted(stacks)]

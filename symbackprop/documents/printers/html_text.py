@@ -20,6 +20,15 @@ def prose(text: str) -> str:
     return escape(text)
 
 
+ITERATION = re.compile(r"\b([Ii]teration) (\d+)\b")
+
+
+def titled(text: str, tagged: bool = False) -> str:
+    """A title or caption as prose; ``tagged``: its iteration number marked (a page that trains on shifts it)."""
+    html = prose(text)
+    return ITERATION.sub(lambda m: f'{m[1]} <span data-t="{m[2]}">{m[2]}</span>', html) if tagged else html
+
+
 def boxes(tree, cls: str = "g") -> str:
     """A piece tree (formulas/mathml.pieces) as wrapping boxes: a leaf is one <math>, a list a flex row of its pieces."""
     if isinstance(tree, str):
