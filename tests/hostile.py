@@ -123,6 +123,10 @@ CASES: list[Case] = [
          "nesting"),
     case("nested_inline_tables", seed(('title = "', "title = " + nested(10_000, "{ a = ", " }", "1") + '\nt0 = "')),
          2, "nesting"),
+    case("neuron_feeding_no_output", seed(('[[network.neurons]]\nname = "a"',
+                                           '[[network.neurons]]\nname = "c"\ninputs = ["x1"]\nweights = ["w_c1"]\n'
+                                           'activation = "relu"\n\n[[network.neurons]]\nname = "a"'),
+                                          ("[parameters]", "[parameters]\nw_c1 = 0.3")), (0, 1)),  # its gradient is 0
     case("huge_exponent_float", seed(("w_a1 = 0.1", "w_a1 = 1e999999")), 2, "parameters.w_a1"),
     case("huge_exponent_string", seed(("w_a1 = 0.1", 'w_a1 = "1e999999"')), 2, "parameters.w_a1"),
     case("huge_learning_rate", seed(("learning_rate = -0.6", "learning_rate = 1e999999")), 2,

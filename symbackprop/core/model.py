@@ -317,17 +317,6 @@ def validate(model: Model) -> None:
             raise InputError(f"output {o!r} is listed twice; expected each output once", key=f"network.outputs[{i}]")
         if o not in {n.name for n in model.neurons}:
             raise InputError(f"output {o!r} is not a neuron", key=f"network.outputs[{i}]")
-    by_name = {n.name: n for n in model.neurons}
-    reaching, todo = set(model.outputs), list(model.outputs)  # the neurons whose output reaches the loss, from the outputs back
-    while todo:
-        for source in by_name[todo.pop()].inputs:
-            if source in by_name and source not in reaching:
-                reaching.add(source)
-                todo.append(source)
-    for i, n in enumerate(model.neurons):
-        if n.name not in reaching:
-            raise InputError(f"neuron {n.name!r} feeds no output (no neuron reads it and it is not an output); expected "
-                             "every neuron to reach the loss", key=f"network.neurons[{i}]")
 
     check_coupled(model)
     check_loss(model)

@@ -26,6 +26,8 @@ def chain_forms(d: Derivation, p: str) -> tuple[tuple, str]:
     """dE/dp as Leibniz factors per path, the same with each factor's local form, then the
     error-term form; past MAX_PATHS_SHOWN paths the local forms are left out, and the note says so."""
     count = d.path_count(p)
+    if count == 0:  # its neuron feeds no output: no chain, and its error term is 0
+        return (error_terms(d, p),), "no path from it reaches the loss (its neuron feeds no output): its gradient is 0"
     paths = d.chain(p, limit=MAX_PATHS_SHOWN)
     leibniz = Terms(tuple(Factors(tuple(partial(d, f) for f in path)) for path in paths))
     if count > len(paths):

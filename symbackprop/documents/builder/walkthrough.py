@@ -178,8 +178,11 @@ class _Builder:
         nesting repeats every path (64 paths in a 4-8-8-8-1 net, 160,000 in five layers of 20)."""
         counts = {p: self.d.path_count(p) for p in self.shown}
         steps = [Step(f"E({p})", sp.Function("E")(self.d.symbols[p]), (self.nested(p),))
-                 for p in self.shown if counts[p] <= MAX_PATHS_SHOWN]
+                 for p in self.shown if 0 < counts[p] <= MAX_PATHS_SHOWN]
         text = ["E as nested application down to each parameter; the chain rule differentiates it from the outside in."]
+        if dead := [p for p in self.shown if counts[p] == 0]:
+            text.append(f"{len(dead)} parameter(s) ({', '.join(dead[:MAX_LISTED])}{', …' if len(dead) > MAX_LISTED else ''}) "
+                        "reach no output, so E does not depend on them: their gradient is 0.")
         left = [p for p in self.shown if counts[p] > MAX_PATHS_SHOWN]
         if left:
             text.append(f"{len(left)} parameter(s) reach E through more than {MAX_PATHS_SHOWN} paths (up to "

@@ -206,11 +206,16 @@
     for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9 && out.length < 12; t += step) out.push(Math.abs(t) < step * 1e-9 ? 0 : t);
     return out;
   }
+  // the text column's width, read once and on resize: reading a figure's width during a recompute forces a layout of
+  // the whole page (seconds on a page of 10,000 numbers with every section open)
+  const columnWidth = () => Math.max(320, Math.min(640, (document.querySelector("nav") || document.body).clientWidth || 640));
+  let plotWidth = columnWidth();
+  addEventListener("resize", () => { const w = columnWidth(); if (w !== plotWidth) { plotWidth = w; recompute(); } });
   function draw(name, title, curves, points, xlabel, whole = false) {
     const figure = figures.get(name);
     if (!figure) return;
     drawn[name] = { curves, points };
-    const W = Math.max(320, Math.min(640, figure.clientWidth || 640)), H = Math.round(W * 0.5625);  // type stays its size on a phone
+    const W = plotWidth, H = Math.round(W * 0.5625);  // type stays its size on a phone
     const L = 58, R = 14, T = 28, B = 42;
     const xs = curves.flatMap(c => c.xs).concat(points.map(p => p.x)), ys = curves.flatMap(c => c.ys).concat(points.map(p => p.y));
     const finite = a => a.filter(Number.isFinite);
@@ -237,13 +242,19 @@
       svg.appendChild(svgEl("polyline", { points: pts.map(([x, y]) => `${X(x).toFixed(2)},${Y(y).toFixed(2)}`).join(" "), fill: "none",
         stroke: colours[i % 3], "stroke-width": 2, "stroke-dasharray": c.dashed ? "6 4" : "none", "data-curve": c.label }));
     });
-    points.forEach((p, i) => {
-      if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) return;
+    const placed = [];  // label boxes: a label goes where it overlaps none, or is left out (the tables hold every value)
+    for (const p of points) {
+      if (!Number.isFinite(p.x) || !Number.isFinite(p.y)) continue;
       svg.appendChild(svgEl("circle", { cx: X(p.x), cy: Y(p.y), r: 4, fill: "#000" }));
-      const right = X(p.x) < W - 150;  // a label reads away from the edge, staggered so that neighbours do not overlap
-      if (p.label) svg.appendChild(svgEl("text", { x: X(p.x) + (right ? 7 : -7), y: Y(p.y) - 7 - 14 * (i % 4),
-        "text-anchor": right ? "start" : "end", "font-size": 12 }, p.label));
-    });
+      if (!p.label) continue;
+      const width = p.label.length * 6.6, right = X(p.x) + 7 + width < W;  // reads away from the right edge
+      const left = right ? X(p.x) + 7 : X(p.x) - 7 - width;
+      const spot = [-7, -21, 18, -35, 32, -49].map(dy => Y(p.y) + dy).find(y => y - 12 > 0 && y < H - B &&
+        !placed.some(b => left < b[1] && left + width > b[0] && y - 12 < b[3] && y > b[2]));
+      if (spot === undefined) continue;
+      placed.push([left, left + width, spot - 12, spot]);
+      svg.appendChild(svgEl("text", { x: left, y: spot, "font-size": 12 }, p.label));
+    }
     figure.querySelector("svg").replaceWith(svg);
   }
   const step = (count, cap) => Math.max(1, Math.ceil(count / cap));

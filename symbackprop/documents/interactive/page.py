@@ -25,6 +25,7 @@ from .engine import model_data, programs, script_json, source
 
 STYLE = """
 [hidden] { display: none !important; }
+[id], summary { scroll-margin-top: 9rem; }  /* a link's target is not left under the sticky bar */
 #explore { border: 1px solid #bbc; border-radius: 6px; padding: 0.6rem 0.8rem; margin: 1rem 0; background: #f8f8fc; }
 #bar { position: sticky; top: 0; z-index: 1; background: #fff; border-bottom: 1px solid #ccd; padding: 0.3rem 0; }
 #bar p { margin: 0.15rem 0; font-size: 0.9rem; }
