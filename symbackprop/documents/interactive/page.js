@@ -59,7 +59,7 @@
     return true;
   }
   const starts = new Set(M.parameters.map(p => `${p}@1`));  // the starting values: settings until a step is trained
-  const setting_ = new Set(["lr", ...M.constants.map(([c]) => `c:${c}`),
+  const settingNames = new Set(["lr", ...M.constants.map(([c]) => `c:${c}`),
     ...M.examples.flatMap((_, k) => [...M.inputs.map(x => `x:${x}[${k + 1}]`), ...M.outputs.map(o => `y:${o}[${k + 1}]`)])]);
   const original = new Map();  // each number's exact text, as the document wrote it
   // refresh() calls show(el, x) again only when x, floating or n changed: show() reads nothing else that changes
@@ -84,7 +84,7 @@
     } else if (el.namespaceURI === SVG) {
       el.textContent = mantissa.replace("-", "−") + (exponent ? `·10^${Number(exponent)}`.replace("-", "−") : "");
     } else {
-      const approx = setting_.has(el.dataset.q) || (n === 0 && starts.has(el.dataset.q)) ? "" : "≈ ";  // a setting is as typed
+      const approx = settingNames.has(el.dataset.q) || (n === 0 && starts.has(el.dataset.q)) ? "" : "≈ ";  // a setting is as typed
       const strings = [approx + mantissa.replace("-", "−") + (exponent ? " · 10" : ""), ...(exponent ? [String(Number(exponent)).replace("-", "−")] : [])];
       if (rewrite(el, exponent ? "text,sup" : "text", strings)) return;
       el.replaceChildren(document.createTextNode(strings[0]));
@@ -181,7 +181,15 @@
     plots(result);
     const t3 = performance.now();
     Object.assign(timing, { engine: t1 - t0, dom: t2 - t1, plots: t3 - t2 });
-    fragment();
+    fragmentSoon();
+  }
+  // the fragment after the frame: history.replaceState takes milliseconds on a large page (7 ms on 4-16-16-1), and
+  // nothing on the page reads it; several moves in a row write it once
+  let fragmentPending = false;
+  function fragmentSoon() {
+    if (fragmentPending) return;
+    fragmentPending = true;
+    setTimeout(() => { fragmentPending = false; fragment(); }, 0);
   }
 
   // -- the plots, drawn again from the numbers --
