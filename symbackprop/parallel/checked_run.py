@@ -20,15 +20,20 @@ class CheckedRun:
     steps: int
     error: float  # largest relative difference from the compiled averaged update
     final: dict[str, float]  # rank 0's parameters after the last step
+    engine: str = ""  # how it ran, for the verdict: the self-spawned processes by default
 
     @property
     def ok(self) -> bool:
         return self.error <= TOLERANCE
 
+    def verdict(self) -> str:
+        """One line: the steps checked, the largest difference and whether it is within the tolerance."""
+        engine = self.engine or f"torch.distributed (gloo, {self.workers} processes)"
+        return (f"{engine}, steps {self.first + 1}..{self.steps}: largest relative difference from the compiled"
+                f" averaged update {self.error:.3g} ({'within' if self.ok else 'ABOVE'} {TOLERANCE:g})")
+
     def text(self) -> str:
-        lines = [f"torch.distributed (gloo, {self.workers} processes), steps {self.first + 1}..{self.steps}: largest relative"
-                 f" difference from the compiled averaged update {self.error:.3g}"
-                 f" ({'within' if self.ok else 'ABOVE'} {TOLERANCE:g})"]
+        lines = [self.verdict()]
         if self.error == float("inf"):
             lines.append("  a parameter is not finite (inf or nan): float64 overflows at these values, which the exact"
                          " derivation (parallel without --run) does not")

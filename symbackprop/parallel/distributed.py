@@ -3,7 +3,8 @@ shard, all-reduce mean, the same step on every rank; checked step by step agains
 averaged update. Faults are contained: a rank that crashes or hangs stops the run within a
 timeout with one line naming it; checkpoints are written atomically and a run resumes from one.
 With an [optimizer], every rank feeds the averaged gradient to its own torch.optim optimizer and
-lr_scheduler (rank_optimizer.py), and checkpoints carry the optimizer's state.
+lr_scheduler (rank_optimizer.py), and checkpoints carry the optimizer's state. ``rank_steps`` is
+the per-rank loop; a rank started by torchrun (launched.py) runs the same one.
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ class Fault:
             raise InputError(f"{text!r}: expected crash or hang", key="fault")
         return fault
 
+    def strike(self, timeout: float) -> None:
+        """Crash (exit code 17, no clean-up) or hang past the peers' timeout."""
+        if self.mode == "crash":
+            os._exit(17)
+        time.sleep(10 * timeout)
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -103,61 +110,72 @@ class _Reports:
         return self.get(0)
 
 
+class PeerFailed(Exception):
+    """A collective failed because of another rank (it died, or hung past the timeout)."""
+
+
+def rank_steps(model: Model, shard: Sequence[int], world: int, start: Sequence[float], first: int, steps: int,
+               state: dict | None = None, before=None):
+    """One rank's steps, in an initialised process group, under either launch (self-spawned, torchrun):
+    its shard's gradient by autograd, all-reduce mean, the step (the file's rule, or its optimizer from
+    ``state``). Yields (step, parameters, optimizer state or None); ``before(step)`` runs first (faults)."""
+    import torch
+    import torch.distributed as dist
+
+    grad_of = TorchModel(model)
+    X, Y = _arrays(model, shard)
+    params = np.array(start, dtype=np.float64)
+    sign = float(model.update_sign)
+    mask = np.array([1.0 if p in set(model.trained_parameters) else 0.0 for p in model.parameters])
+    rate = float(model.learning_rate)
+    optimizer = RankOptimizer(torch, model, params, state) if model.optimizer is not None else None
+    for step in range(first + 1, steps + 1):
+        if before is not None:
+            before(step)
+        _, grad = grad_of(params, X, Y)
+        g = torch.from_numpy(grad)
+        try:
+            dist.all_reduce(g, op=dist.ReduceOp.SUM)
+        except Exception as e:
+            raise PeerFailed(one_line(e)) from None
+        if optimizer is None:
+            params = params + sign * rate * mask * (g.numpy() / world)
+        else:
+            params = optimizer.step(params, g.numpy() / world)
+        yield step, params, None if optimizer is None else optimizer.state()
+
+
 def _rank_main(rank, world, port, model, shard, start, first_step, steps, timeout, fault, messages, state=None):
-    """One worker: its shard's gradient by autograd, all-reduce mean, the step (the file's rule, or its
-    optimizer from ``state``); reports each step's parameters and optimizer state."""
+    """One self-spawned worker: rank_steps, each step's parameters and optimizer state reported to the parent."""
 
     def leave(kind: str, text: str, code: int) -> None:
         messages.send((kind, rank, 0, text))
         os._exit(code)
 
-    try:
-        import torch
-        import torch.distributed as dist
+    def before(step: int) -> None:
+        if fault is not None and fault.rank == rank and fault.step == step:
+            fault.strike(timeout)
 
+    ends = []  # the loop's own clock at the end of each step: steps after the first (warm-up) are timed
+    try:
+        import torch.distributed as dist
 
         dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
                                 timeout=datetime.timedelta(seconds=timeout))
-        grad_of = TorchModel(model)
-        X, Y = _arrays(model, shard)
-        params = np.array(start, dtype=np.float64)
-        sign = float(model.update_sign)
-        mask = np.array([1.0 if p in set(model.trained_parameters) else 0.0 for p in model.parameters])
-        rate = float(model.learning_rate)
-        optimizer = RankOptimizer(torch, model, params, state) if model.optimizer is not None else None
+        for step, params, held in rank_steps(model, shard, world, start, first_step, steps, state, before):
+            messages.send(("step", rank, step, (params.tolist(), held)))
+            ends.append(time.perf_counter())
+    except PeerFailed as e:  # a peer died or hung: the parent finds out which
+        leave("peer", str(e), PEER_FAILED)
     except Exception as e:
-        leave("error", _one_line(e), 2)
-    ends = []  # the loop's own clock at the end of each step: steps after the first (warm-up) are timed
-    for step in range(first_step + 1, steps + 1):
-        if fault is not None and fault.rank == rank and fault.step == step:
-            if fault.mode == "crash":
-                os._exit(17)
-            time.sleep(10 * timeout)
-        try:
-            _, grad = grad_of(params, X, Y)
-        except Exception as e:
-            leave("error", _one_line(e), 2)
-        g = torch.from_numpy(grad)
-        try:
-            dist.all_reduce(g, op=dist.ReduceOp.SUM)
-        except Exception as e:  # a peer died or hung: the parent finds out which
-            leave("peer", _one_line(e), PEER_FAILED)
-        if optimizer is None:
-            params = params + sign * rate * mask * (g.numpy() / world)
-        else:
-            try:
-                params = optimizer.step(params, g.numpy() / world)
-            except Exception as e:
-                leave("error", _one_line(e), 2)
-        messages.send(("step", rank, step, (params.tolist(), None if optimizer is None else optimizer.state())))
-        ends.append(time.perf_counter())
+        leave("error", one_line(e), 2)
     per_step = float(np.median(np.diff(ends))) if len(ends) > 1 else None  # the median: robust to other load
     dist.destroy_process_group()
     messages.send(("done", rank, steps, per_step))
     messages.close()
 
 
-def _one_line(e: Exception) -> str:
+def one_line(e: Exception) -> str:
     text = str(e).strip().splitlines()
     return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
 
@@ -217,7 +235,7 @@ def read_checkpoint_state(path: Path, model: Model, workers: int) -> tuple[int, 
         raise InputError(f"not a symbackprop checkpoint ({e})", file=str(path)) from None
 
 
-def _write_checkpoint(path: Path, model: Model, workers: int, step: int, params: Sequence[float],
+def write_checkpoint(path: Path, model: Model, workers: int, step: int, params: Sequence[float],
                       state: dict | None = None) -> None:
     data = {"parameters": list(model.parameters), "workers": workers, "step": step,
             "values": [float(v).hex() for v in params]}
@@ -295,7 +313,7 @@ def run(model: Model, workers: int, steps: int, sizes: Sequence[int] | None = No
                 if progress is not None:
                     progress(step)
                 if checkpoint is not None and (step % every == 0 or step == steps):
-                    _write_checkpoint(Path(checkpoint), model, workers, step, params, state)
+                    write_checkpoint(Path(checkpoint), model, workers, step, params, state)
     finally:
         for p in procs:
             if p.is_alive():
