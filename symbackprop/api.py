@@ -29,6 +29,8 @@ from .documents.interactive import page as interactive_page
 from .documents.nodes import Walkthrough
 from .documents.printers import BINARY, PRINTERS
 from .documents.printers.figures import write_all
+from .importers import program as torch_program
+from .importers.torch_module import from_torch
 from .parallel import walkthrough as parallel_story
 from .parallel.checked_run import CheckedRun, checked_run
 from .parallel.distributed import RunFailed
@@ -188,7 +190,29 @@ def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:
     return table, gradient_bench.render(table)
 
 
+def from_torch_program(spec: str) -> tuple[Model, str | None]:
+    """(the Model, the program's file) of ``package.module:function`` (imported as uvicorn does, the current
+    directory first): the function returns (module, inputs, targets, loss[, optimizer]) or a dict of them (and
+    optionally title, source, notes, iterations), read by ``from_torch``."""
+    torch_model.require("from-torch")
+    program = torch_program.load(spec)
+    objects = program.objects
+    try:
+        model = from_torch(objects["module"], objects["inputs"], objects["targets"], objects["loss"],
+                           objects.get("optimizer"), title=objects.get("title"), source=objects.get("source", ""),
+                           notes=objects.get("notes", ""), iterations=objects.get("iterations", 1))
+    except InputError as e:
+        raise e.located(spec) from None
+    return model, program.path
+
+
+def write_model(model: Model, path: str | os.PathLike) -> None:
+    """A Model as its derivation file (core/toml_writer.py), written atomically."""
+    write_atomic(path, model.to_toml())
+
+
 __all__ = ["BINARY", "DIGITS", "FORMATS", "CheckedRun", "Compiled", "FileReport", "IdentityReport", "InputError", "RunFailed",
-           "bench", "check", "checked_run", "compile", "dense", "derive", "document", "identity", "load", "module_source",
+           "bench", "check", "checked_run", "compile", "dense", "derive", "document", "from_torch", "from_torch_program",
+           "identity", "load", "module_source",
            "parallel_document", "parallel_walkthrough", "printable", "render", "report", "scan", "scan_report", "ScanReport",
-           "verify", "write_atomic", "write_claims"]
+           "verify", "write_atomic", "write_claims", "write_model"]

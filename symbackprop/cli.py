@@ -105,6 +105,16 @@ def _dense(args: argparse.Namespace) -> int:
     return 0
 
 
+def _from_torch(args: argparse.Namespace) -> int:
+    model, path = api.from_torch_program(args.program)
+    _not_an_input(args.output, [path] if path else [], "output")
+    if args.output:
+        api.write_model(model, args.output)
+    else:
+        sys.stdout.write(model.to_toml())
+    return 0
+
+
 def _verify(args: argparse.Namespace) -> int:
     reports = []
     with _bar() as bar:  # a long trace (many examples or iterations) shows its iterations, then the claims
@@ -253,6 +263,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output")
     p.set_defaults(run=_dense)
+
+    p = sub.add_parser("from-torch", help="read a PyTorch program (its module, data, loss and optimizer) into a "
+                       "derivation file, its weights exact", description="Import package.module as uvicorn imports "
+                       "app:main (the current directory first on sys.path), call function() and read what it returns: "
+                       "(module, inputs, targets, loss) or (module, inputs, targets, loss, optimizer), or a dict with "
+                       "those keys (and optionally title, source, notes, iterations). The forward is read through "
+                       "torch.export: nn.Linear and the activations relu, leaky_relu, sigmoid, tanh, softplus, softmax, "
+                       "log_softmax; anything else is refused in one line naming the op and the module path. See "
+                       "docs/from_torch.md.")
+    p.add_argument("program", metavar="package.module:function",
+                   help="the function returning the objects, importable from the current directory (as uvicorn app:main)")
+    p.add_argument("-o", "--output", metavar="FILE.toml", help="write the derivation file here (atomically) instead of "
+                   "standard output")
+    p.set_defaults(run=_from_torch)
 
     p = sub.add_parser("verify", help="check every claim of derivation files against the exact trace")
     p.add_argument("files", nargs="+", metavar="FILE")
