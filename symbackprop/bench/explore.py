@@ -10,7 +10,7 @@ page.js's ``performance.now()`` around its parts:
     dom      the numbers of the open sections rewritten (a closed one is brought up to date when it opens)
     plots    the plots drawn again
     total    ``performance.now()`` around the whole ``set`` call: the three, the controls and the fragment
-    rest     total less the three: mostly the URL fragment's ``history.replaceState``
+    rest     total less the three (the URL fragment is written after the frame, outside the total)
 
 then ``layout``: a forced style and layout of the page after it (``document.body.offsetHeight``), which
 the browser would otherwise do before the next frame (informative, not part of the total). A frame
@@ -232,6 +232,6 @@ def render_explore(table: dict) -> str:
         lines.append(f"{r['page']:16} {r['view']:6} {r['parameters']:6d} {r['elements']:8d} {r['refreshed']:6d} {r['samples']:3d}"
                      f" {cells} {'yes' if r['under_frame'] else 'NO':>5} {r['layout_median_ms']:5.1f}/{r['layout_p95_ms']:<5.1f}")
     lines.append("shown: the [data-q] numbers in the open sections (rewritten at each move); total: performance.now() around"
-                 " window.symbackprop.set; rest: total - engine - dom - plots (mostly history.replaceState of the fragment);"
+                 " window.symbackprop.set; rest: total - engine - dom - plots (the fragment is written after the frame);"
                  " layout: the forced style and layout after it (not in the total)")
     return "\n".join(lines) + "\n"
