@@ -320,12 +320,12 @@ def test_a_network_past_the_neurons_bound_gives_its_cost():
 
 
 def test_a_network_past_the_edges_bound_gives_its_cost():
-    """dense 100-201-1: 20,503 edges and parameters, 20,705 neurons and edges: 8 x 20,503 x (2 x 9 + 20,705 x
-    0.07) microseconds = 240 s, 4 minutes."""
-    e = _size_refusal(lambda: symbackprop.dense([100, 201, 1]))
-    assert e.what.startswith("20,503 weights (edges); symbackprop takes at most 20,000")
-    assert round(8 * 20503 * (2 * 9 + 20705 * 0.07) * 1e-6 / 60) == 4
-    assert "check's finite differences about 4 minutes" in e.what
+    """dense 1000-200-1: 200,401 edges and parameters, 200,602 neurons and edges: 8 x 200,401 x (2 x 9 + 200,602 x
+    0.07) microseconds = 22,541 s, 6 hours."""
+    e = _size_refusal(lambda: symbackprop.dense([1000, 200, 1]))
+    assert e.what.startswith("200,401 weights (edges); symbackprop takes at most 200,000")
+    assert round(8 * 200401 * (2 * 9 + 200602 * 0.07) * 1e-6 / 3600) == 6
+    assert "check's finite differences about 6 hours" in e.what
 
 
 def test_a_path_past_the_depth_bound_gives_the_stack_it_would_need():

@@ -8,7 +8,8 @@ five interleaved rounds of an adaptive number of calls, in microseconds per call
 gradient). The compiled function uses numba's fused loops when numba is installed (the first call
 then compiles them: the "first call" column); the same module without numba, what ``symbackprop
 compile`` exports by default, is timed beside it. Peak memory is measured alike for every peer.
-The nets: dense relu nets with identity outputs under mse, and a classifier (``8-32-32-4 ce``:
+The nets: dense relu nets with identity outputs under mse (the default run adds big_nets.py's two,
+784-64-10 and 784-128-64-10, with their one-time costs and peak memory), and a classifier (``8-32-32-4 ce``:
 tanh hidden layers, softmax outputs, cross-entropy against one-hot targets), each peer with its own
 stable softmax (torch's and JAX's cross-entropy of the logits).
 """
@@ -16,7 +17,6 @@ stable softmax (torch's and JAX's cross-entropy of the logits).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -25,31 +25,10 @@ import sympy as sp
 from ..compiler.compiled import compile as compile_derivation
 from ..core.dense import dense
 from ..core.derivation import derive
-from ..reference import torch_model
 from ..reference.numpy_runtime import Runtime
+from . import big_nets
+from .peers import Net, jax_peer, torch_peer
 from .timing import peak_mib, thread_settings, time_calls
-
-
-@dataclass(frozen=True)
-class Net:
-    """A dense net of the table: relu hidden layers and identity outputs under mse, unless told."""
-
-    sizes: tuple[int, ...]
-    activation: str = "relu"
-    output: str = "identity"
-    loss: str = "mse"
-    label: str = ""  # after the sizes in the table's net column
-
-    @property
-    def name(self) -> str:
-        return "-".join(map(str, self.sizes)) + (f" {self.label}" if self.label else "")
-
-    def targets(self, rng, B: int):
-        """Y for a batch: one-hot classes under a classification loss, else normal values."""
-        if self.loss in ("cross_entropy", "nll"):
-            return np.eye(self.sizes[-1])[rng.integers(0, self.sizes[-1], B)]
-        return rng.normal(size=(B, self.sizes[-1]))
-
 
 NETS = (Net((2, 2, 1)), Net((2, 4, 4, 1)), Net((4, 16, 16, 1)), Net((8, 32, 32, 4)),
         Net((8, 32, 32, 4), "tanh", "softmax", "cross_entropy", "ce"))  # tanh hidden, softmax, cross-entropy
@@ -57,57 +36,6 @@ BATCHES = (1, 32, 1024, 65536)
 QUICK_NETS, QUICK_BATCHES = NETS[:2], (1, 32)
 LAMBDIFY_MAX_PARAMS = 400  # measured with cse: 4-16-16-1 (369 parameters) builds in 12 s, 8-32-32-4 not within 7 min
 PEERS = ("numpy", "torch", "jax", "lambdify")
-
-
-def _torch_peer(model, params, X, Y):
-    if not torch_model.available():
-        return None
-    torch = torch_model.torch_module()
-    tm = torch_model.TorchModel(model)
-    p = torch.tensor(params, dtype=torch.float64, requires_grad=True)
-    Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
-
-    def run():
-        p.grad = None
-        value = tm.loss(p, Xt, Yt)  # torch's own functions: F.cross_entropy of the logits for cross-entropy
-        value.backward()
-        return value, p.grad
-
-    return run
-
-
-def _jax_functions(jax, jnp):
-    """The hidden activations and the losses (of the output layer's z) the table's nets use, in JAX."""
-    hidden = {"relu": lambda Z: jnp.maximum(Z, 0.0), "tanh": jnp.tanh}
-    losses = {("identity", "mse"): lambda Z, Y: jnp.mean((Z - Y) ** 2, axis=1),
-              ("softmax", "cross_entropy"): lambda Z, Y: -jnp.sum(Y * jax.nn.log_softmax(Z, axis=1), axis=1)}
-    return hidden, losses
-
-
-def _jax_peer(model, layers, params, X, Y):
-    try:
-        import jax
-        import jax.numpy as jnp
-    except ImportError:
-        return None
-    jax.config.update("jax_enable_x64", True)
-    index = {p: i for i, p in enumerate(model.parameters)}
-    Ws = [np.array([[index[w] for w in model.neuron(n).weights] for n in layer]) for layer in layers]
-    bs = [np.array([index[model.neuron(n).bias] for n in layer]) for layer in layers]
-    hidden, losses = _jax_functions(jax, jnp)
-    f_hidden = hidden[model.neuron(layers[0][0]).activation]
-    f_loss = losses[(model.neuron(layers[-1][0]).activation, model.loss)]
-
-    def loss(p, X, Y):
-        A = X
-        for l, (W, b) in enumerate(zip(Ws, bs)):
-            Z = A @ p[W].T + p[b]
-            A = f_hidden(Z) if l < len(Ws) - 1 else Z
-        return jnp.mean(f_loss(A, Y))
-
-    f = jax.jit(jax.value_and_grad(loss))
-    pj, Xj, Yj = jnp.asarray(params), jnp.asarray(X), jnp.asarray(Y)
-    return lambda: jax.block_until_ready(f(pj, Xj, Yj))
 
 
 def _lambdify_peer(d):
@@ -124,8 +52,11 @@ def _lambdify_peer(d):
     return call
 
 
-def bench(quick: bool = False, budget: float | None = None, nets=None, batches=None) -> dict:
-    """The table as data: one dict per net (one-time costs) and one per (net, batch) cell."""
+def bench(quick: bool = False, budget: float | None = None, nets=None, batches=None, big: bool | None = None) -> dict:
+    """The table as data: one dict per net (one-time costs) and one per (net, batch) cell; ``big``
+    (the default run's, not --quick's nor one given ``nets``): big_nets.py's section, dense 784-64-10 and
+    784-128-64-10."""
+    big = (not quick and nets is None) if big is None else big
     budget = budget if budget is not None else (0.02 if quick else 0.25)
     nets = nets or (QUICK_NETS if quick else NETS)
     batches = batches or (QUICK_BATCHES if quick else BATCHES)
@@ -158,7 +89,7 @@ def bench(quick: bool = False, budget: float | None = None, nets=None, batches=N
             fns = {"compiled": partial(compiled, params, X, Y),
                    "numpy_only": partial(module, params, X, Y) if module else None,
                    "numpy": partial(runtime, params, X, Y),
-                   "torch": _torch_peer(model, params, X, Y), "jax": _jax_peer(model, model.layers(), params, X, Y),
+                   "torch": torch_peer(model, params, X, Y), "jax": jax_peer(model, model.layers(), params, X, Y),
                    "lambdify": partial(lam, params, X, Y) if lam else None}
             measured = time_calls({k: f for k, f in fns.items() if f is not None}, budget)
             times = {k: measured.get(k) for k in fns}
@@ -171,6 +102,7 @@ def bench(quick: bool = False, budget: float | None = None, nets=None, batches=N
                 "numpy_only_speedup": peers[fastest] / only if only else None,
                 **{f"{k}_peak_mib": peak_mib(f) if f is not None else None for k, f in fns.items()},
             })
+    out["big"] = big_nets.bench_big(budget=budget) if big else None
     return out
 
 
@@ -206,4 +138,5 @@ def render(table: dict) -> str:
         lam = f"{n['lambdify_build_s']:17.2f}" if n["lambdify_build_s"] is not None else f"{'skipped':>17}"
         lines.append(f"{n['net']:12} {n['parameters']:7d} {n['derive_s']:9.2f} {n['compile_s']:10.2f} {n['first_call_s']:13.2f}"
                      f" {lam}  {'yes' if n['numba'] else 'no'}")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    return text + "\n" + big_nets.render_big(table["big"]) if table.get("big") else text

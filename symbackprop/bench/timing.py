@@ -44,6 +44,25 @@ def _status_kib(field: str) -> int:
         return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
 
 
+def reset_peak() -> bool:
+    """Set the process's resident high-water mark (VmHWM) back to its resident size (Linux's clear_refs);
+    False where that cannot be done or read here."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return _status_kib("VmHWM") <= _status_kib("VmRSS") + 1024
+    except (OSError, StopIteration, ValueError):
+        return False
+
+
+def resident_mib() -> tuple[float, float] | None:
+    """(resident size, its high-water mark since start or reset_peak()) in MiB; None where unreadable."""
+    try:
+        return _status_kib("VmRSS") / 1024, _status_kib("VmHWM") / 1024
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
 def peak_mib(fn, calls: int = 3) -> float | None:
     """Peak resident memory added by one call, in MiB, the least of a few calls; None where Linux's
     counters are not available. One method for every peer (tracemalloc sees neither torch's nor

@@ -10,7 +10,7 @@
     emit_matrix.py    feature-major matrix NumPy for layered nets, in blocks of CHUNK rows
     emit_kernel.py    the numba loop kernel for small batches of layered nets
     emit_fixed.py     template.py's functions copied in, with the update sign and mask filled in
-    generator.py      the module's text: source(derivation, numba, workers), plan then emit
+    generator.py      the module's text: source(derivation, numba, workers), plan then emit; module(): with its parsed tree
     compiled.py       compile(): the callable, the exported module run in a fresh namespace
     check.py          the compiled code against reference/ (NumPy, PyTorch) and finite differences
 """

@@ -7,7 +7,8 @@ import builtins
 import numpy as np
 
 from ..core.derivation import Derivation
-from .generator import source
+from .expressions import exact_float
+from .generator import module
 
 
 def numba_available() -> bool:
@@ -29,9 +30,9 @@ class Compiled:
     gives d(batch loss)/dX, shape (B, inputs); else it is None."""
 
     def __init__(self, d: Derivation, numba: bool | None = None, workers: int = 1, input_gradients: bool = False) -> None:
-        self.source = source(d, numba_available() if numba is None else numba, workers, input_gradients)
+        self.source, tree = module(d, numba_available() if numba is None else numba, workers, input_gradients)
         self.namespace: dict = {"__name__": "symbackprop_compiled"}
-        exec(builtins.compile(self.source, "<symbackprop compiled>", "exec"), self.namespace)  # our own generated text
+        exec(builtins.compile(tree, "<symbackprop compiled>", "exec"), self.namespace)  # our own generated text, parsed
         self.parameters: tuple[str, ...] = self.namespace["PARAMETERS"]
         self.loss = self.namespace["loss"]
         self.step = self.namespace["step"]
@@ -44,7 +45,7 @@ class Compiled:
         self.input_gradients = self.namespace.get("input_gradients")  # None unless compiled with input_gradients=True
         self.workers: int = self.namespace["WORKERS"]
         m = d.model
-        self.initial = np.array([float(v) for v in m.parameters.values()])
+        self.initial = np.array([exact_float(v) for v in m.parameters.values()])
         self.X = np.array([[float(ex.inputs[x]) for x in m.inputs] for ex in m.examples])
         self.Y = np.array([[float(ex.targets[o]) for o in m.outputs] for ex in m.examples])
 

@@ -7,10 +7,12 @@ import textwrap
 import sympy as sp
 
 from ..core.derivation import Derivation
-from .expressions import float_list, float_literal
+from .expressions import exact_float, float_list, float_literal
 from .plan import Plan, Shape
 
 VERSION = "0.1.0"
+COMPACT = 20_000  # parameters: past it the constant arrays are printed compactly (parameter_constants); within
+# it (the old bound of 20,000 edges) they are the literals they always were
 INPUT_GRADIENTS = ("input_gradients(params, X, Y): dE/dX, a (B, len(INPUTS)) float64 array, the gradient of the batch"
                    " loss in each example's inputs (with a mean batch, 1/B of that example's own dE/dx; torch's X.grad"
                    " of the same loss), by the same code as loss_and_grad for every batch size.")
@@ -76,6 +78,26 @@ def optimizer_constants(plan: Plan, d: Derivation) -> list[str]:
     ]
 
 
+def parameter_constants(m, trained: set[str]) -> list[str]:
+    """PARAMETERS, N_PARAMETERS, INPUTS, OUTPUTS, INITIAL, LEARNING_RATE, TRAINED. Past COMPACT
+    parameters, PARAMETERS, INITIAL and TRAINED are each one string split at import (names are
+    identifiers; each float as its repr, which float() reads back to the same float64, inf and nan
+    included): parsing 109,386 literals apiece was most of the time compile() took for dense
+    784-128-64-10, and the rest of the module parses in a tenth of a second."""
+    initial = [exact_float(v) for v in m.parameters.values()]
+    flags = [float(p in trained) for p in m.parameters]
+    rate = f"LEARNING_RATE = {float_literal(float(m.learning_rate), 'math')}"
+    if len(m.parameters) <= COMPACT:
+        return [f"PARAMETERS = {tuple(m.parameters)!r}", "N_PARAMETERS = len(PARAMETERS)",
+                f"INPUTS = {tuple(m.inputs)!r}", f"OUTPUTS = {tuple(m.outputs)!r}",
+                f"INITIAL = numpy.array({float_list(initial, 'numpy')})", rate,
+                f"TRAINED = numpy.array({float_list(flags, 'numpy')})"]
+    return [f"PARAMETERS = tuple({' '.join(m.parameters)!r}.split())  # one name per parameter",
+            "N_PARAMETERS = len(PARAMETERS)", f"INPUTS = {tuple(m.inputs)!r}", f"OUTPUTS = {tuple(m.outputs)!r}",
+            f"INITIAL = numpy.array(list(map(float, {' '.join(map(repr, initial))!r}.split())))", rate,
+            f"TRAINED = numpy.array(list(map(float, {' '.join(map(repr, flags))!r}.split())))"]
+
+
 def header(plan: Plan, d: Derivation) -> list[str]:
     m, lf = d.model, d.loss_function
     rule = f"w <- w {m.update_operator} lr * dE/dw"
@@ -111,13 +133,7 @@ def header(plan: Plan, d: Derivation) -> list[str]:
         "import numpy",
         "",
         f"TITLE = {m.title!r}",
-        f"PARAMETERS = {tuple(m.parameters)!r}",
-        "N_PARAMETERS = len(PARAMETERS)",
-        f"INPUTS = {tuple(m.inputs)!r}",
-        f"OUTPUTS = {tuple(m.outputs)!r}",
-        f"INITIAL = numpy.array({float_list(m.parameters.values(), 'numpy')})",
-        f"LEARNING_RATE = {float_literal(float(m.learning_rate), 'math')}",
-        f"TRAINED = numpy.array({float_list([p in trained for p in m.parameters], 'numpy')})",
+        *parameter_constants(m, trained),
         f"WORKERS = {plan.workers}  # split()'s default number of data-parallel workers",
         f"SCALAR_BATCH = {plan.scalar_batch}",
         *([f"FUSED_BATCH = {plan.fused_batch}"] if Shape.KERNEL in plan.shapes else []),

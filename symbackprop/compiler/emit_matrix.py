@@ -2,7 +2,8 @@
 
 A layer whose parameters sit in dense() order (each neuron's weights, then its bias) reads them
 as one reshaped block, and its input carries a row of ones, so that one product gives Z and one
-gives the weight and bias gradients together (no bias add, no column sums: bench). Other layers
+gives the weight and bias gradients together (no bias add, no column sums: bench); only a first
+layer of many inputs reads X.T as it is, since the row of ones would cost a copy of X. Other layers
 gather their parameters through index arrays. An output layer with a Head (plan.py: softmax, a
 simplified error term) takes its steps, a reduction over the layer being one over the rows.
 With input_gradients, _block_inputs runs the same passes without the parameter gradients and
@@ -23,6 +24,11 @@ from .plan import ROW, Head, Layer, Plan
 def _input(l: int, layer: Layer) -> str:
     """Layer l's input as its products read it: with the row of ones, or without."""
     return f"H{l - 1}" if layer.ones_row else f"A{l - 1}"
+
+
+def _in_place(layer: Layer) -> bool:
+    """A block with biases read without a row of ones: layer 1 of many inputs, which reads X.T itself."""
+    return layer.block is not None and layer.bias and not layer.ones_row
 
 
 def index_arrays(layers: tuple[Layer, ...]) -> list[str]:
@@ -69,10 +75,14 @@ def forward(d: Derivation, layers: tuple[Layer, ...], head: Head | None = None) 
         if layer.block:
             start, stop = layer.block
             lines += [f"    P{l} = p[{start}:{stop}].reshape({layer.width}, {layer.columns})  # rows: {', '.join(layer.neurons)};"
-                      " columns: weights" + (", bias" if layer.bias else ""),
-                      f"    Z{l} = P{l} @ {_input(l, layer)}"]
-            if l > 1:  # for the backward pass
-                lines += [f"    W{l} = P{l}[:, :{layer.fan_in}]" if layer.bias else f"    W{l} = P{l}"]
+                      " columns: weights" + (", bias" if layer.bias else "")]
+            if _in_place(layer):  # many inputs: X as it is, the biases added (plan.ONES_ROW_INPUTS)
+                lines += [f"    W{l} = P{l}[:, :{layer.fan_in}]", f"    Z{l} = W{l} @ A{l - 1}",
+                          f"    Z{l} += P{l}[:, {layer.fan_in}:]  # the biases"]
+            else:
+                lines += [f"    Z{l} = P{l} @ {_input(l, layer)}"]
+                if l > 1:  # for the backward pass
+                    lines += [f"    W{l} = P{l}[:, :{layer.fan_in}]" if layer.bias else f"    W{l} = P{l}"]
         else:
             lines += [f"    W{l} = p[_W{l}]", f"    Z{l} = W{l} @ A{l - 1}" + (f" + p[_b{l}][:, None]" if layer.bias else "")]
         if head and l == len(layers):
@@ -87,6 +97,11 @@ def forward(d: Derivation, layers: tuple[Layer, ...], head: Head | None = None) 
 
 def _gradients(l: int, layer: Layer) -> list[str]:
     """Layer l's parameter gradients from D_l and its input, written into grad."""
+    if layer.block and _in_place(layer):  # the weights' block from X itself, the biases' column from D1's sums
+        start, stop = layer.block
+        return [f"    GW{l} = grad[{start}:{stop}].reshape({layer.width}, {layer.columns})",
+                f"    numpy.matmul(D{l}, A{l - 1}.T, out=GW{l}[:, :{layer.fan_in}])",
+                f"    numpy.sum(D{l}, axis=1, out=GW{l}[:, {layer.fan_in}])"]
     if layer.block:
         start, stop = layer.block
         return [f"    numpy.matmul(D{l}, {_input(l, layer)}.T, out=grad[{start}:{stop}].reshape({layer.width}, {layer.columns}))"]
@@ -112,7 +127,7 @@ def backward(d: Derivation, layers: tuple[Layer, ...], top: list[str] | None = N
             lines += [f"    U = W{l}.T {'*' if layer.width == 1 else '@'} D{l}  # dE/dA{l - 1}"]
     if not grads:
         first = layers[0]
-        if first.block:  # the weights of layer 1 were read as part of its block
+        if first.block and not _in_place(first):  # the weights of layer 1 were read as part of its block
             lines += [f"    W1 = P1[:, :{first.fan_in}]" if first.bias else "    W1 = P1"]
         lines += ["    return D1.T @ W1  # dE/dX, one row per example"]
     return lines

@@ -12,6 +12,8 @@ emitter per shape prints it; the fixed functions come from template.py.
 
 from __future__ import annotations
 
+import ast
+
 from ..core.derivation import Derivation
 from .emit_columns import columns
 from .emit_fixed import fixed
@@ -35,12 +37,19 @@ def source(d: Derivation, numba: bool = False, workers: int = 1, input_gradients
     ``input_gradients=True`` adds ``input_gradients(params, X, Y)``: d(batch loss)/dX, shape (B, inputs),
     by each of the module's shapes; without it the module's bytes are what they were before it.
     """
+    return module(d, numba, workers, input_gradients)[0]
+
+
+def module(d: Derivation, numba: bool = False, workers: int = 1, input_gradients: bool = False) -> tuple[str, ast.Module]:
+    """(source's text, its parsed tree): the tree its names were checked on, which compile() runs, so
+    that a large module is parsed once (dense 784-64-10's is 3 MB: a second parse cost a second)."""
     decided, names = plan(d, numba, workers, input_gradients), Names(d)
     lines = header(decided, d)
     for shape in decided.shapes:
         lines += EMITTERS[shape](decided, d, names)
     text = "\n".join(lines + fixed(decided, d)) + "\n"
-    stray = names.undeclared(text)
+    tree = ast.parse(text)
+    stray = names.undeclared(tree)
     if stray:  # an identifier built outside names.Names, or a helper missing from names.EMITTED
         raise RuntimeError(f"generated code uses {', '.join(stray[:5])}, neither in names.Names nor a declared helper")
-    return text
+    return text, tree

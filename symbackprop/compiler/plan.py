@@ -27,6 +27,9 @@ SCALAR_WORK = 160  # ... and B * P at most this (bench: 2-2-1 breaks even near B
 KERNEL_LAYERS = 8  # numba's compile time grows steeply with the kernel's layers: 70 took 106 s, and at 100
 # numba's SSA pass overflows Python's stack; deeper nets use the NumPy matrix form alone
 BLOCK_BYTES = 2**17  # matrix form: a layer's activations per block of rows stay within this (see chunk_rows)
+BIG_CHUNK = 1024  # rows per block at least, for a net whose gradient passes BLOCK_BYTES (chunk_rows)
+ONES_ROW_INPUTS = 64  # the inputs get a row of ones (H0, a transposed copy of X) only up to this many; beyond, layer 1
+# reads X in place and adds its biases (bench: the copy was a tenth of 784-64-10's call at B = 1024)
 
 
 class Shape(enum.Enum):
@@ -49,7 +52,7 @@ class Layer:
     weights: tuple[tuple[int, ...], ...]  # per neuron, the positions of its weights
     biases: tuple[int, ...] | None  # per neuron, the position of its bias; None: no biases
     block: tuple[int, int] | None  # params[start:stop], when they hold the layer in dense() order
-    ones_row: bool  # it reads its input with a row of ones appended (a block with biases)
+    ones_row: bool  # it reads its input with a row of ones appended (a block with biases; layer 1: few inputs)
 
     @property
     def width(self) -> int:
@@ -140,24 +143,27 @@ def plan(derivation: Derivation, numba: bool, workers: int, input_gradients: boo
         shapes = (Shape.FUSED,)  # the fused loop beats both numpy forms at every batch size
     elif small:
         shapes = (Shape.STRAIGHT, large)
-    elif numba and matrix and len(matrix.widths) - 1 <= KERNEL_LAYERS:
+    elif numba and matrix and len(matrix.widths) - 1 <= KERNEL_LAYERS and P <= FUSED_WORK:  # else not even B = 1
         shapes = (Shape.KERNEL, large)
     else:
         shapes = (large,)
     return Plan(shapes=shapes, parameters=P, workers=workers,
                 scalar_batch=scalar_batch(P) if small else 0,
                 fused_batch=fused_batch(P) if Shape.KERNEL in shapes else None,
-                chunk=chunk_rows(matrix.widths) if matrix else None,
+                chunk=chunk_rows(matrix.widths, P) if matrix else None,
                 matrix=matrix, masked=len(m.trained_parameters) != P, input_gradients=bool(input_gradients))
 
 
-def chunk_rows(widths: Sequence[int]) -> int:
+def chunk_rows(widths: Sequence[int], parameters: int = 0) -> int:
     """Rows per block of the matrix form: a power of two that keeps the widest layer's array
     within BLOCK_BYTES (the inputs count as a layer). Measured on 65536-row batches: larger
     blocks run 2-4x slower, not from the cache but from glibc handing the freed temporaries back
     to the system after each block, whose pages then fault in again; the cliff moves between
-    runs above 2**17 bytes per array."""
-    return max(256, 1 << max(1, BLOCK_BYTES // (8 * max(widths))).bit_length() - 1)
+    runs above 2**17 bytes per array. A net whose gradient alone is larger than that (past 16,384
+    parameters) takes blocks of at least BIG_CHUNK rows: each block writes a whole gradient and
+    the blocks' gradients are summed, which at 256 rows cost dense 784-64-10 5-10% at B = 1024."""
+    rows = max(256, 1 << max(1, BLOCK_BYTES // (8 * max(widths))).bit_length() - 1)
+    return max(rows, BIG_CHUNK) if 8 * parameters > BLOCK_BYTES else rows
 
 
 def fused_batch(parameters: int) -> int:
@@ -197,8 +203,9 @@ def matrix_plan(d: Derivation) -> MatrixPlan | None:
         in_order = [index[q] for n in ns for q in m.parameters_of(n)]  # dense() order: weights, then bias
         start = weights[0][0]
         block = (start, start + len(in_order)) if in_order == list(range(start, start + len(in_order))) else None
+        ones = block is not None and biases is not None and (bool(planned) or fan_in <= ONES_ROW_INPUTS)
         planned.append(Layer(neurons=tuple(layer), activation=ns[0].activation, fan_in=fan_in, weights=weights,
-                             biases=biases, block=block, ones_row=block is not None and biases is not None))
+                             biases=biases, block=block, ones_row=ones))
         fan_in = len(layer)
     top = head(d, term.xreplace({y: ROW["YT"], p: ROW["A"]})) if has_head(d) else None
     if has_head(d) and top is None:  # no row form: the column code takes the net
@@ -265,7 +272,7 @@ def _delta(d: Derivation, Z, A, Y) -> sp.Expr | None:
     act = d.activation[outputs[0]]
     if not act.coupled:
         own = {o: {d.targets[o]: Y, d.a[o]: A, d.z[o]: Z} for o in outputs}
-        rows = {d.deltas[o].xreplace(own[o]) for o in outputs}
+        rows = {d.error_term(o).xreplace(own[o]) for o in outputs}  # no other neuron reads an output here
         symbols = {s for o in outputs for s in own[o]} | set(d.delta_symbol.values())
         return rows.pop() if len(rows) == 1 and not (next(iter(rows)).free_symbols & symbols) else None
     a_i, a_j = sp.Dummy("a_i", real=True), sp.Dummy("a_j", real=True)

@@ -5,11 +5,15 @@ derivative (a Factor); each neuron's error term ``delta_n = dE/dz_n`` is compute
 reverse topological order, from its consumers' error-term *symbols*; every parameter's
 gradient is then ``sum(delta_m * input)`` over its uses. The cost per parameter stays flat.
 Full Leibniz chains (one product per path, as textbooks write them) and the flattened
-expressions are expansions of that, built on demand.
+expressions are expansions of that, built on demand. So are the sums z (one product per edge)
+and the backward pass (one per edge between neurons): compiling a layered net reads neither
+(its matrix form needs each layer's function-table row and the outputs' error terms alone), and
+``built`` counts what was built, so that the tests can say so.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -72,22 +76,16 @@ class Derivation(Displayed):
         self.loss_function = function_table.loss(model.loss)
         self.parameters: list[sp.Symbol] = [self.symbols[p] for p in model.parameters]
 
-        self.z_expr: dict[str, sp.Expr] = {}
         self.a_expr: dict[str, sp.Expr] = {}
         self.consumers: dict[str, list[tuple[str, sp.Expr]]] = {n.name: [] for n in self.order}
         self.uses: dict[str, list[Use]] = {p: [] for p in model.parameters}
         for n in self.order:
-            terms = []
             for src, w in zip(n.inputs, n.weights):
-                source = self.a[src] if src in self.a else self.symbols[src]
-                terms.append(self.symbols[w] * source)
-                self.uses[w].append(Use(n.name, source))
+                self.uses[w].append(Use(n.name, self.a[src] if src in self.a else self.symbols[src]))
                 if src in self.a:
                     self.consumers[src].append((n.name, self.symbols[w]))
             if n.bias:
-                terms.append(self.symbols[n.bias])
                 self.uses[n.bias].append(Use(n.name, sp.Integer(1)))
-            self.z_expr[n.name] = sp.Add(*terms)
             act = self.activation[n.name]
             group = [self.z[o] for o in model.outputs] if act.coupled else None  # softmax: over every output
             self.a_expr[n.name] = act.group(self.z[n.name], group) if act.coupled else act.form(self.z[n.name])
@@ -105,24 +103,72 @@ class Derivation(Displayed):
         self.coupled = [o for o in model.outputs if self.activation[o].coupled]  # softmax outputs: one layer
         self.cross_factor = {(i, j): Factor(f"a_{i}", f"z_{j}", self.activation[i].cross(self.a[i], self.a[j]))
                              for i in self.coupled for j in self.coupled if i != j}
-        self.dE_da: dict[str, sp.Expr] = {}
-        self.deltas: dict[str, sp.Expr] = {}
-        self.jacobian_deltas: dict[str, sp.Expr] = {}  # coupled outputs: sum_i dE/da_i da_i/dz_j, before simplifying
-        simplify = self.loss_function.simplified.get(self.activation[model.outputs[0]].name)
-        self.simplified = bool(simplify) and all(self.activation[o].name == self.activation[model.outputs[0]].name
-                                                 and not self.consumers[o] for o in model.outputs)
+        self._simplify = self.loss_function.simplified.get(self.activation[model.outputs[0]].name)
+        self.simplified = bool(self._simplify) and all(
+            self.activation[o].name == self.activation[model.outputs[0]].name and not self.consumers[o]
+            for o in model.outputs)
+        self.built = Counter()  # what the lazy parts have built so far: "sums", "deltas" (neurons), "gradients"
+
+    # -- built on first use: each holds an expression per edge, which compiling a layered net never reads --
+    @cached_property
+    def z_expr(self) -> dict[str, sp.Expr]:
+        """z_n = sum of weight * input (+ bias) for each neuron, one product per edge."""
+        out: dict[str, sp.Expr] = {}
+        for n in self.order:
+            terms = [self.symbols[w] * (self.a[src] if src in self.a else self.symbols[src])
+                     for src, w in zip(n.inputs, n.weights)]
+            if n.bias:
+                terms.append(self.symbols[n.bias])
+            out[n.name] = sp.Add(*terms)
+        self.built["sums"] += len(out)
+        return out
+
+    @cached_property
+    def _backward(self) -> tuple[dict[str, sp.Expr], dict[str, sp.Expr], dict[str, sp.Expr]]:
+        """(dE/da, the error terms, the coupled outputs' Jacobian products), every neuron in reverse order."""
+        dE_da: dict[str, sp.Expr] = {}
+        deltas: dict[str, sp.Expr] = {}
+        jacobian: dict[str, sp.Expr] = {}
         for n in reversed(self.order):
-            name = n.name
-            direct = [self.loss_factor[name].expr] if name in self.loss_factor else []
-            through = [self.delta_symbol[c] * w for c, w in self.consumers[name]]
-            self.dE_da[name] = sp.Add(*direct, *through)
-            if name in self.coupled:
-                self.jacobian_deltas[name] = sp.Add(*[self.dE_da_output(i) * f.expr for f, i in self.slopes(name)])
-            if self.simplified and name in self.loss_factor:
-                self.deltas[name] = simplify(self.targets[name], self.a[name], len(outs))
-            else:
-                general = self.activation_factor[name].expr * self.dE_da[name]
-                self.deltas[name] = self.jacobian_deltas.get(name, general)
+            dE_da[n.name], deltas[n.name], own = self._error_term(n.name)
+            if own is not None:
+                jacobian[n.name] = own
+        self.built["deltas"] += len(deltas)
+        return dE_da, deltas, jacobian
+
+    @property
+    def dE_da(self) -> dict[str, sp.Expr]:
+        return self._backward[0]
+
+    @property
+    def deltas(self) -> dict[str, sp.Expr]:
+        return self._backward[1]
+
+    @property
+    def jacobian_deltas(self) -> dict[str, sp.Expr]:
+        """Coupled outputs: sum_i dE/da_i da_i/dz_j, before simplifying."""
+        return self._backward[2]
+
+    def _error_term(self, name: str) -> tuple[sp.Expr, sp.Expr, sp.Expr | None]:
+        """(dE/da, delta, the Jacobian product or None) of one neuron, from its consumers' delta symbols."""
+        direct = [self.loss_factor[name].expr] if name in self.loss_factor else []
+        through = [self.delta_symbol[c] * w for c, w in self.consumers[name]]
+        dE_da = sp.Add(*direct, *through)
+        jacobian = None
+        if name in self.coupled:
+            jacobian = sp.Add(*[self.dE_da_output(i) * f.expr for f, i in self.slopes(name)])
+        if self.simplified and name in self.loss_factor:
+            delta = self._simplify(self.targets[name], self.a[name], len(self.model.outputs))
+        else:
+            delta = jacobian if jacobian is not None else self.activation_factor[name].expr * dE_da
+        return dE_da, delta, jacobian
+
+    def error_term(self, name: str) -> sp.Expr:
+        """delta_name: the backward pass's, once it is built; before, a neuron no other reads (an output
+        of a layered net) is computed on its own, as the backward pass computes it."""
+        if "_backward" in self.__dict__ or self.consumers[name]:
+            return self.deltas[name]
+        return self._error_term(name)[1]
 
     def dE_da_output(self, output: str) -> sp.Expr:
         """dE/da of an output the loss alone reads (a coupled one)."""
@@ -155,6 +201,7 @@ class Derivation(Displayed):
     def gradient(self, p: str | sp.Symbol, form: str = "delta") -> sp.Expr:
         """dE/dp: ``delta`` (error-term symbols), ``intermediate`` (z, a symbols) or ``flat``."""
         name = self._param(p)
+        self.built["gradients"] += 1
         g = sp.Add(*[self.delta_symbol[u.neuron] * u.source for u in self.uses[name]])
         if form == "delta":
             return g

@@ -43,6 +43,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \allowdisplaybreaks
 \setlength{\parindent}{0pt}
 \setlength{\parskip}{0.4em}
+\setlength{\emergencystretch}{3em}  % a paragraph with a long token (a path, a module name) stretches rather than overflows
 \newsavebox{\figurebox}
 % a picture no wider than the line: scaled down to it when it is wider, else as drawn
 \newcommand{\fitted}{\ifdim\wd\figurebox>\linewidth\resizebox{\linewidth}{!}{\usebox{\figurebox}}\else\usebox{\figurebox}\fi}
@@ -89,15 +90,19 @@ GREEK = re.compile(r"GREEK (SMALL|CAPITAL) LETTER ([A-Z]+)$")
 LATIN_CAPITALS = dict(zip("ALPHA BETA EPSILON ZETA ETA IOTA KAPPA MU NU OMICRON RHO TAU CHI".split(), "ABEZHIKMNOPTX"))
 
 
+# a token too long for a line (a module path, a file name) may break after its dots, colons, slashes and underscores
+LONG_TOKEN, BREAK_AFTER = re.compile(r"[^\s\x00\x01]{24,}"), re.compile(r"[.:/_]")
 MINUS = re.compile(r"(?<![\w.])-(?=\.?\d)|(?<=\d[eE])-(?=\d)|(?<=\s)-(?=\s)")  # as the HTML printer's prose
 
 
 def escape(text: str) -> str:
     """File text (a title, a note) as LaTeX: specials escaped, Latin-1 letters as they are, Greek
     and math symbols as commands, a hyphen that is a minus sign (``-0.0784``, ``y - b``) as one, and
-    any other character as its code point, so pdflatex never fails."""
+    any other character as its code point, so pdflatex never fails; a long token may break after . : / _."""
+    text = LONG_TOKEN.sub(lambda m: BREAK_AFTER.sub("\\g<0>\1", m[0]), text)  # \1: a break, marked as \0 is
     pieces = (TYPED_HYPHENS.sub("\0", piece) for piece in MINUS.split(text))  # a marker no file text holds
-    return "$-$".join("".join(_character(c) for c in piece).replace("\0", "-{}") for piece in pieces)
+    return "$-$".join("".join(_character(c) for c in piece).replace("\0", "-{}").replace("\1", r"\allowbreak{}")
+                      for piece in pieces)
 
 
 def _character(c: str) -> str:
