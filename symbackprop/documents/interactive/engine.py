@@ -19,7 +19,8 @@ def model_data(d: Derivation, shown: tuple[int, ...]) -> dict:
     """What engine.js needs besides the programs: names in the programs' argument order, the file's values as
     float64, the schedule's indices, the update rule's quantities and the document's iterations."""
     m = d.model
-    steps = forward(d) + backward(d)
+    ahead = forward(d)
+    steps = ahead + backward(d)
     rule = m.rule
     trained = set(m.trained_parameters)
     return {
@@ -30,7 +31,7 @@ def model_data(d: Derivation, shown: tuple[int, ...]) -> dict:
         "examples": [{"x": [float(e.inputs[x]) for x in m.inputs], "y": [float(e.targets[o]) for o in m.outputs]} for e in m.examples],
         "lr": float(m.learning_rate), "sign": m.update_sign, "batchMean": m.batch_mean, "iterations": m.iterations,
         "scheduler": None if m.scheduler is None else {"name": m.scheduler.name, "options": _plain(m.scheduler.options)},
-        "steps": [s.name for s in steps], "forwardCount": len(forward(d)), "lossIndex": len(forward(d)) - 1,
+        "steps": [s.name for s in steps], "forwardCount": len(ahead), "lossIndex": len(ahead) - 1,
         "gradientIndex": [next(i for i, s in enumerate(steps) if s.gradient_of == p) for p in m.parameters],
         "update": {"states": list(rule.states()), "initial": {k: float(v) for k, v in rule.initial().items()},
                    "headsFirst": [a.name for a in update(rule, True)[1]], "heads": [a.name for a in update(rule, False)[1]]},
@@ -50,7 +51,8 @@ def programs(d: Derivation) -> str:
     m = d.model
     arguments = [d.symbols[p] for p in m.parameters] + [d.symbols[c] for c in m.constants] + \
                 [d.symbols[x] for x in m.inputs] + [d.targets[o] for o in m.outputs]
-    out = [function("full", arguments, forward(d) + backward(d)), function("forward", arguments, forward(d))]
+    ahead = forward(d)
+    out = [function("full", arguments, ahead + backward(d)), function("forward", arguments, ahead)]
     for name, first in (("updateFirst", True), ("update", False)):
         out.append(function(name, *update(m.rule, first)))
     return "\n".join(out) + "\nconst P = { full, forward, updateFirst, update };\n"
