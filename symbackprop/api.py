@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 
+from .bench import big_nets
 from .bench import derive as derive_bench
 from .bench import explore as explore_bench
 from .bench import gradients as gradient_bench
@@ -165,29 +166,28 @@ def check(d: Derivation, against: str = "all", progress=None) -> compiled_check.
     return compiled_check.check(d, against=against, progress=progress)
 
 
+# bench section -> (its table, given quick; the table as text); gradients' default run ends with big's table
+BENCHES: dict[str, tuple[Callable[[bool], dict], Callable[[dict], str]]] = {
+    "gradients": (lambda quick: gradient_bench.bench(quick=quick), gradient_bench.render),
+    "big": (lambda quick: big_nets.bench_big(), big_nets.render_big),
+    "parallel": (lambda quick: parallel_bench.bench_parallel(quick=quick), parallel_bench.render_parallel),
+    "optimizer": (lambda quick: optimizer_bench.bench_optimizer(quick=quick), optimizer_bench.render_optimizer),
+    "derive": (lambda quick: derive_bench.bench_derive(), derive_bench.render_derive),
+    "trace": (lambda quick: trace_bench.bench_trace(quick=quick), trace_bench.render_trace),
+    "explore": (lambda quick: explore_bench.bench_explore(quick=quick), explore_bench.render_explore),  # no browser: one line
+}
+
+
 def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:
-    """(the table as data, as text) for ``gradients``, ``parallel``, ``optimizer``, ``derive``, ``trace`` or ``explore``."""
-    if section == "explore":
-        table = explore_bench.bench_explore(quick=quick)  # a missing browser: the table's "missing", one line
-        return table, explore_bench.render_explore(table)
-    if section == "trace":
-        table = trace_bench.bench_trace(quick=quick)
-        return table, trace_bench.render_trace(table)
-    if section == "derive":
-        table = derive_bench.bench_derive()
-        return table, derive_bench.render_derive(table)
+    """(the table as data, as text) for a section of BENCHES; ``big`` is the end of the default ``gradients``
+    table alone (dense 784-64-10, 784-128-64-10)."""
+    if section not in BENCHES:
+        raise InputError(f"unknown bench section {section!r}; expected {', '.join(BENCHES)}", key="section")
     if section == "parallel":
         torch_model.require("section")
-        table = parallel_bench.bench_parallel(quick=quick)
-        return table, parallel_bench.render_parallel(table)
-    if section == "optimizer":
-        table = optimizer_bench.bench_optimizer(quick=quick)
-        return table, optimizer_bench.render_optimizer(table)
-    if section != "gradients":
-        raise InputError(f"unknown bench section {section!r}; expected gradients, parallel, optimizer, derive, trace or explore",
-                         key="section")
-    table = gradient_bench.bench(quick=quick)
-    return table, gradient_bench.render(table)
+    measure, render_table = BENCHES[section]
+    table = measure(quick)
+    return table, render_table(table)
 
 
 def from_torch_program(spec: str) -> tuple[Model, str | None]:

@@ -204,7 +204,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     section = ("derive" if args.derive else "trace" if args.trace else "parallel" if args.parallel
-               else "optimizer" if args.optimizer else "explore" if args.explore else "gradients")
+               else "optimizer" if args.optimizer else "explore" if args.explore else "big" if args.big else "gradients")
     table, text = api.bench(section, quick=args.quick)
     sys.stdout.write(json.dumps(table, indent=2) + "\n" if args.json else text)
     return 0
@@ -338,6 +338,8 @@ def parser() -> argparse.ArgumentParser:
                    " K = 1, 2, 4 workers, on the seed's two-GPU network and dense 4-16-16-1")
     p.add_argument("--optimizer", action="store_true", help="one Adam training step of the compiled module against"
                    " torch.optim.Adam: dense 4-16-16-1 and 8-32-32-4 tanh, B = 1, 32, 1024")
+    p.add_argument("--big", action="store_true", help="only the default table's big nets, dense 784-64-10 and 784-128-64-10:"
+                   " derive, compile, peak memory, and calls at B = 1, 64, 1024 against NumPy, PyTorch and JAX")
     p.add_argument("--derive", action="store_true", help="the one-time cost of deriving dense 2-2-1, 4-16-16-1, 8-32-32-4")
     p.add_argument("--trace", action="store_true", help="a long trace's time, peak memory and certain digits, against"
                    " float64 and twice the digits: dense 2-2-2 sigmoid x 10,000, 4-16-16-1 tanh x 1,000 iterations")

@@ -138,3 +138,26 @@ def test_bench_derive_table_shape(run_cli):
     rows = json.loads(r.stdout)["rows"]
     assert [(row["net"], row["parameters"]) for row in rows] == [("2-2-1", 9), ("4-16-16-1", 369), ("8-32-32-4", 1476)]
     assert all(row["seconds"] > 0 and row["peak_mib"] > 0 for row in rows)
+
+
+def test_bench_big_runs_the_big_nets_section_alone(monkeypatch, capsys):
+    """``bench --big`` is big_nets.py's table by itself; here on a small stand-in net, so that it is quick."""
+    from symbackprop.bench import big_nets
+    from symbackprop.bench.peers import Net
+
+    monkeypatch.setattr(big_nets, "BIG_NETS", (Net((12, 5, 3)),))
+    monkeypatch.setattr(big_nets, "BIG_BATCHES", (1, 8))
+    assert main(["bench", "--big", "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert [(n["net"], n["parameters"]) for n in table["nets"]] == [("12-5-3", 12 * 5 + 5 + 5 * 3 + 3)]
+    one = table["nets"][0]
+    assert all(one[k] > 0 for k in ("derive_s", "compile_s", "module_bytes"))
+    assert [(r["net"], r["batch"]) for r in table["rows"]] == [("12-5-3", 1), ("12-5-3", 8)]
+    for row in table["rows"]:
+        present = [k for k in big_nets.PEERS if row[f"{k}_us"] is not None]
+        assert "numpy" in present and row["compiled_us"] > 0
+        for k in present:
+            assert row[f"vs_{k}"] == pytest.approx(row[f"{k}_us"] / row["compiled_us"])
+        assert row["speedup_vs_fastest_peer"] == pytest.approx(min(row[f"{k}_us"] for k in present) / row["compiled_us"])
+    text = big_nets.render_big(table)
+    assert text.count("\n12-5-3 ") == 3 and "compile s" in text and "vs jax" in text

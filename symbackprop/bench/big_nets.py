@@ -66,16 +66,17 @@ def one_time(net: Net) -> dict:
     return {"net": net.name, **json.loads(out.stdout.strip().splitlines()[-1])}
 
 
-def bench_big(nets=BIG_NETS, batches=BIG_BATCHES, budget: float = 0.25) -> dict:
-    """One-time costs per net and, per (net, batch), the call times with their ratios to each peer."""
+def bench_big(nets=None, batches=None, budget: float = 0.25) -> dict:
+    """One-time costs per net and, per (net, batch), the call times with their ratios to each peer
+    (default: BIG_NETS at BIG_BATCHES)."""
     rng = np.random.default_rng(0)
     out = {"nets": [], "rows": []}
-    for net in nets:
+    for net in nets or BIG_NETS:
         out["nets"].append(one_time(net))
         model = dense(list(net.sizes), activation=net.activation, output_activation=net.output, loss=net.loss, seed=1)
         compiled = compile_derivation(derive(model))
         runtime, params = Runtime(model), compiled.initial
-        for B in batches:
+        for B in batches or BIG_BATCHES:
             X, Y = rng.normal(size=(B, net.sizes[0])), net.targets(rng, B)
             fns = {"compiled": partial(compiled, params, X, Y), "numpy": partial(runtime, params, X, Y),
                    "torch": torch_peer(model, params, X, Y), "jax": jax_peer(model, model.layers(), params, X, Y)}
