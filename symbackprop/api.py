@@ -193,13 +193,13 @@ def bench(section: str = "gradients", quick: bool = False) -> tuple[dict, str]:
 def from_torch_program(spec: str) -> tuple[Model, str | None]:
     """(the Model, the program's file) of ``package.module:function`` (imported as uvicorn does, the current
     directory first): the function returns (module, inputs, targets, loss[, optimizer]) or a dict of them (and
-    optionally title, source, notes, iterations), read by ``from_torch``."""
+    optionally scheduler, title, source, notes, iterations), read by ``from_torch``."""
     torch_model.require("from-torch")
     program = torch_program.load(spec)
     objects = program.objects
     try:
         model = from_torch(objects["module"], objects["inputs"], objects["targets"], objects["loss"],
-                           objects.get("optimizer"), title=objects.get("title"), source=objects.get("source", ""),
+                           objects.get("optimizer"), objects.get("scheduler"), title=objects.get("title"), source=objects.get("source", ""),
                            notes=objects.get("notes", ""), iterations=objects.get("iterations", 1))
     except InputError as e:
         raise e.located(spec) from None

@@ -15,7 +15,7 @@ from ..core.errors import InputError
 
 SPEC = re.compile(r"(?P<module>[A-Za-z_]\w*(\.[A-Za-z_]\w*)*):(?P<function>[A-Za-z_]\w*(\.[A-Za-z_]\w*)*)\Z")
 REQUIRED = ("module", "inputs", "targets", "loss")
-OPTIONAL = ("optimizer", "title", "source", "notes", "iterations")
+OPTIONAL = ("optimizer", "scheduler", "title", "source", "notes", "iterations")
 EXPECTED = ("a function returning (module, inputs, targets, loss) or (module, inputs, targets, loss, optimizer), or a "
             f"dict with the keys {', '.join(REQUIRED)} and optionally {', '.join(OPTIONAL)}")
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from ..core.errors import InputError
 from ..core.model import Example, Model
 from ..reference import torch_model
-from . import torch_graph, torch_training
+from . import torch_graph, torch_scheduler, torch_training
 
 
-def from_torch(module, inputs, targets, loss, optimizer=None, *, title: str | None = None, source: str = "",
-               notes: str = "", iterations: int = 1) -> Model:
+def from_torch(module, inputs, targets, loss, optimizer=None, scheduler=None, *, title: str | None = None,
+               source: str = "", notes: str = "", iterations: int = 1) -> Model:
     """The Model of ``module`` trained on (``inputs``, ``targets``) with the ``loss`` module and ``optimizer``
-    (default: none, plain gradient descent at the file's default rate); ``iterations`` optimizer steps."""
+    (default: none, plain gradient descent at the file's default rate) and the optimizer's lr ``scheduler``
+    (stepped after each optimizer step; default none); ``iterations`` optimizer steps."""
     torch_model.require("from_torch")
     torch = torch_model.torch_module()
     if not isinstance(module, torch.nn.Module):
@@ -29,19 +30,21 @@ def from_torch(module, inputs, targets, loss, optimizer=None, *, title: str | No
     network = torch_graph.read(module, inputs)
     outputs = len(network.output.weights)
     read_loss = torch_training.loss(loss, network, targets, outputs)
-    settings = torch_training.optimizer(optimizer, module, network)
+    schedule, scheduled = torch_scheduler.read(scheduler, optimizer)  # first: it says whether one is attached to it
+    settings = torch_training.optimizer(optimizer, module, network, scheduled=scheduler is not None)
     rows = inputs.detach().double().reshape(-1, len(network.inputs)).tolist()
     if len(rows) != len(read_loss.targets):
         raise InputError(f"{len(rows)} examples of inputs and {len(read_loss.targets)} of targets; expected one target "
                          "row (or class) per example", key="targets")
     examples = [Example({x: torch_graph.exact(v, f"inputs[{k}][{i}]") for i, (x, v) in enumerate(zip(network.inputs, row))},
                         ys, label) for k, (row, (ys, label)) in enumerate(zip(rows, read_loss.targets))]
-    told = describe(module, network, read_loss, settings, iterations)
+    told = describe(module, network, read_loss, settings, iterations) + (f"\nScheduler: {scheduled}." if schedule else "")
     return Model(neurons=network.neurons(), inputs=network.inputs, outputs=list(network.output.names),
                  parameters=network.parameters, examples=examples, loss=read_loss.name, batch=read_loss.batch,
                  learning_rate=settings.learning_rate, update="subtract", iterations=iterations, trained=settings.trained,
                  title=title or f"{type(module).__name__}, read from PyTorch", source=source,
-                 notes=(notes.strip() + "\n\n" if notes.strip() else "") + told, optimizer=settings.optimizer)
+                 notes=(notes.strip() + "\n\n" if notes.strip() else "") + told, optimizer=settings.optimizer,
+                 scheduler=schedule)
 
 
 def describe(module, network, read_loss, settings, iterations: int) -> str:

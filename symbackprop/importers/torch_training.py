@@ -121,8 +121,10 @@ def decimal(value, key: str) -> sp.Rational:
     return rational(repr(float(value)), key)
 
 
-def optimizer(opt, module, network: Network) -> Settings:
-    """The optimizer's rule and options from ``param_groups`` (all groups alike), and the parameters it trains."""
+def optimizer(opt, module, network: Network, scheduled: bool = False) -> Settings:
+    """The optimizer's rule and options from ``param_groups`` (all groups alike), and the parameters it trains;
+    ``scheduled``: a scheduler is attached (the starting rate is then its ``initial_lr``, and plain SGD stays an
+    [optimizer] table, which a [scheduler] needs)."""
     if opt is None:
         return Settings(None, sp.Rational(1, 10), None, "no optimizer given: plain gradient descent with the file's "
                         "default learning_rate 0.1 (edit it)")
@@ -139,16 +141,17 @@ def optimizer(opt, module, network: Network) -> Settings:
                                  key=f"optimizer.param_groups[{g}].{key}")
     if any(_stepped(opt.state.get(p) or {}) for group in groups for p in group["params"]):
         raise InputError(f"{kind} has state (it has stepped already); expected a fresh optimizer", key="optimizer")
-    if "initial_lr" in first:
-        raise InputError(f"{kind} has a learning-rate scheduler attached (initial_lr); expected the optimizer alone "
-                         "(from_torch reads no scheduler)", key="optimizer.param_groups[0].initial_lr")
+    if ("initial_lr" in first) != scheduled:
+        said = ("has a learning-rate scheduler attached (initial_lr); expected it passed too, as scheduler"
+                if not scheduled else "has no scheduler attached (no initial_lr); expected the scheduler of this optimizer")
+        raise InputError(f"{kind} {said}", key="optimizer.param_groups[0].initial_lr")
     if kind == "Adam" and first.get("decoupled_weight_decay"):
         kind = "AdamW"
     if kind not in OPTIONS:
         raise InputError(f"{kind} is not an optimizer symbackprop reads; expected {', '.join(OPTIONS)}", key="optimizer")
     table: dict[str, object] = {"name": kind}
     for key, value in first.items():
-        if key in IGNORED or key == "lr" or (key == "decoupled_weight_decay" and kind in ("Adam", "AdamW")):
+        if key in IGNORED or key in ("lr", "initial_lr") or (key == "decoupled_weight_decay" and kind in ("Adam", "AdamW")):
             continue
         if key in OFF:
             if bool(value) != OFF[key]:
@@ -159,10 +162,12 @@ def optimizer(opt, module, network: Network) -> Settings:
                              f"{', '.join(('lr',) + OPTIONS[kind])}", key=f"optimizer.{key}")
         else:
             table[key] = _option(value, f"optimizer.{key}")
-    lr = decimal(_float(first["lr"]), "optimizer.lr")
+    start = "initial_lr" if scheduled else "lr"  # a scheduler has set lr to its rate(0) already (LinearLR: lr0 x start)
+    lr = decimal(_float(first[start]), f"optimizer.{start}")
     rule = optimizers.optimizer(table)
-    plain = rule.name == "SGD" and rule.options == optimizers.PLAIN.options
-    shown = ", ".join(f"{k}={v!r}" for k, v in first.items() if k not in IGNORED and k not in OFF)
+    plain = rule.name == "SGD" and rule.options == optimizers.PLAIN.options and not scheduled
+    shown = ", ".join(f"{k}={first[start] if k == 'lr' else v!r}" for k, v in first.items()
+                      if k not in IGNORED and k not in OFF and k != "initial_lr")
     trained = _trained(groups, module, network)
     return Settings(None if plain else rule, lr, trained, f"{kind}({shown})" + (
         ": plain gradient descent (update = 'subtract')" if plain else ""))
