@@ -113,7 +113,8 @@ def test_schedulers_it_cannot_read_are_refused_in_one_line():
     assert refusal(sgd, lambda_lr).startswith("scheduler: LambdaLR is not a scheduler symbackprop reads; expected one of StepLR")
     assert refusal(sgd, lr_scheduler.StepLR(own, step_size=1)).startswith(
         "scheduler.optimizer: StepLR is attached to another optimizer than the one given")
-    assert refusal(None, lr_scheduler.StepLR(own, step_size=1)).startswith("scheduler.optimizer:")
+    assert refusal(None, lr_scheduler.StepLR(own, step_size=1)).startswith(
+        "scheduler.optimizer: StepLR given without its optimizer; expected the optimizer it schedules")
     stepped = lr_scheduler.ExponentialLR(own, gamma=0.9)
     own.step()
     stepped.step()

@@ -28,7 +28,10 @@ def read(sched, optimizer) -> tuple[Scheduler | None, str]:
     if kind not in schedulers.RULES:
         raise InputError(f"{kind} is not a scheduler symbackprop reads; expected one of {', '.join(schedulers.RULES)} "
                          "(torch.optim.lr_scheduler), stepped once after each optimizer.step()", key="scheduler")
-    if optimizer is None or getattr(sched, "optimizer", None) is not optimizer:
+    if optimizer is None:
+        raise InputError(f"{kind} given without its optimizer; expected the optimizer it schedules passed as optimizer",
+                         key="scheduler.optimizer")
+    if getattr(sched, "optimizer", None) is not optimizer:
         raise InputError(f"{kind} is attached to another optimizer than the one given; expected the scheduler of "
                          "the optimizer passed as optimizer", key="scheduler.optimizer")
     if getattr(sched, "last_epoch", None) != 0:
