@@ -36,6 +36,7 @@ TEST = 360  # images held out, a fifth of the set
 SPLIT_SEED = 0  # which images are held out
 SHUFFLE_SEED = 1000  # epoch e's order: numpy's default_rng(SHUFFLE_SEED + e)
 CLASSES = 10
+SIZES = (64, 32, CLASSES)  # pixels, the hidden layer, the classes
 
 
 def data() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -55,7 +56,7 @@ def minibatches(examples: int, epoch: int) -> list[np.ndarray]:
 
 def network() -> torch.nn.Module:
     torch.manual_seed(0)
-    return torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, CLASSES))
+    return torch.nn.Sequential(torch.nn.Linear(*SIZES[:2]), torch.nn.ReLU(), torch.nn.Linear(*SIZES[1:]))
 
 
 def program() -> dict:
@@ -138,14 +139,12 @@ def flat(net: torch.nn.Module) -> np.ndarray:
 
 def predict(params: np.ndarray, X: np.ndarray) -> np.ndarray:
     """The class each image gets: argmax of the last layer's z (softmax keeps the order), from the flat parameters."""
-    A = X
-    sizes = [64, 32, CLASSES]
-    start = 0
-    for layer, (fan_in, width) in enumerate(zip(sizes, sizes[1:])):
+    A, start = X, 0
+    for layer, (fan_in, width) in enumerate(zip(SIZES, SIZES[1:])):
         block = params[start:start + width * (fan_in + 1)].reshape(width, fan_in + 1)
         start += block.size
         Z = A @ block[:, :fan_in].T + block[:, fan_in]
-        A = np.maximum(Z, 0.0) if layer < len(sizes) - 2 else Z
+        A = np.maximum(Z, 0.0) if layer < len(SIZES) - 2 else Z
     return A.argmax(axis=1)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -51,7 +52,7 @@ def torch_float64(name: str):
         nn.functional.mse_loss(net(x.double()), y.double()).backward()
         optimizer.step()
         scheduler.step()
-        after.append({f"{k}": v.detach().clone() for k, v in net.named_parameters()})
+        after.append({k: v.detach().clone() for k, v in net.named_parameters()})
     return rates, after
 
 
@@ -76,7 +77,7 @@ def test_the_exact_trace_and_the_compiled_module_follow_torchs_scheduler(name):
         assert abs(state["lr"] - rates[t - 1]) <= RTOL * rates[t - 1]
         params, state = f.step(params, state, f.X, f.Y)
         for fqn, tensor in after[t - 1].items():
-            for index in map(tuple, torch.cartesian_prod(*[torch.arange(n) for n in tensor.shape]).reshape(-1, tensor.dim()).tolist()):
+            for index in np.ndindex(*tensor.shape):
                 expected = float(tensor[index])
                 errors.append(abs(float(trace[f"{name_of(fqn, index)}@{t + 1}"]) - expected) / max(abs(expected), 1e-3))
                 errors.append(abs(params[f.parameters.index(name_of(fqn, index))] - expected) / max(abs(expected), 1e-3))
